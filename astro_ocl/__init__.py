@@ -1,0 +1,26 @@
+"""astro_ocl: Galactic open clusters from Gaia and spectroscopic surveys.
+
+Rebuilds and extends the homogeneous open-cluster catalogue of Fu et al. (2022,
+A&A 668, A4): cluster radial velocities and [Fe/H] from LAMOST members of
+Cantat-Gaudin et al. clusters, with Monte Carlo uncertainties and quality flags,
+compared with the literature and published for CDS, TOPCAT and DS9.
+
+Importing the package never touches the network.
+"""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from .config import conf, galactic_parameters  # noqa: F401
+from .logger import log  # noqa: F401
+
+try:
+    __version__ = _version("astro_ocl")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "conf", "galactic_parameters", "log", "build_catalogue"]
+
+
+def build_catalogue(*args, **kwargs):
+    """Build the open-cluster catalogue; see `astro_ocl.pipeline.build_catalogue`."""
+    from .pipeline import build_catalogue as _build
+    return _build(*args, **kwargs)

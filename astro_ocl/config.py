@@ -1,0 +1,118 @@
+"""Configuration of ``astro_ocl``.
+
+Two kinds of settings live here:
+
+* :data:`conf`, an `astropy.config.ConfigNamespace`: service URLs, table names,
+  timeouts, row limits and the cache directory. Every item can be set in
+  ``~/.astropy/config/astro_ocl.cfg`` or at run time
+  (``astro_ocl.conf.timeout = 120``, or ``with conf.set_temp("timeout", 10):``).
+* :class:`galactic_parameters`, an `astropy.utils.state.ScienceState` holding the
+  Sun's position and motion used for Galactocentric coordinates and orbits.
+
+Nothing here touches the network.
+"""
+import astropy.units as u
+from astropy import config as _config
+from astropy.utils.state import ScienceState
+
+__all__ = ["Conf", "conf", "galactic_parameters"]
+
+
+class Conf(_config.ConfigNamespace):
+    """Configuration parameters for `astro_ocl`."""
+
+    # --- services -------------------------------------------------------------
+    gaia_tap_url = _config.ConfigItem(
+        "https://gea.esac.esa.int/tap-server/tap",
+        "TAP endpoint of the ESA Gaia archive.")
+    vizier_tap_url = _config.ConfigItem(
+        "https://tapvizier.cds.unistra.fr/TAPVizieR/tap",
+        "TAP endpoint of VizieR (CDS).")
+    timeout = _config.ConfigItem(
+        60.0, "Timeout in seconds of every single request to a service.", cfgtype="float")
+    retries = _config.ConfigItem(
+        3, "How often a request is retried after a timeout, HTTP 5xx or 429.", cfgtype="integer")
+    row_limit = _config.ConfigItem(
+        1_000_000,
+        "Default maximum number of rows (MAXREC) of a query. A result that reaches it "
+        "raises (never a silent truncation).", cfgtype="integer")
+    cache_dir = _config.ConfigItem(
+        "", "Directory of the query-result cache; empty means "
+        "<astropy cache dir>/astro_ocl/queries.")
+    use_cache = _config.ConfigItem(
+        True, "Whether query results are cached on disk.", cfgtype="boolean")
+
+    # --- table names (schema-qualified, as the services name them) ---------------
+    gaia_dr2_table = _config.ConfigItem("gaiadr2.gaia_source", "Gaia DR2 main table.")
+    gaia_dr3_table = _config.ConfigItem("gaiadr3.gaia_source", "Gaia DR3 main table.")
+    gaia_dr2_neighbourhood_table = _config.ConfigItem(
+        "gaiadr3.dr2_neighbourhood", "Gaia DR3 <-> DR2 cross-match table.")
+    cg2020_members_table = _config.ConfigItem(
+        "J/A+A/640/A1/nodup", "Cantat-Gaudin et al. 2020 members (VizieR).")
+    cg2020_clusters_table = _config.ConfigItem(
+        "J/A+A/640/A1/table1", "Cantat-Gaudin et al. 2020 cluster parameters (VizieR).")
+    lamost_table = _config.ConfigItem(
+        "V/164/stellar5", "LAMOST stellar-parameter table on VizieR (DR5: V/164/stellar5).")
+
+    # --- method defaults --------------------------------------------------------------
+    membership_threshold = _config.ConfigItem(
+        0.7, "Minimum Cantat-Gaudin membership probability of a member.", cfgtype="float")
+    n_realisations = _config.ConfigItem(
+        5000, "Monte Carlo realisations per cluster.", cfgtype="integer")
+    match_radius_arcsec = _config.ConfigItem(
+        3.5, "LAMOST -> Gaia positional match radius in arcsec.", cfgtype="float")
+    show_progress = _config.ConfigItem(
+        True, "Show progress bars on long work (when tqdm is installed and the "
+        "output is a terminal).", cfgtype="boolean")
+
+
+conf = Conf()
+
+
+class galactic_parameters(ScienceState):
+    """The Sun's place and motion in the Galaxy, as used by Fu et al. (2022).
+
+    The value is a dict with
+
+    ``R0``
+        Galactocentric distance of the Sun (8.2 kpc).
+    ``z_sun``
+        Height of the Sun above the plane (20.8 pc, Bennett & Bovy 2019).
+    ``v_circ``
+        Circular velocity at the Sun (232.8 km/s, McMillan 2017).
+    ``solar_motion``
+        (U, V, W) of the Sun with respect to the LSR, (11.1, 12.24, 7.25) km/s
+        (Schönrich, Binney & Dehnen 2010); U positive towards the Galactic centre.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astro_ocl.config import galactic_parameters
+    >>> galactic_parameters.get()["R0"]
+    <Quantity 8.2 kpc>
+    >>> with galactic_parameters.set(dict(galactic_parameters.get(), R0=8.0 * u.kpc)):
+    ...     galactic_parameters.get()["R0"]
+    <Quantity 8. kpc>
+    """
+
+    _value = {
+        "R0": 8.2 * u.kpc,
+        "z_sun": 20.8 * u.pc,
+        "v_circ": 232.8 * u.km / u.s,
+        "solar_motion": (11.1, 12.24, 7.25) * (u.km / u.s),
+    }
+
+    @classmethod
+    def validate(cls, value):
+        required = {"R0", "z_sun", "v_circ", "solar_motion"}
+        if not isinstance(value, dict) or not required <= set(value):
+            raise ValueError(
+                f"galactic_parameters must be a dict with keys {sorted(required)}, got {value!r}")
+        out = dict(value)
+        out["R0"] = u.Quantity(out["R0"], u.kpc)
+        out["z_sun"] = u.Quantity(out["z_sun"], u.pc)
+        out["v_circ"] = u.Quantity(out["v_circ"], u.km / u.s)
+        out["solar_motion"] = u.Quantity(out["solar_motion"], u.km / u.s)
+        if out["solar_motion"].shape != (3,):
+            raise ValueError("solar_motion must be three velocities (U, V, W)")
+        return out

@@ -1,0 +1,126 @@
+"""The exceptions and warnings of ``astro_ocl``: one hierarchy.
+
+Every error the package raises on purpose is an :class:`AstroOCLError`; every
+warning is an :class:`AstroOCLWarning` (an `astropy.utils.exceptions.AstropyWarning`).
+Input-data errors carry the file, column, row and value they are about.
+"""
+from astropy.utils.exceptions import AstropyWarning
+
+__all__ = [
+    "AstroOCLError", "InputDataError", "MissingColumnError", "UnknownClusterError",
+    "NoUsableDataError", "OutputExistsError",
+    "ArchiveError", "ServiceError", "QueryTimeoutError", "RowLimitError",
+    "SAMPError", "NoHubError",
+    "AstroOCLWarning", "DroppedRowsWarning", "RowLimitWarning",
+]
+
+
+class AstroOCLError(Exception):
+    """Base class of every error raised by astro_ocl."""
+
+
+class InputDataError(AstroOCLError, ValueError):
+    """Bad input data: names where it is (file, column, row) and what (value).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    source, column, row, value : optional
+        The file (or table name), the column, the row index (0-based) and the
+        offending value. Each one given is appended to the message.
+    """
+
+    def __init__(self, message, *, source=None, column=None, row=None, value=None):
+        self.source, self.column, self.row, self.value = source, column, row, value
+        where = []
+        if source is not None:
+            where.append(f"file {source}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        if value is not None:
+            where.append(f"value {value!r}")
+        super().__init__(message + (f" ({', '.join(where)})" if where else ""))
+
+
+class MissingColumnError(InputDataError, KeyError):
+    """A required column is absent (and none of its known aliases is present)."""
+
+    def __str__(self):  # KeyError would repr() the message
+        return self.args[0]
+
+
+class UnknownClusterError(AstroOCLError, KeyError):
+    """A cluster name that is not in the reference catalogue."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+class NoUsableDataError(AstroOCLError):
+    """A step has no usable rows left (e.g. no member with a radial velocity)."""
+
+
+class OutputExistsError(AstroOCLError, FileExistsError):
+    """An output already exists and overwriting was not asked for."""
+
+
+class ArchiveError(AstroOCLError):
+    """Base class of errors talking to a service (TAP, VizieR, Gaia archive).
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    url : str, optional
+        The service URL.
+    query : str, optional
+        The ADQL that was sent.
+    server_message : str, optional
+        What the server said.
+    """
+
+    def __init__(self, message, *, url=None, query=None, server_message=None):
+        self.url, self.query, self.server_message = url, query, server_message
+        parts = [message]
+        if url:
+            parts.append(f"service: {url}")
+        if server_message:
+            parts.append(f"server said: {server_message}")
+        if query:
+            parts.append(f"query: {query}")
+        super().__init__("\n  ".join(parts))
+
+
+class ServiceError(ArchiveError):
+    """The service answered with an error (bad ADQL, HTTP error, job in ERROR)."""
+
+
+class QueryTimeoutError(ArchiveError, TimeoutError):
+    """The service did not answer within the timeout (after all retries)."""
+
+
+class RowLimitError(ArchiveError):
+    """A result reached the row limit (MAXREC): it may be truncated."""
+
+
+class SAMPError(AstroOCLError):
+    """A SAMP call failed or was answered with samp.error."""
+
+
+class NoHubError(SAMPError):
+    """No SAMP hub is running."""
+
+
+class AstroOCLWarning(AstropyWarning):
+    """Base class of every warning issued by astro_ocl."""
+
+
+class DroppedRowsWarning(AstroOCLWarning):
+    """Rows were dropped from a table; the message says how many and why."""
+
+
+class RowLimitWarning(AstroOCLWarning):
+    """A capped sample was asked for and the result reached the cap."""
