@@ -1,0 +1,1 @@
+"""Writers: VOTable, CDS submission bundle, regions."""

@@ -1,0 +1,161 @@
+"""Turning our QTables into plain tables for file formats, and a VOTable writer.
+
+* :func:`flatten_coords` replaces each `~astropy.coordinates.SkyCoord` column by
+  plain columns (``RAdeg, DEdeg`` and, when the table lacks them, proper
+  motions, distance and radial velocity).
+* :func:`to_plain_table` also turns log quantities (``dex``, ``dex(cm/s2)``)
+  into unitless floats, stating the unit in the description, since VOUnit has
+  no valid spelling for them.
+* :func:`write_votable` writes a VOTable with UCDs and descriptions from
+  :mod:`astro_ocl.catalogs.schema`, provenance as INFO elements, atomically.
+"""
+import warnings
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.io import votable
+from astropy.io.votable.exceptions import W03
+from astropy.table import Column, MaskedColumn, Table
+
+from ..catalogs import schema
+from ..utils import atomic_path
+
+__all__ = ["flatten_coords", "to_plain_table", "write_votable", "is_log_unit"]
+
+_COORD_PARTS = (  # (attribute, column name, unit, description)
+    ("ra", "RAdeg", u.deg, "Right ascension (ICRS)"),
+    ("dec", "DEdeg", u.deg, "Declination (ICRS)"),
+    ("pm_ra_cosdec", "pmRA", u.mas / u.yr, "Proper motion in RA (pmRA*cos(DE))"),
+    ("pm_dec", "pmDE", u.mas / u.yr, "Proper motion in Dec"),
+    ("distance", "Dist", u.pc, "Distance"),
+    ("radial_velocity", "RV", u.km / u.s, "Radial velocity"),
+)
+
+
+def is_log_unit(unit):
+    """True for dex-like units (``dex``, ``dex(cm/s2)``, ``mag`` function units excluded)."""
+    if unit is None:
+        return False
+    return unit == u.dex or (isinstance(unit, u.FunctionUnitBase)
+                             and isinstance(unit, u.DexUnit))
+
+
+def flatten_coords(table):
+    """Return a copy of ``table`` with SkyCoord columns split into plain Quantity columns.
+
+    The first SkyCoord column is split into ``RAdeg`` and ``DEdeg`` at its place;
+    proper motions, distance and radial velocity become ``pmRA, pmDE, Dist, RV``
+    unless the table already has columns of those names. Further SkyCoord
+    columns are prefixed with their name (``<name>_RAdeg`` ...).
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table` or `~astropy.table.QTable`
+    """
+    out = table.__class__(table, copy=True)
+    first = True
+    for name in list(out.colnames):
+        col = out[name]
+        if not isinstance(col, SkyCoord):
+            continue
+        icrs = col.icrs if col.frame.name != "icrs" else col
+        pos = out.colnames.index(name)
+        out.remove_column(name)
+        prefix = "" if first else f"{name}_"
+        diffs = icrs.data.differentials.get("s")
+        for attr, cname, unit, desc in _COORD_PARTS:
+            cname = prefix + cname
+            if cname in out.colnames:
+                continue
+            if attr in ("pm_ra_cosdec", "pm_dec", "radial_velocity"):
+                if diffs is None:
+                    continue
+                try:
+                    val = getattr(icrs, attr)
+                except (TypeError, AttributeError, ValueError):
+                    continue
+            elif attr == "distance":
+                if icrs.distance.unit == u.one:
+                    continue
+                val = icrs.distance
+            else:
+                val = getattr(icrs, attr)
+            val = u.Quantity(val).to(unit)
+            out.add_column(val, name=cname, index=pos)
+            out[cname].info.description = desc
+            pos += 1
+        first = False
+    return out
+
+
+def to_plain_table(table, *, specs=None):
+    """A plain `~astropy.table.Table`: SkyCoord split, log units dropped, descriptions set.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table` or `~astropy.table.QTable`
+    specs : dict, optional
+        Column specs (default: all of :mod:`astro_ocl.catalogs.schema`).
+
+    Returns
+    -------
+    `~astropy.table.Table`
+        NaN values become masked entries.
+    """
+    specs = specs or schema.ALL_COLUMNS
+    flat = flatten_coords(table)
+    out = Table(meta=dict(flat.meta))
+    for name in flat.colnames:
+        col = flat[name]
+        spec = specs.get(name)
+        desc = getattr(col.info, "description", None) or (spec.description if spec else None)
+        unit = getattr(col, "unit", None)
+        data = np.asarray(getattr(col, "value", col))
+        if is_log_unit(unit):
+            note = f" [{unit.to_string()}, logarithmic: no VOUnit; written unitless]"
+            desc = (desc or name) + note
+            unit = None
+        if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+            newcol = MaskedColumn(data, name=name, mask=~np.isfinite(data), unit=unit,
+                                  description=desc)
+        else:
+            newcol = Column(data, name=name, unit=unit, description=desc)
+        out.add_column(newcol)
+    return out
+
+
+def write_votable(table, path, *, provenance=None, overwrite=True, specs=None):
+    """Write ``table`` as a VOTable with UCDs and descriptions, atomically.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table` or `~astropy.table.QTable`
+    path : str or `~pathlib.Path`
+        Output file.
+    provenance : dict, optional
+        Written as INFO elements.
+    overwrite : bool
+        Replace an existing file.
+    specs : dict, optional
+        Column specs (default: the package schema).
+    """
+    specs = specs or schema.ALL_COLUMNS
+    plain = to_plain_table(table, specs=specs)
+    plain.meta.clear()
+    with warnings.catch_warnings():
+        # W03: names such as "[Fe/H]med" are not XML IDs; astropy derives valid IDs
+        # ("__Fe_H_med") and says so. The name attribute keeps the CDS label.
+        warnings.simplefilter("ignore", W03)
+        vot = votable.from_table(plain)
+    res = vot.resources[0]
+    vt = res.tables[0]
+    for f in vt.fields:
+        spec = specs.get(f.name)
+        if spec is not None:
+            f.ucd = spec.ucd
+    for key, value in (provenance or {}).items():
+        res.infos.append(votable.tree.Info(name=str(key), value=str(value)))
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        vot.to_xml(str(tmp))
+    return path
