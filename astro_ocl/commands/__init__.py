@@ -1,0 +1,1 @@
+"""Subcommands of the ``astro-ocl`` command line (one module each)."""

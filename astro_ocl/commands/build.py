@@ -1,0 +1,69 @@
+"""``astro-ocl build``: build the catalogue and write it."""
+import argparse
+import time
+from pathlib import Path
+
+import astropy.units as u
+
+__all__ = ["add_parser", "run"]
+
+#: Functions called with (result, outdir, args) after the tables are written;
+#: other parts of the package append to it (e.g. figures).
+POST_BUILD = []
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "build", help="build the open-cluster catalogue (offline on the embedded sample by default)",
+        description="Cross-match LAMOST stars with Cantat-Gaudin members, flag them, derive "
+                    "cluster RV and [Fe/H] by Monte Carlo, compare with the literature, and "
+                    "write clusters/members as ECSV and VOTable into --out (atomically).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", default="catalogue", type=Path, help="output directory")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--seed", type=int, default=None, help="random seed (reproducible output)")
+    p.add_argument("--realisations", type=int, default=None,
+                   help="Monte Carlo realisations per cluster (default conf.n_realisations=5000)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="minimum membership probability (default 0.7)")
+    p.add_argument("--clusters", nargs="+", metavar="NAME", help="only these clusters")
+    p.add_argument("--stars", type=Path, help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) "
+                                               "instead of the embedded sample")
+    p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
+    p.add_argument("--rv-nsigma", type=float, default=2.0, help="FLAG=1 band in sigma")
+    p.add_argument("--dwarf-logg", type=float, default=3.5,
+                   help="log g (dex) at and above which a star is a dwarf")
+    p.add_argument("--teff-min", type=float, default=4000.0, help="K")
+    p.add_argument("--teff-max", type=float, default=7500.0, help="K")
+    p.add_argument("--cool-dwarf-teff", type=float, default=5000.0,
+                   help="dwarfs cooler than this (K) are not used for [Fe/H]")
+    p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
+    return p
+
+
+def run(args):
+    from ..pipeline import build_catalogue
+    from ..quality import QualityCuts
+
+    t0 = time.perf_counter()
+    cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
+                       teff_min=args.teff_min * u.K, teff_max=args.teff_max * u.K,
+                       cool_dwarf_teff=args.cool_dwarf_teff * u.K)
+    options = {}
+    for name in ("online", "lamost"):
+        if getattr(args, name, None):
+            options[name] = getattr(args, name)
+    result = build_catalogue(stars=args.stars, members=args.members, clusters=args.clusters,
+                             membership_threshold=args.threshold,
+                             n_realisations=args.realisations, seed=args.seed, cuts=cuts,
+                             literature=not args.no_literature, **options)
+    files = result.write(args.out, overwrite=args.overwrite)
+    for hook in POST_BUILD:
+        files += hook(result, args.out, args) or []
+    print(result.summary())
+    print("stages:")
+    for r in result.stage_log:
+        reasons = "; ".join(f"{v} {k}" for k, v in r["dropped"].items())
+        print(f"  {r['stage']:<22s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}")
+    print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
+    return 0
