@@ -1,0 +1,28 @@
+"""Figures of the catalogue (Fu et al. 2022 Figs. 1-14 where the data allows).
+
+:func:`make_figures` writes every figure the result's data allows; the figure
+functions themselves live in :mod:`astro_ocl.plots.catalogue` (stars, RVs,
+literature, clouds) and :mod:`astro_ocl.plots.dynamics` (orbits, gradients).
+"""
+
+__all__ = ["make_figures"]
+
+
+def make_figures(result, outdir, *, formats=("png", "pdf")):
+    """Write all figures of a `~astro_ocl.pipeline.CatalogueResult` into ``outdir``.
+
+    Parameters
+    ----------
+    result : `~astro_ocl.pipeline.CatalogueResult`
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+        File formats (matplotlib names).
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
+    from . import catalogue, dynamics
+    files = catalogue.make_figures(result, outdir, formats=formats)
+    files += dynamics.make_figures(result, outdir, formats=formats)
+    return files

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command (README; .ci/run calls exactly this).
+#   bash tools/test.sh [pytest args]
+# 1. installs the Debian packages of the integration tests (TOPCAT, Xvfb, PostgreSQL...),
+# 2. creates .venv and installs astro_ocl with its test extras,
+# 3. starts the local DaCHS TAP server,
+# 4. runs pytest (offline tests + integration tests against the local services).
+# Exit status: pytest's (non-zero when a test fails or none ran).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    bash tools/system-deps.sh
+fi
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+export MPLBACKEND=Agg
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+exit $rc
