@@ -24,7 +24,7 @@ from .accounting import StageLog
 from .exceptions import DroppedRowsWarning, NoUsableDataError
 
 __all__ = ["select_members", "deduplicate_stars", "sky_match", "attach_source_ids",
-           "join_members"]
+           "join_members", "unique_pairs"]
 
 
 def select_members(members, *, threshold=0.7, stage_log=None):
@@ -183,12 +183,49 @@ def attach_source_ids(stars, sources, *, radius=3.5 * u.arcsec, epoch=None, stag
     counts = np.bincount(i_star, minlength=len(stars))
     out["n_match"] = counts[i_star]
     out["n_match"].info.description = "Number of Gaia sources within the match radius"
+    out["star_row"] = i_star
+    out["star_row"].info.description = "Row of the star in the input table"
     n_unmatched = int((counts == 0).sum())
     n_extra = int(np.clip(counts - 1, 0, None).sum())
     stage_log.stage("sky match", n_in=len(stars), n_out=len(out),
                     dropped={f"no Gaia source within {radius}": n_unmatched}, added=n_extra,
                     note=f"{n_extra} extra rows for stars with several Gaia sources "
                          f"inside {radius}")
+    return out
+
+
+def unique_pairs(matched, *, stage_log=None):
+    """Resolve positional-match ambiguities after the member join.
+
+    A star may have several member sources inside the radius, and a source may be
+    near several stars: pairs are taken in order of separation, each star and
+    each source used once (the closest pair wins).
+
+    Parameters
+    ----------
+    matched : `~astropy.table.QTable`
+        Output of `join_members` on stars from `attach_source_ids` (columns
+        ``star_row``, ``source_id``, ``match_sep``).
+    stage_log : `~astro_ocl.accounting.StageLog`, optional
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+    """
+    stage_log = stage_log if stage_log is not None else StageLog()
+    order = np.argsort(matched["match_sep"].to_value(u.arcsec), kind="stable")
+    used_star, used_src, keep = set(), set(), []
+    for i in order:
+        s, g = int(matched["star_row"][i]), int(matched["source_id"][i])
+        if s in used_star or g in used_src:
+            continue
+        used_star.add(s)
+        used_src.add(g)
+        keep.append(i)
+    out = matched[np.sort(np.asarray(keep, int))]
+    stage_log.stage("one match per star", n_in=len(matched), n_out=len(out),
+                    dropped={"farther member source or star of an ambiguous match":
+                             len(matched) - len(out)})
     return out
 
 

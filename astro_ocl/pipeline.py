@@ -21,7 +21,8 @@ from .catalogs import schema
 from .catalogs.readers import (cluster_resolver, read_cg2020_clusters, read_cg_members,
                                read_lamost)
 from .config import conf
-from .crossmatch import attach_source_ids, deduplicate_stars, join_members, select_members
+from .crossmatch import (attach_source_ids, deduplicate_stars, join_members, select_members,
+                         unique_pairs)
 from .exceptions import DroppedRowsWarning, NoUsableDataError
 from .logger import log
 from .montecarlo import draw, summarise
@@ -371,7 +372,8 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         wanted = None
 
     stars = clean_stars(stars, stage_log=stage_log)
-    if "source_id" not in stars.colnames or np.all(np.asarray(stars["source_id"]) <= 0):
+    positional = "source_id" not in stars.colnames
+    if positional:
         if gaia_sources is None:
             raise NoUsableDataError(
                 "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources with "
@@ -382,6 +384,8 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         stars = deduplicate_stars(stars, stage_log=stage_log)
     selected = select_members(members, threshold=threshold, stage_log=stage_log)
     matched = join_members(stars, selected, stage_log=stage_log)
+    if positional:
+        matched = unique_pairs(matched, stage_log=stage_log)
 
     if wanted is not None:
         empty = sorted(set(wanted) - set(np.asarray(matched["Cluster"]).astype(str)))

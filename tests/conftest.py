@@ -1,0 +1,59 @@
+"""Shared test helpers for astro_ocl (offline by default)."""
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import QTable
+
+
+def make_stars(n=0, *, rv=(), e_rv=(), teff=None, logg=None, feh=None, e_feh=None,
+               source_id=None, ra=None, dec=None):
+    """A canonical star table as `read_lamost` would return it, from plain numbers."""
+    from astropy.coordinates import SkyCoord
+    n = len(rv)
+    t = QTable()
+    t["source_id"] = np.arange(1, n + 1, dtype=np.int64) if source_id is None \
+        else np.asarray(source_id, np.int64)
+    t["coord"] = SkyCoord(ra=(np.full(n, 10.0) if ra is None else ra) * u.deg,
+                          dec=(np.full(n, 20.0) if dec is None else dec) * u.deg)
+    t["rv"] = np.asarray(rv, float) * u.km / u.s
+    t["e_rv"] = np.asarray(e_rv, float) * u.km / u.s
+    t["teff"] = (np.full(n, 5500.0) if teff is None else np.asarray(teff, float)) * u.K
+    t["e_teff"] = np.full(n, 50.0) * u.K
+    t["logg"] = (np.full(n, 2.5) if logg is None else np.asarray(logg, float)) \
+        * u.dex(u.cm / u.s ** 2)
+    t["e_logg"] = np.full(n, 0.1) * u.dex
+    t["feh"] = (np.zeros(n) if feh is None else np.asarray(feh, float)) * u.dex
+    t["e_feh"] = (np.full(n, 0.05) if e_feh is None else np.asarray(e_feh, float)) * u.dex
+    t["snrg"] = np.full(n, 50.0)
+    t.meta["source"] = "<test stars>"
+    return t
+
+
+def make_members(source_ids, clusters, proba=None):
+    """A member table as `read_cg_members` would return it."""
+    from astropy.coordinates import SkyCoord
+    n = len(source_ids)
+    t = QTable()
+    t["Cluster"] = list(clusters)
+    t["source_id"] = np.asarray(source_ids, np.int64)
+    t["coord"] = SkyCoord(ra=np.full(n, 10.0) * u.deg, dec=np.full(n, 20.0) * u.deg)
+    t["proba"] = np.ones(n) if proba is None else np.asarray(proba, float)
+    t.meta["source"] = "<test members>"
+    return t
+
+
+@pytest.fixture
+def stars_factory():
+    return make_stars
+
+
+@pytest.fixture
+def members_factory():
+    return make_members
+
+
+@pytest.fixture(scope="session")
+def embedded_result():
+    """The offline build on the embedded sample, seed 1 (shared: it is read-only)."""
+    import astro_ocl
+    return astro_ocl.build_catalogue(seed=1)

@@ -1,0 +1,93 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from astropy.table import QTable
+
+from astro_ocl import cli
+
+
+def test_build_writes_tables_and_summary(tmp_path, capsys):
+    out = tmp_path / "cat"
+    assert cli.main(["build", "--out", str(out), "--seed", "5", "--realisations", "500"]) == 0
+    text = capsys.readouterr().out
+    assert "clusters: 15" in text and "member stars: 537" in text
+    assert "Soubiran2018" in text and "join members" in text
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["clusters.ecsv", "clusters.vot", "literature_comparison.ecsv",
+                     "members.ecsv", "members.vot", "stage_log.ecsv"]
+    c = QTable.read(out / "clusters.ecsv")
+    assert len(c) == 15
+    assert c["RVmed"].unit == "km / s"
+    row = c[list(c["Cluster"]).index("NGC_7092")]
+    assert row["RVmed"].value == -12.22
+    # the VOTable holds the same values
+    v = QTable.read(out / "clusters.vot", format="votable")
+    assert list(v["Cluster"]) == list(c["Cluster"])
+    assert v["RVmed"][list(v["Cluster"]).index("NGC_7092")].value == -12.22
+
+
+def test_refuses_to_overwrite_and_keeps_old_output(tmp_path, capsys):
+    out = tmp_path / "cat"
+    assert cli.main(["build", "--out", str(out), "--realisations", "50", "--no-literature"]) == 0
+    before = (out / "clusters.ecsv").read_bytes()
+    assert cli.main(["build", "--out", str(out), "--realisations", "50"]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert (out / "clusters.ecsv").read_bytes() == before
+
+
+def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
+    import astro_ocl.io.tables as tables
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(tables, "write_votable", broken)
+    out = tmp_path / "cat"
+    with pytest.raises(OSError, match="simulated"):
+        cli.main(["build", "--out", str(out), "--realisations", "50"])
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []   # no temporary directory left either
+
+
+def test_unknown_cluster_clear_error(tmp_path, capsys):
+    rc = cli.main(["build", "--out", str(tmp_path / "x"), "--clusters", "NGC_2862x"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "unknown cluster 'NGC_2862x'" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_star_file_names_file_column_row(tmp_path, capsys):
+    p = tmp_path / "stars.csv"
+    p.write_text("gaia_source_id,ra,dec,rv,rv_err,teff,logg,feh,feh_err\n"
+                 "1,10,20,5,-2,5000,2.5,0,0.1\n")
+    rc = cli.main(["build", "--out", str(tmp_path / "x"), "--stars", str(p)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "stars.csv" in err and "'rv_err'" in err and "row 0" in err
+
+
+def test_help_texts(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--help"])
+    assert e.value.code == 0
+    assert "build" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--help"])
+    text = capsys.readouterr().out
+    for opt in ("--out", "--seed", "--realisations", "--threshold", "--clusters", "--dwarf-logg"):
+        assert opt in text
+
+
+def test_console_script_runs(tmp_path):
+    exe = Path(sys.executable).with_name("astro-ocl")
+    if not exe.exists():
+        pytest.fail(f"console script not installed next to {sys.executable}")
+    res = subprocess.run([str(exe), "build", "--out", str(tmp_path / "c"), "--seed", "1"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    assert res.returncode == 0, res.stderr
+    assert "FLAG=12:" in res.stdout
