@@ -13,10 +13,12 @@ class StageLog:
     --------
     >>> sl = StageLog()
     >>> sl.stage("members", n_in=10, n_out=7, dropped={"probability < 0.7": 3})
-    >>> print(sl.as_table())
-     stage  n_in n_out n_dropped       reasons      
-    ------- ---- ----- --------- -------------------
-    members   10     7         3 probability < 0.7: 3
+    >>> print(sl.as_table()["stage", "n_in", "n_out", "n_dropped"])
+     stage  n_in n_out n_dropped
+    ------- ---- ----- ---------
+    members   10     7         3
+    >>> sl["members"]["dropped"]
+    {'probability < 0.7': 3}
     """
 
     def __init__(self):

@@ -125,5 +125,6 @@ def literature_comparison(clusters, catalogues=None):
                                        "robust_std", "unit", "reference"),
                      dtype=(str, str, int, float, float, float, float, str, str)) if rows \
         else QTable(names=("catalogue", "quantity", "N"), dtype=(str, str, int))
-    summary.meta["description"] = "Offsets this catalogue minus literature (cf. Fu+2022 Tables 1, 3)"
+    summary.meta["description"] = ("Offsets this catalogue minus literature "
+                                   "(cf. Fu+2022 Tables 1, 3)")
     return summary, matched

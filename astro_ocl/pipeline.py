@@ -158,8 +158,9 @@ def clean_stars(stars, *, stage_log):
         first = int(np.flatnonzero(bad)[0])
         warnings.warn(
             f"{int(bad.sum())} stars of {stars.meta.get('source', 'the input')} have no usable "
-            f"radial velocity and are dropped ({', '.join(f'{v} {k}' for k, v in dropped.items() if v)}"
-            f"; first at row {first})", DroppedRowsWarning)
+            f"radial velocity and are dropped "
+            f"({', '.join(f'{v} {k}' for k, v in dropped.items() if v)}; first at row {first})",
+            DroppedRowsWarning)
     stage_log.stage("usable RV", n_in=len(stars), n_out=int((~bad).sum()), dropped=dropped)
     return stars[~bad]
 

@@ -17,7 +17,6 @@ import astropy.units as u
 import numpy as np
 
 
-
 __all__ = ["QualityCuts", "rv_flag", "parameter_flag"]
 
 
@@ -110,5 +109,3 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
         cool_dwarf = (teff < cuts.cool_dwarf_teff.to_value(u.K)) & (logg >= cuts.dwarf_logg)
     ok = np.isfinite(teff) & np.isfinite(logg) & np.isfinite(feh) & np.isfinite(e_feh)
     return ok & in_range & ~cool_dwarf
-
-

@@ -521,5 +521,3 @@ def read_literature(name, *, path=None, resolver=None):
     t.meta.update(name=name, reference=spec.reference, bibcode=spec.bibcode,
                   vizier=spec.vizier, kind=spec.kind, source=path)
     return t
-
-

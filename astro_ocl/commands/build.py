@@ -14,7 +14,8 @@ POST_BUILD = []
 
 def add_parser(sub):
     p = sub.add_parser(
-        "build", help="build the open-cluster catalogue (offline on the embedded sample by default)",
+        "build",
+        help="build the open-cluster catalogue (offline on the embedded sample by default)",
         description="Cross-match LAMOST stars with Cantat-Gaudin members, flag them, derive "
                     "cluster RV and [Fe/H] by Monte Carlo, compare with the literature, and "
                     "write clusters/members as ECSV and VOTable into --out (atomically).",
@@ -27,8 +28,9 @@ def add_parser(sub):
     p.add_argument("--threshold", type=float, default=None,
                    help="minimum membership probability (default 0.7)")
     p.add_argument("--clusters", nargs="+", metavar="NAME", help="only these clusters")
-    p.add_argument("--stars", type=Path, help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) "
-                                               "instead of the embedded sample")
+    p.add_argument("--stars", type=Path,
+                   help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) instead of the "
+                        "embedded sample")
     p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
     p.add_argument("--rv-nsigma", type=float, default=2.0, help="FLAG=1 band in sigma")
     p.add_argument("--dwarf-logg", type=float, default=3.5,
