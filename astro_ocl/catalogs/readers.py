@@ -290,31 +290,28 @@ def _floats(cols, name, path):
     return to_float(np.array(cols[name], dtype=object), source=str(path), column=name)
 
 
+# (our name, VizieR label, unit) of CG2020 table1 columns, in output order
+_CG2020_COLUMNS = (
+    ("GLON", "GLON", u.deg), ("GLAT", "GLAT", u.deg), ("r50", "r50", u.deg),
+    ("nbstars07", "nbstars07", int), ("plx", "plx", u.mas), ("e_plx", "e_plx", u.mas),
+    ("pmRA", "pmRA*", schema.MASYR), ("e_pmRA", "e_pmRA*", schema.MASYR),
+    ("pmDE", "pmDE", schema.MASYR), ("e_pmDE", "e_pmDE", schema.MASYR),
+    ("Dist", "DistPc", u.pc), ("AgeNN", "AgeNN", None), ("AVNN", "AVNN", u.mag),
+    ("DMNN", "DMNN", u.mag), ("X", "X", u.pc), ("Y", "Y", u.pc), ("Z", "Z", u.pc),
+    ("Rgc", "Rgc", u.pc),
+)
+
+
 def _read_cg2020(path):
     cols = _read_delimited(path, "|")
-    f = lambda n: _floats(cols, n, path)  # noqa: E731
     t = QTable()
     t["Cluster"] = cols["Cluster"]
-    dist = f("DistPc") * u.pc
-    t["coord"] = SkyCoord(ra=f("RA_ICRS") * u.deg, dec=f("DE_ICRS") * u.deg, frame="icrs")
-    t["GLON"] = f("GLON") * u.deg
-    t["GLAT"] = f("GLAT") * u.deg
-    t["r50"] = f("r50") * u.deg
-    t["nbstars07"] = f("nbstars07").astype(int)
-    t["plx"] = f("plx") * u.mas
-    t["e_plx"] = f("e_plx") * u.mas
-    t["pmRA"] = f("pmRA*") * schema.MASYR
-    t["e_pmRA"] = f("e_pmRA*") * schema.MASYR
-    t["pmDE"] = f("pmDE") * schema.MASYR
-    t["e_pmDE"] = f("e_pmDE") * schema.MASYR
-    t["Dist"] = dist
-    t["AgeNN"] = f("AgeNN")
-    t["AVNN"] = f("AVNN") * u.mag
-    t["DMNN"] = f("DMNN") * u.mag
-    t["X"] = f("X") * u.pc
-    t["Y"] = f("Y") * u.pc
-    t["Z"] = f("Z") * u.pc
-    t["Rgc"] = f("Rgc") * u.pc
+    t["coord"] = SkyCoord(ra=_floats(cols, "RA_ICRS", path) * u.deg,
+                          dec=_floats(cols, "DE_ICRS", path) * u.deg, frame="icrs")
+    for name, vizier_name, unit in _CG2020_COLUMNS:
+        values = _floats(cols, vizier_name, path)
+        t[name] = values.astype(int) if unit is int else (
+            values if unit is None else values * unit)
     t["nbstars07"].info.description = "Number of members with probability >= 0.7, CG2020"
     t["AVNN"].info.description = "Extinction A_V (neural network), CG2020"
     t["DMNN"].info.description = "Distance modulus (neural network), CG2020"
