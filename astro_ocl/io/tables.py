@@ -82,11 +82,28 @@ def flatten_coords(table):
             else:
                 val = getattr(icrs, attr)
             val = u.Quantity(val).to(unit)
+            if _duplicates(out, val):  # e.g. RV of a cluster coord that is RVmed
+                continue
             out.add_column(val, name=cname, index=pos)
             out[cname].info.description = desc
             pos += 1
         first = False
     return out
+
+
+def _duplicates(table, value):
+    """True when a Quantity column of ``table`` holds exactly ``value``."""
+    for name in table.colnames:
+        col = table[name]
+        if not isinstance(col, u.Quantity) or col.shape != value.shape:
+            continue
+        try:
+            other = col.to_value(value.unit)
+        except u.UnitsError:
+            continue
+        if np.array_equal(other, value.value, equal_nan=True):
+            return True
+    return False
 
 
 def to_plain_table(table, *, specs=None):
@@ -110,15 +127,23 @@ def to_plain_table(table, *, specs=None):
         col = flat[name]
         spec = specs.get(name)
         desc = getattr(col.info, "description", None) or (spec.description if spec else None)
+        if spec is not None and name not in table.colnames:  # made by flatten_coords
+            desc = spec.description
         unit = getattr(col, "unit", None)
+        mask = np.ma.getmaskarray(col) if np.ma.isMaskedArray(col) or hasattr(col, "mask") \
+            else None
         data = np.asarray(getattr(col, "value", col))
+        if hasattr(col, "filled") and not isinstance(col, u.Quantity):
+            data = np.asarray(col.filled())
         if is_log_unit(unit):
             note = f" [{unit.to_string()}, logarithmic: no VOUnit; written unitless]"
             desc = (desc or name) + note
             unit = None
-        if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
-            newcol = MaskedColumn(data, name=name, mask=~np.isfinite(data), unit=unit,
-                                  description=desc)
+        bad = np.zeros(len(data), bool) if mask is None else np.asarray(mask, bool).copy()
+        if data.dtype.kind == "f":
+            bad |= ~np.isfinite(data)
+        if bad.any():
+            newcol = MaskedColumn(data, name=name, mask=bad, unit=unit, description=desc)
         else:
             newcol = Column(data, name=name, unit=unit, description=desc)
         out.add_column(newcol)

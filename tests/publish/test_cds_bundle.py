@@ -1,0 +1,116 @@
+"""The "cds.submission" bundle: ReadMe + .dat + VOTables; round trip through ascii.cds."""
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astro_ocl.catalogs import schema
+from astro_ocl.exceptions import OutputExistsError
+from astro_ocl.io.cds_bundle import cds_unit_string, write_cds_bundle
+from astro_ocl.io.tables import to_plain_table
+from astro_ocl.io.votable_cds import parse_cds_format
+
+
+def _expected_unit(spec, col):
+    if spec is not None and spec.cds_unit:
+        return u.Unit(spec.cds_unit, format="cds")
+    unit = getattr(col, "unit", None)
+    return None if unit is None else u.Unit(unit)
+
+
+@pytest.fixture(scope="module")
+def bundle(result, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cds") / "submission"
+    files = write_cds_bundle(result, path)
+    return path, files
+
+
+def test_files_and_readme(bundle):
+    path, files = bundle
+    assert sorted(p.name for p in files) == sorted(
+        ["ReadMe", "clusters.dat", "members.dat", "clusters.vot", "members.vot"])
+    assert sorted(p.name for p in path.iterdir()) == sorted(p.name for p in files)
+    text = (path / "ReadMe").read_text("ascii")
+    for section in ("Abstract:", "Description:", "File Summary:", "Byte-by-byte Description "
+                    "of file: clusters.dat", "Byte-by-byte Description of file: members.dat",
+                    "References:", "Keywords:", "Provenance:"):
+        assert section in text
+    assert "J/A+A/668/A4" in text and "2022A&A...668A...4F" in text
+    assert all(len(line) <= 80 for line in text.splitlines() if not line.startswith("  stars"))
+    # CDS unit syntax
+    assert " km/s " in text and " mas/yr " in text and " [-] " in text and " [cm/s2] " in text
+    assert "km.s-1" not in text
+    # the Flag note
+    assert "(1) Flag: 0 = RV outlier" in text
+
+
+@pytest.mark.parametrize("stem", ["clusters", "members"])
+def test_round_trip_ascii_cds(result, bundle, stem):
+    path, _ = bundle
+    table = getattr(result, stem)
+    specs = schema.CLUSTER_COLUMNS if stem == "clusters" else schema.MEMBER_COLUMNS
+    back = Table.read(path / f"{stem}.dat", readme=str(path / "ReadMe"), format="ascii.cds")
+    plain = to_plain_table(table, specs={**schema.ALL_COLUMNS, **specs})
+    assert back.colnames == plain.colnames
+    assert len(back) == len(table)
+    for name in plain.colnames:
+        spec = specs.get(name)
+        kind, width, decimals = parse_cds_format(spec.fmt)
+        orig = plain[name]
+        got = back[name]
+        exp_unit = _expected_unit(spec, table[name] if name in table.colnames else orig)
+        if exp_unit is None:
+            assert got.unit is None, name
+        else:
+            assert got.unit is not None and u.Unit(got.unit) == exp_unit, (name, got.unit)
+        omask = np.ma.getmaskarray(orig)
+        if orig.dtype.kind == "f":
+            omask = omask | ~np.isfinite(np.ma.filled(orig, np.nan))
+        assert np.array_equal(np.ma.getmaskarray(got), omask), name
+        ok = ~omask
+        if orig.dtype.kind in "US":
+            assert list(np.asarray(got)[ok]) == list(np.asarray(orig)[ok])
+        elif kind == "I":
+            assert np.array_equal(np.round(np.asarray(orig, float)[ok]),
+                                  np.asarray(got, float)[ok]), name
+        else:
+            tol = 0.5 * 10 ** -decimals * 1.0001
+            assert np.allclose(np.asarray(got, float)[ok], np.ma.filled(orig, np.nan)[ok],
+                               atol=tol, rtol=0), name
+
+
+def test_votables_in_bundle_valid(bundle, votlint):
+    from astropy.io import votable
+    path, _ = bundle
+    for stem in ("clusters", "members"):
+        assert votable.validate(str(path / f"{stem}.vot"), output=None, xmllint=False)
+        assert votlint(path / f"{stem}.vot") == []
+
+
+def test_overwrite_and_atomic(result, tmp_path, monkeypatch):
+    path = tmp_path / "sub"
+    result.clusters.write(path, format="cds.submission")
+    assert (path / "ReadMe").exists() and (path / "clusters.dat").exists()
+    with pytest.raises(OutputExistsError):
+        result.clusters.write(path, format="cds.submission")
+    before = (path / "ReadMe").read_text()
+    # a failure while writing leaves the previous bundle untouched and no temp dir
+    import astro_ocl.io.cds_bundle as cb
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(cb, "write_votable_cds", boom)
+    with pytest.raises(RuntimeError):
+        write_cds_bundle(result, path, overwrite=True)
+    assert (path / "ReadMe").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sub"]
+    monkeypatch.undo()
+    write_cds_bundle(result, path, overwrite=True)
+    assert (path / "members.dat").exists()
+
+
+def test_cds_unit_string():
+    assert cds_unit_string(u.km / u.s) == "km/s"
+    assert cds_unit_string(u.mas / u.yr) == "mas/yr"
+    assert cds_unit_string(u.cm / u.s ** 2) == "cm/s2"
+    assert cds_unit_string(u.deg) == "deg"

@@ -1,0 +1,113 @@
+"""The "votable.cds" writer: valid UCDs/units, descriptions, COOSYS, INFOs, nulls;
+astropy's validator and STILTS votlint report nothing."""
+import io
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.io import votable
+from astropy.io.votable.ucd import check_ucd
+from astropy.table import QTable, Table
+
+from astro_ocl.catalogs import schema
+from astro_ocl.exceptions import InputDataError, OutputExistsError
+
+
+def _check_file(path):
+    buf = io.StringIO()
+    ok = votable.validate(str(path), output=buf, xmllint=False)
+    assert ok, buf.getvalue()
+    vot = votable.parse(str(path))
+    tab = vot.get_first_table()
+    for f in tab.fields:
+        assert f.name
+        assert f.ucd and check_ucd(f.ucd, check_controlled_vocabulary=True), (f.name, f.ucd)
+        assert f.description, f.name
+        if f.unit is not None:
+            u.Unit(f.unit.to_string("vounit"), format="vounit")
+    return vot
+
+
+@pytest.mark.parametrize("label", ["clusters", "members"])
+def test_result_tables(result, tmp_path, votlint, label):
+    table = getattr(result, label)
+    path = tmp_path / f"{label}.vot"
+    table.write(path, format="votable.cds", provenance=result.provenance)
+    vot = _check_file(path)
+    assert votlint(path) == []
+    tab = vot.get_first_table()
+    names = [f.name for f in tab.fields]
+    assert "coord" not in names and {"RAdeg", "DEdeg"} <= set(names)
+    # COOSYS referenced by the positions, with the epoch
+    assert vot.coordinate_systems[0].system == "ICRS"
+    assert vot.coordinate_systems[0].epoch == "J2015.5"
+    assert tab.get_field_by_id("RAdeg").ref == vot.coordinate_systems[0].ID
+    # width/precision from the CDS formats of the schema
+    ra = tab.get_field_by_id("RAdeg")
+    spec = (schema.MEMBER_COLUMNS if label == "members" else schema.CLUSTER_COLUMNS)["RAdeg"]
+    assert f"F{ra.width}.{ra.precision.lstrip('F')}" == spec.fmt
+    # provenance and reference as INFO elements
+    infos = {i.name: i.value for i in vot.resources[0].infos}
+    assert "A&A 668, A4" in infos["reference"]
+    assert infos["version"] == result.provenance["version"]
+    assert infos["seed"] == "1"
+    assert infos["date"] == result.provenance["date"]
+    # [Fe/H] and log g: unitless, unit stated in the description
+    feh = next(f for f in tab.fields if f.name.startswith("[Fe/H]"))
+    assert feh.unit is None and "dex" in feh.description
+    if label == "members":
+        logg = tab.get_field_by_id("logg")
+        assert logg.unit is None and "cm/s2" in logg.description.replace(" ", "")
+    # values and nulls survive
+    back = tab.to_table()
+    assert len(back) == len(table)
+    if label == "clusters":
+        col = back["[Fe/H]med"] if "[Fe/H]med" in back.colnames else back[tab.fields[
+            names.index("[Fe/H]med")].ID]
+        nan = ~np.isfinite(table["[Fe/H]med"].value)
+        assert nan.any()
+        assert np.array_equal(np.ma.getmaskarray(col) | ~np.isfinite(np.ma.filled(col, np.nan)),
+                              nan)
+        assert np.allclose(np.ma.filled(col, np.nan)[~nan], table["[Fe/H]med"].value[~nan],
+                           atol=5e-4)
+        assert "RV" not in names  # the coord's RV duplicates RVmed: not written twice
+
+
+def test_user_qtable_masked_int_and_unknown_column(tmp_path, votlint):
+    t = QTable()
+    t["name"] = ["a", "b", "c"]
+    t["coord"] = SkyCoord([10, 11, 12] * u.deg, [1, 2, 3] * u.deg)
+    t["n"] = np.ma.masked_array([1, 2, 3], mask=[False, True, False])
+    t["flux"] = [1.0, np.nan, 3.0] * u.mJy
+    t["feh"] = [0.1, -0.2, 0.0] * u.dex
+    with pytest.raises(InputDataError, match="name"):
+        t.write(tmp_path / "x.vot", format="votable.cds")
+    path = tmp_path / "x.vot"
+    t.write(path, format="votable.cds",
+            ucds={"name": "meta.id;meta.main", "n": "meta.number", "flux": "phot.flux.density"},
+            descriptions={"name": "Name", "n": "A count", "flux": "A flux"})
+    vot = _check_file(path)
+    assert votlint(path) == []
+    back = vot.get_first_table().to_table()
+    assert list(np.ma.getmaskarray(back["n"])) == [False, True, False]
+    assert np.ma.getmaskarray(back["flux"])[1] or np.isnan(back["flux"][1])
+    assert vot.get_first_table().get_field_by_id("flux").unit == u.mJy
+    with pytest.raises(OutputExistsError):
+        t.write(path, format="votable.cds", strict=False)
+    t.write(path, format="votable.cds", strict=False, overwrite=True)
+
+
+def test_invalid_ucd_rejected(tmp_path):
+    t = Table({"x": [1.0]}, meta={})
+    with pytest.raises(InputDataError, match="UCD"):
+        t.write(tmp_path / "x.vot", format="votable.cds", ucds={"x": "not.a.ucd"},
+                descriptions={"x": "x"})
+    assert not (tmp_path / "x.vot").exists()
+
+
+def test_plain_table_class_registered():
+    from astropy.io import registry
+    for cls in (Table, QTable):
+        assert registry.get_writer("votable.cds", cls)
+        assert registry.get_writer("cds.submission", cls)
