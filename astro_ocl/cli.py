@@ -19,6 +19,8 @@ __all__ = ["main", "COMMANDS"]
 #: Modules providing subcommands, in the order ``--help`` lists them.
 COMMANDS = [
     "astro_ocl.commands.build",
+    "astro_ocl.commands.export",
+    "astro_ocl.commands.samp",
 ]
 
 

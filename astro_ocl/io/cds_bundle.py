@@ -46,6 +46,7 @@ from ..logger import log
 from ..utils import atomic_directory
 from .tables import is_log_unit, to_plain_table
 from .votable_cds import (FU2022_BIBCODE, FU2022_REFERENCE, _auto_format, _kind,
+                          default_provenance,
                           parse_cds_format, specs_for, write_votable_cds)
 
 __all__ = ["write_cds_bundle", "cds_unit_of", "DEFAULT_METADATA"]
@@ -265,7 +266,7 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     named = _bundle_tables(tables)
     if provenance is None:
         first = next(iter(named.values()))
-        provenance = first.meta.get("provenance") or {}
+        provenance = default_provenance(first.meta)
     md = {**DEFAULT_METADATA, **(metadata or {})}
     descriptions = {**_TABLE_DESCRIPTIONS, **(descriptions or {})}
     path = Path(path)

@@ -41,7 +41,7 @@ from ..utils import atomic_path
 from .tables import is_log_unit, to_plain_table
 
 __all__ = ["write_votable_cds", "specs_for", "FU2022_REFERENCE", "FU2022_BIBCODE",
-           "vounit_or_none", "parse_cds_format"]
+           "vounit_or_none", "parse_cds_format", "default_provenance"]
 
 FU2022_REFERENCE = ("Fu X., Bragaglia A., Liu C. et al. 2022, A&A 668, A4, "
                     "'LAMOST meets Gaia: the Galactic open clusters' (CDS J/A+A/668/A4)")
@@ -71,6 +71,19 @@ def specs_for(table):
     if _kind(table) == "clusters":
         return {**schema.ALL_COLUMNS, **schema.CLUSTER_COLUMNS}
     return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS}  # star-level precision
+
+
+def default_provenance(meta):
+    """Provenance of a table from its ``meta``: ``meta["provenance"]`` or its scalar items.
+
+    The pipeline stores the provenance (package version, inputs, options, date)
+    directly in ``table.meta``; ``name`` and ``description`` are not provenance.
+    """
+    if isinstance(meta.get("provenance"), dict):
+        return dict(meta["provenance"])
+    return {k: v for k, v in meta.items()
+            if k not in ("name", "description", "provenance")
+            and isinstance(v, (str, int, float, bool))}
 
 
 def _kind(table):
@@ -211,7 +224,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
     specs = specs if specs is not None else specs_for(table)
     meta = dict(table.meta)
     if provenance is None:
-        provenance = meta.get("provenance") or {}
+        provenance = default_provenance(meta)
     plain = to_plain_table(table, specs=specs)
     plain.meta.clear()
 

@@ -1,0 +1,106 @@
+"""Regions (DS9/CRTF, ADQL) and the ``astro-ocl export`` command."""
+import warnings
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.io import votable
+from astropy.io.fits.verify import VerifyWarning
+from astropy.table import QTable, Table
+from regions import CircleSkyRegion, PolygonSkyRegion, Regions
+
+from astro_ocl.cli import main
+from astro_ocl.exceptions import MissingColumnError, OutputExistsError
+from astro_ocl.io.regions import cluster_regions, region_adql, write_regions
+
+
+def test_cluster_regions(result):
+    regs = cluster_regions(result.clusters)
+    assert len(regs) == len(result.clusters)
+    r0 = regs[0]
+    assert isinstance(r0, CircleSkyRegion)
+    assert r0.meta["text"] == result.clusters["Cluster"][0]
+    assert u.isclose(r0.radius, result.clusters["r50"][0])
+    assert r0.center.separation(result.clusters["coord"][0]) < 1e-6 * u.deg
+    regs2 = cluster_regions(result.clusters, scale=2)
+    assert u.isclose(regs2[0].radius, 2 * result.clusters["r50"][0])
+    with pytest.raises(MissingColumnError, match="r_t"):
+        cluster_regions(result.clusters, radius="r_t")
+    t = result.clusters.copy()
+    t["r_t"] = 3 * t["r50"]  # a tidal radius column, when a catalogue provides one
+    assert u.isclose(cluster_regions(t, radius="r_t")[1].radius, 3 * t["r50"][1])
+
+
+@pytest.mark.parametrize("fmt,ext", [("ds9", ".reg"), ("crtf", ".crtf")])
+def test_region_files_read_back(result, tmp_path, fmt, ext):
+    path = tmp_path / f"clusters{ext}"
+    write_regions(result.clusters, path, format=fmt)
+    back = Regions.read(str(path), format=fmt)
+    assert len(back) == len(result.clusters)
+    for reg, row in zip(back, result.clusters):
+        assert reg.center.separation(row["coord"]) < 0.1 * u.arcsec  # CRTF writes J2000 (FK5)
+        assert u.isclose(reg.radius, row["r50"], atol=1e-6 * u.deg)
+    key = "text" if fmt == "ds9" else "label"
+    assert [r.meta[key] for r in back] == list(result.clusters["Cluster"])
+    with pytest.raises(OutputExistsError):
+        write_regions(result.clusters, path, format=fmt)
+
+
+def test_region_adql():
+    c = CircleSkyRegion(SkyCoord(10, 20, unit="deg"), 0.5 * u.deg)
+    q = region_adql(c, ra="g.ra", dec="g.dec")
+    assert q == ("1 = CONTAINS(POINT('ICRS', g.ra, g.dec), "
+                 "CIRCLE('ICRS', 10.000000000, 20.000000000, 0.500000000))")
+    gal = CircleSkyRegion(SkyCoord(0, 0, unit="deg", frame="galactic"), 1 * u.arcmin)
+    assert "266.40" in region_adql(gal)  # converted to ICRS
+    p = PolygonSkyRegion(SkyCoord([10, 11, 11], [20, 20, 21], unit="deg"))
+    assert region_adql(p).startswith("1 = CONTAINS(POINT('ICRS', ra, dec), POLYGON('ICRS', "
+                                     "10.000000000, 20.000000000, 11.000000000")
+    with pytest.raises(ValueError):
+        region_adql(c, ra="ra; DROP TABLE x")
+
+
+def test_export_command_all_formats(tmp_path, capsys, votlint):
+    out = tmp_path / "exp"
+    rc = main(["export", "--format", "votable", "cds", "ecsv", "fits", "ds9", "crtf",
+               "--out", str(out), "--realisations", "100"])
+    assert rc == 0
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == sorted(["clusters.vot", "members.vot", "cds/ReadMe", "cds/clusters.dat",
+                            "cds/members.dat", "cds/clusters.vot", "cds/members.vot",
+                            "clusters.ecsv", "members.ecsv", "clusters.fits", "members.fits",
+                            "clusters.reg", "clusters.crtf"])
+    assert "wrote 13 files" in capsys.readouterr().out
+    for f in ("clusters.vot", "members.vot"):
+        assert votable.validate(str(out / f), output=None, xmllint=False)
+        assert votlint(out / f) == []
+    c = QTable.read(out / "clusters.ecsv")
+    assert isinstance(c["coord"], SkyCoord)
+    with warnings.catch_warnings():
+        # reading the CDS labels back ("[Fe/H]"): legal TTYPEs, astropy only recommends
+        warnings.filterwarnings("ignore", category=VerifyWarning,
+                                message=".*column names contain only")
+        fits = Table.read(out / "members.fits")
+    assert {"RAdeg", "DEdeg", "[Fe/H]"} <= set(fits.colnames)
+    # refuses to overwrite unless asked
+    assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100"]) == 1
+    assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100",
+                 "--overwrite"]) == 0
+
+
+def test_export_from_build_directory(tmp_path, result):
+    built = tmp_path / "built"
+    result.write(built)
+    out = tmp_path / "exp"
+    assert main(["export", "--catalogue", str(built), "--format", "votable", "--out",
+                 str(out)]) == 0
+    vt = votable.parse_single_table(str(out / "clusters.vot"))
+    infos = {i.name: i.value for i in vt._votable.resources[0].infos} if hasattr(
+        vt, "_votable") else None
+    t = vt.to_table()
+    assert len(t) == len(result.clusters)
+    assert np.allclose(t["RVmed"], result.clusters["RVmed"].value, atol=0.005)
+    assert infos is None or infos.get("seed") == "1"
+    assert main(["export", "--catalogue", str(tmp_path / "nothing"), "--format", "votable",
+                 "--out", str(out / "x")]) == 1
