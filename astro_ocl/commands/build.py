@@ -40,7 +40,15 @@ def add_parser(sub):
     p.add_argument("--cool-dwarf-teff", type=float, default=5000.0,
                    help="dwarfs cooler than this (K) are not used for [Fe/H]")
     p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
+    p.add_argument("--figures", action="store_true",
+                   help="also write the paper's figures (PNG and PDF) into OUT/figures")
     return p
+
+
+def _figures_hook(result, outdir, args):
+    """Write the figures into ``outdir/figures`` (``--figures``)."""
+    from .. import plots
+    return plots.make_figures(result, Path(outdir) / "figures")
 
 
 def run(args):
@@ -60,7 +68,10 @@ def run(args):
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
                              literature=not args.no_literature, **options)
     files = result.write(args.out, overwrite=args.overwrite)
-    for hook in POST_BUILD:
+    hooks = list(POST_BUILD)
+    if getattr(args, "figures", False):
+        hooks.append(_figures_hook)
+    for hook in hooks:
         files += hook(result, args.out, args) or []
     print(result.summary())
     print("stages:")
