@@ -3,18 +3,18 @@
 The figures of Fu et al. (2022) that the data of a
 `~astro_ocl.pipeline.CatalogueResult` allows:
 
-==========  ===============================================================
-Fig. 1      sky coverage of the members (Galactic Aitoff projection)
-Fig. 2      per-cluster RV Gaussian profiles, 2 sigma band, FLAG colours
-Fig. 3      Delta RV (this work - Gaia) histogram, when Gaia RVs are at hand
-            (star-level ``RV_Gaia`` column, else the Gaia DR2 cluster RVs of
-            Soubiran et al. 2018 from the literature comparison)
-Fig. 4      Kiel diagram and [Fe/H]-Teff with the quality-control regions
-Fig. 5      CMDs of the richest clusters coloured by RV and by [Fe/H]
-Figs. 6, 7  comparison with literature RVs and [Fe/H]
-Figs. 13-14 young clusters and molecular clouds (Zucker et al. 2020) in
-            heliocentric Galactic X-Y and X-Z
-==========  ===============================================================
+===========  ===============================================================
+Fig. 1       sky coverage of the members (Galactic Aitoff projection)
+Fig. 2       per-cluster RV Gaussian profiles, 2 sigma band, FLAG colours
+Fig. 3       Delta RV (this work - Gaia) histogram, when Gaia RVs are at hand
+             (star-level ``RV_Gaia`` column, else the Gaia DR2 cluster RVs of
+             Soubiran et al. 2018 from the literature comparison)
+Fig. 4       Kiel diagram and [Fe/H]-Teff with the quality-control regions
+Fig. 5       CMDs of the richest clusters coloured by RV and by [Fe/H]
+Figs. 6, 7   comparison with literature RVs and [Fe/H]
+Figs. 13-14  young clusters and molecular clouds (Zucker et al. 2020) in
+             heliocentric Galactic X-Y and X-Z
+===========  ===============================================================
 
 Each ``fig_*`` function returns a `matplotlib.figure.Figure` (built without
 pyplot, so no global state and no display needed) or None when the data do not
