@@ -33,8 +33,8 @@ def add_parser(sub):
     h = ssub.add_parser("hub", help="run a pyvo.samp hub on 127.0.0.1 until interrupted")
     h.add_argument("--lockfile", help="private lockfile (clients need "
                                       "SAMP_HUB=std-lockurl:file://LOCKFILE)")
-    h.add_argument("--timeout", type=float, default=0, help="stop after this many seconds "
-                                                             "(0: run until Ctrl-C)")
+    h.add_argument("--timeout", type=float, default=0,
+                   help="stop after this many seconds (0: run until Ctrl-C)")
     return p
 
 

@@ -25,7 +25,8 @@ def _write_votable_cds(table, path, **kwargs):
     return write_votable_cds(table, path, **kwargs)
 
 
-_write_votable_cds.__doc__ = """Write a CDS-ready VOTable (see `astro_ocl.io.votable_cds.write_votable_cds`)."""
+_write_votable_cds.__doc__ = (
+    "Write a CDS-ready VOTable (see `astro_ocl.io.votable_cds.write_votable_cds`).")
 
 
 def _write_cds_submission(table, path, **kwargs):
@@ -33,7 +34,8 @@ def _write_cds_submission(table, path, **kwargs):
     return write_cds_bundle(table, path, **kwargs)
 
 
-_write_cds_submission.__doc__ = """Write a CDS submission directory (see `astro_ocl.io.cds_bundle.write_cds_bundle`)."""
+_write_cds_submission.__doc__ = (
+    "Write a CDS submission directory (see `astro_ocl.io.cds_bundle.write_cds_bundle`).")
 
 
 def register_formats():

@@ -45,7 +45,7 @@ from astropy.table import Column, MaskedColumn, Table
 from ..logger import log
 from ..utils import atomic_directory
 from .tables import is_log_unit, to_plain_table
-from .votable_cds import (FU2022_BIBCODE, FU2022_REFERENCE, _auto_format, _kind,
+from .votable_cds import (FU2022_BIBCODE, _auto_format, _kind,
                           default_provenance,
                           parse_cds_format, specs_for, write_votable_cds)
 

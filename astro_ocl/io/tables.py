@@ -6,20 +6,16 @@
 * :func:`to_plain_table` also turns log quantities (``dex``, ``dex(cm/s2)``)
   into unitless floats, stating the unit in the description, since VOUnit has
   no valid spelling for them.
-* :func:`write_votable` writes a VOTable with UCDs and descriptions from
-  :mod:`astro_ocl.catalogs.schema`, provenance as INFO elements, atomically.
+* :func:`write_votable` writes the CDS VOTable of
+  :mod:`astro_ocl.io.votable_cds` (UCDs and descriptions from
+  :mod:`astro_ocl.catalogs.schema`, provenance as INFO elements), atomically.
 """
-import warnings
-
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.io import votable
-from astropy.io.votable.exceptions import W03
 from astropy.table import Column, MaskedColumn, Table
 
 from ..catalogs import schema
-from ..utils import atomic_path
 
 __all__ = ["flatten_coords", "to_plain_table", "write_votable", "is_log_unit"]
 
@@ -151,7 +147,12 @@ def to_plain_table(table, *, specs=None):
 
 
 def write_votable(table, path, *, provenance=None, overwrite=True, specs=None):
-    """Write ``table`` as a VOTable with UCDs and descriptions, atomically.
+    """Write ``table`` as a CDS VOTable, atomically (what `CatalogueResult.write` uses).
+
+    A thin wrapper of `astro_ocl.io.votable_cds.write_votable_cds` (format
+    ``"votable.cds"``): UCDs, VOUnits, descriptions, COOSYS, provenance INFOs.
+    Columns the schema does not know are written without a UCD (with a logged
+    warning) instead of raising.
 
     Parameters
     ----------
@@ -163,24 +164,8 @@ def write_votable(table, path, *, provenance=None, overwrite=True, specs=None):
     overwrite : bool
         Replace an existing file.
     specs : dict, optional
-        Column specs (default: the package schema).
+        Column specs (default: the package schema, member or cluster labels first).
     """
-    specs = specs or schema.ALL_COLUMNS
-    plain = to_plain_table(table, specs=specs)
-    plain.meta.clear()
-    with warnings.catch_warnings():
-        # W03: names such as "[Fe/H]med" are not XML IDs; astropy derives valid IDs
-        # ("__Fe_H_med") and says so. The name attribute keeps the CDS label.
-        warnings.simplefilter("ignore", W03)
-        vot = votable.from_table(plain)
-    res = vot.resources[0]
-    vt = res.tables[0]
-    for f in vt.fields:
-        spec = specs.get(f.name)
-        if spec is not None:
-            f.ucd = spec.ucd
-    for key, value in (provenance or {}).items():
-        res.infos.append(votable.tree.Info(name=str(key), value=str(value)))
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        vot.to_xml(str(tmp))
-    return path
+    from .votable_cds import write_votable_cds
+    return write_votable_cds(table, path, provenance=provenance, overwrite=overwrite,
+                             specs=specs, strict=False)

@@ -282,11 +282,11 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         # W03: names such as "[Fe/H]med" are not XML IDs; astropy derives valid IDs
         # ("__Fe_H_med") and says so. The name attribute keeps the CDS label.
         warnings.simplefilter("ignore", W03)
-        vot = votable.from_table(plain, table_id=_xml_id(table_name or meta.get("name")
-                                                        or _kind(table) or "table"))
+        label = table_name or meta.get("name") or _kind(table) or "table"
+        vot = votable.from_table(plain, table_id=_xml_id(label))
     res = vot.resources[0]
     vt = res.tables[0]
-    vt.name = table_name or meta.get("name") or _kind(table) or "table"
+    vt.name = label
     vt.description = table_description or meta.get("description") or (
         "Table written by astro_ocl (method of Fu et al. 2022, A&A 668, A4)")
 

@@ -159,7 +159,6 @@ def _votlint(path):
             if line.startswith(("WARNING", "ERROR", "FATAL")) or "Exception" in line]
 
 
-
 @pytest.fixture
 def votlint():
     """The function running STILTS votlint (skips, or fails under CI, without stilts)."""

@@ -82,7 +82,6 @@ def test_round_trip_ascii_cds(result, bundle, stem):
 
 
 def test_votables_in_bundle_valid(bundle, votlint):
-    from astropy.io import votable
     path, _ = bundle
     for stem in ("clusters", "members"):
         assert _valid(str(path / f"{stem}.vot"))
