@@ -181,7 +181,7 @@ def _prepare(table, specs):
         fmt = spec.fmt if spec else _auto_format(col)
         kind, width, decimals = parse_cds_format(fmt)
         orig = table[name] if name in table.colnames else None
-        unit = getattr(orig, "unit", None) if orig is not None else col.unit
+        unit = orig.unit if isinstance(orig, u.Quantity) else col.unit
         cunit = cds_unit_of(unit, spec=spec)
         desc = (spec.description if spec else None) or col.description or name
         if name == "Flag":

@@ -14,6 +14,7 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, MaskedColumn, Table
+from astropy.time import Time
 
 from ..catalogs import schema
 
@@ -125,6 +126,11 @@ def to_plain_table(table, *, specs=None):
         desc = getattr(col.info, "description", None) or (spec.description if spec else None)
         if spec is not None and name not in table.colnames:  # made by flatten_coords
             desc = spec.description
+        if isinstance(col, Time):  # epochs: MJD in the column's time scale
+            out.add_column(Column(np.asarray(col.mjd, float), name=name, unit=u.d,
+                                  description=(desc or "Epoch") + f" (MJD, {col.scale.upper()})",
+                                  meta={"ucd": "time.epoch", "timescale": col.scale.upper()}))
+            continue
         unit = getattr(col, "unit", None)
         mask = np.ma.getmaskarray(col) if np.ma.isMaskedArray(col) or hasattr(col, "mask") \
             else None

@@ -227,6 +227,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         provenance = default_provenance(meta)
     plain = to_plain_table(table, specs=specs)
     plain.meta.clear()
+    timescales = {n: (plain[n].meta or {}).get("timescale") for n in plain.colnames}
 
     # per-column metadata, units and integer nulls decided before from_table
     colmeta = {}
@@ -236,7 +237,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         spec = specs.get(name)
         ucd, desc, fmt = _column_meta(name, col, spec, ucds, descriptions)
         orig = table[name] if name in table.colnames else None
-        unit = getattr(orig, "unit", None) if orig is not None else col.unit
+        unit = orig.unit if isinstance(orig, u.Quantity) else col.unit
         vounit = vounit_or_none(unit)
         if unit is not None and vounit is None and not is_log_unit(unit) \
                 and u.Unit(unit) != u.dimensionless_unscaled:
@@ -295,11 +296,25 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
            for f in vt.fields):
         coosys = votable.tree.CooSys(ID="icrs", system="ICRS", epoch=epoch)
         vot.coordinate_systems.append(coosys)
-    timesys = None
-    if any(colmeta[f.name][0] and colmeta[f.name][0].startswith("time.epoch") for f in vt.fields):
-        timesys = votable.tree.TimeSys(ID="tcb", timeorigin="JD-origin", timescale="TCB",
-                                       refposition="BARYCENTER")
-        vot.time_systems.append(timesys)
+    # one TIMESYS per time scale of the epoch columns: astropy Time columns are
+    # written as MJD in their own scale; plain epoch columns (e.g. Julian years
+    # of Gaia positions) are taken as TCB at the barycentre
+    timesys = {}
+    for f in vt.fields:
+        ucd = colmeta[f.name][0]
+        if not (ucd and ucd.startswith("time.epoch")):
+            continue
+        scale = timescales.get(f.name) or "TCB"
+        key = (scale, timescales.get(f.name) is not None)
+        if key not in timesys:
+            ts = votable.tree.TimeSys(
+                ID=f"time_{scale.lower()}{'_mjd' if key[1] else ''}", timescale=scale,
+                timeorigin="MJD-origin" if key[1] else None,
+                refposition="BARYCENTER" if scale in ("TCB", "TDB") else "TOPOCENTER",
+                config={"version": "1.4", "version_1_4_or_later": True})
+            vot.time_systems.append(ts)
+            timesys[key] = ts
+        f.ref = timesys[key].ID
 
     for f in vt.fields:
         ucd, desc, fmt = colmeta[f.name]
@@ -318,8 +333,6 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
             f.arraysize = "*"  # "1" is deprecated (VOTable 1.3 Erratum 3), none warns (W47)
         if coosys is not None and ucd and ucd.split(";")[0].startswith(("pos.eq.ra", "pos.eq.dec")):
             f.ref = coosys.ID
-        if timesys is not None and ucd and ucd.startswith("time.epoch"):
-            f.ref = timesys.ID
         if f.datatype in ("long", "int", "short") and f.values.null is None:
             col = plain[f.name]
             if np.ma.is_masked(np.ma.asarray(col)):

@@ -111,3 +111,27 @@ def test_plain_table_class_registered():
     for cls in (Table, QTable):
         assert registry.get_writer("votable.cds", cls)
         assert registry.get_writer("cds.submission", cls)
+
+
+def test_epochs_refer_to_timesys(tmp_path, votlint):
+    """Time columns become MJD in their scale with a TIMESYS; Julian-year epochs too."""
+    from astropy.time import Time
+    t = QTable()
+    t["coord"] = SkyCoord([10, 11] * u.deg, [1, 2] * u.deg)
+    t["obs"] = Time([58000.5, 58001.25], format="mjd", scale="utc")
+    t["ref_epoch"] = [2015.5, 2015.5] * u.yr
+    path = tmp_path / "t.vot"
+    t.write(path, format="votable.cds", ucds={"ref_epoch": "time.epoch"},
+            descriptions={"obs": "Observation date", "ref_epoch": "Reference epoch (Julian year)"})
+    vot = _check_file(path)
+    assert votlint(path) == []
+    tab = vot.get_first_table()
+    systems = {ts.ID: ts for ts in vot.time_systems}
+    obs = tab.get_field_by_id("obs")
+    assert obs.ucd == "time.epoch" and str(obs.unit) == "d"
+    assert systems[obs.ref].timescale == "UTC"
+    assert systems[obs.ref].timeorigin in ("MJD-origin", 2400000.5)
+    ep = tab.get_field_by_id("ref_epoch")
+    assert systems[ep.ref].timescale == "TCB"
+    back = tab.to_table()
+    assert np.allclose(np.asarray(back["obs"], float), [58000.5, 58001.25])
