@@ -88,3 +88,41 @@ class TestTopcat:
         out = capsys.readouterr().out
         assert rc == 0, out
         assert "samp.ok" in out
+
+
+def test_cli_send_without_hub(tmp_path, monkeypatch, capsys):
+    from astro_ocl.cli import main
+    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:file://{tmp_path / 'none.lock'}")
+    rc = main(["samp", "send", "--realisations", "50", "--timeout", "5"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "no SAMP hub is running" in err and "astro-ocl samp hub" in err
+
+
+def test_python_hub_command(tmp_path, monkeypatch, result):
+    """``astro-ocl samp hub`` runs a pyvo.samp hub; with no TOPCAT on it, sending says so."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    lock = tmp_path / "hub.lock"
+    logfile = open(tmp_path / "hub.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "astro_ocl.cli", "samp", "hub", "--lockfile",
+                             str(lock), "--timeout", "60"], start_new_session=True,
+                            stdout=logfile, stderr=subprocess.STDOUT)
+    try:
+        t0 = time.monotonic()
+        while not (lock.exists() and lock.stat().st_size) and time.monotonic() - t0 < 30:
+            time.sleep(0.2)
+        assert lock.exists(), (tmp_path / "hub.log").read_text()
+        hub = f"std-lockurl:file://{lock}"
+        with SAMPConnection(hub_url=hub, timeout=10) as samp:
+            # the hub lists the other clients (SAMP excludes the caller)
+            assert "PyVO SAMP Hub" in samp.clients().values()
+            with pytest.raises(SAMPError, match="subscribed to table.load.votable"):
+                samp.send_table(result.clusters, to="topcat")
+        assert not samp.connected
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        logfile.close()
