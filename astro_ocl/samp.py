@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -413,6 +414,26 @@ def run_hub(*, lockfile=None, timeout=0):
         Stop after this many seconds (0: run until Ctrl-C).
     """
     from pyvo.samp import SAMPHubServer
+    if lockfile:
+        # pyvo looks for a running hub where SAMP_HUB points: make that our lockfile
+        os.environ["SAMP_HUB"] = f"std-lockurl:{Path(lockfile).resolve().as_uri()}"
     hub = SAMPHubServer(addr="127.0.0.1", lockfile=lockfile, web_profile=False,
                         timeout=timeout)
-    hub.start(wait=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hub.start(wait=False)
+    aborted = [str(w.message) for w in caught if "already running" in str(w.message)]
+    if aborted or not hub.is_running:
+        if hub.is_running:
+            hub.stop()
+        why = "; ".join(aborted) or "unknown reason"
+        raise SAMPError(f"the SAMP hub did not start: {why}")
+    log.info("SAMP hub running (lockfile %s)", lockfile or "~/.samp")
+    try:
+        while hub.is_running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if hub.is_running:
+            hub.stop()
