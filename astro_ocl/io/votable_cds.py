@@ -70,7 +70,8 @@ def specs_for(table):
         return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS}
     if _kind(table) == "clusters":
         return {**schema.ALL_COLUMNS, **schema.CLUSTER_COLUMNS}
-    return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS}  # star-level precision
+    # star-level precision; comparison/matched tables get their own specs
+    return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS, **_extra_specs(table)}
 
 
 def default_provenance(meta):
@@ -84,6 +85,49 @@ def default_provenance(meta):
     return {k: v for k, v in meta.items()
             if k not in ("name", "description", "provenance")
             and isinstance(v, (str, int, float, bool))}
+
+
+#: UCDs and descriptions of our secondary tables (literature comparison: paper
+#: Tables 1 and 3; the matched tables behind it), as (ucd, description, fmt).
+COMPARISON_COLUMNS = {
+    "catalogue": ("meta.id;meta.main", "Literature catalogue", "A12"),
+    "quantity": ("meta.code", "Quantity compared (RV or [Fe/H])", "A6"),
+    "N": ("meta.number", "Number of clusters in common", "I4"),
+    "mean": ("stat.value;stat.mean", "Mean of the differences, this catalogue minus literature "
+             "(unit in column unit)", "F8.3"),
+    "median": ("stat.value;stat.median", "Median of the differences (unit in column unit)", "F8.3"),
+    "std": ("stat.stdev;arith.diff", "Standard deviation of the differences (unit in column unit)",
+            "F8.3"),
+    "robust_std": ("stat.stdev;arith.diff", "Robust standard deviation (1.4826 MAD) of the differences "
+                   "(unit in column unit)", "F8.3"),
+    "unit": ("meta.unit", "Unit of mean, median, std and robust_std", "A6"),
+    "reference": ("meta.bib", "Reference of the literature catalogue", "A40"),
+}
+_MATCHED_UCDS = {  # (RV, [Fe/H]) UCDs of the matched tables, chosen from the unit
+    "ours": ("spect.dopplerVeloc.opt", "phys.abund.Fe"),
+    "e_ours": ("stat.error;spect.dopplerVeloc.opt", "stat.error;phys.abund.Fe"),
+    "lit": ("spect.dopplerVeloc.opt", "phys.abund.Fe"),
+    "e_lit": ("stat.error;spect.dopplerVeloc.opt", "stat.error;phys.abund.Fe"),
+    "diff": ("spect.dopplerVeloc.opt;arith.diff", "phys.abund.Fe;arith.diff"),
+}
+
+
+def _extra_specs(table):
+    """Specs of the comparison and matched tables (not in the package schema)."""
+    names = set(table.colnames)
+    out = {}
+    if {"catalogue", "quantity", "median"} <= names:
+        for name, (ucd, desc, fmt) in COMPARISON_COLUMNS.items():
+            out[name] = schema.ColumnSpec(name, None, ucd, desc, fmt)
+    if {"ours", "lit", "diff"} <= names:
+        unit = getattr(table["ours"], "unit", None)
+        which = 1 if unit is not None and is_log_unit(unit) else 0
+        for name, ucds in _MATCHED_UCDS.items():
+            desc = getattr(table[name].info, "description", None) or name
+            out[name] = schema.ColumnSpec(name, unit, ucds[which], desc,
+                                          "F8.2" if which == 0 else "F7.3")
+        out["Cluster"] = schema.CLUSTER_COLUMNS["Cluster"]
+    return out
 
 
 def _kind(table):
@@ -342,13 +386,17 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
     infos = [("reference", reference), ("bibcode", bibcode),
              ("software", f"astro_ocl {__version__}")]
     infos += [(str(k), str(v)) for k, v in provenance.items()]
-    seen = set()
+    seen, ids = set(), set()
     for key, value in infos:
         if value is None or (key, value) in seen:
             continue
         seen.add((key, value))
-        res.infos.append(votable.tree.Info(ID=_xml_id(f"info_{key}"), name=_xml_name(key),
-                                           value=str(value)))
+        ident, n = _xml_id(f"info_{key}"), 1
+        while ident in ids:  # e.g. a table's own "reference" besides ours
+            n += 1
+            ident = _xml_id(f"info_{key}_{n}")
+        ids.add(ident)
+        res.infos.append(votable.tree.Info(ID=ident, name=_xml_name(key), value=str(value)))
     return vot
 
 

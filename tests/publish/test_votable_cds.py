@@ -135,3 +135,18 @@ def test_epochs_refer_to_timesys(tmp_path, votlint):
     assert systems[ep.ref].timescale == "TCB"
     back = tab.to_table()
     assert np.allclose(np.asarray(back["obs"], float), [58000.5, 58001.25])
+
+
+def test_comparison_and_matched_tables(result, tmp_path, votlint):
+    """The literature comparison (paper Tables 1, 3) and the matched tables write cleanly."""
+    path = tmp_path / "comparison.vot"
+    result.comparison.write(path, format="votable.cds", provenance=result.provenance)
+    _check_file(path)
+    assert votlint(path) == []
+    for (cat, quantity), table in list(result.matched.items())[:2]:
+        path = tmp_path / f"{cat}_{quantity.strip('[]').replace('/', '')}.vot"
+        table.write(path, format="votable.cds")
+        vot = _check_file(path)
+        assert votlint(path) == []
+        ours = vot.get_first_table().get_field_by_id("ours")
+        assert ours.ucd == ("spect.dopplerVeloc.opt" if quantity == "RV" else "phys.abund.Fe")
