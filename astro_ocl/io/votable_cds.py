@@ -98,8 +98,8 @@ COMPARISON_COLUMNS = {
     "median": ("stat.value;stat.median", "Median of the differences (unit in column unit)", "F8.3"),
     "std": ("stat.stdev;arith.diff", "Standard deviation of the differences (unit in column unit)",
             "F8.3"),
-    "robust_std": ("stat.stdev;arith.diff", "Robust standard deviation (1.4826 MAD) of the differences "
-                   "(unit in column unit)", "F8.3"),
+    "robust_std": ("stat.stdev;arith.diff", "Robust standard deviation (1.4826 MAD) of the "
+                   "differences (unit in column unit)", "F8.3"),
     "unit": ("meta.unit", "Unit of mean, median, std and robust_std", "A6"),
     "reference": ("meta.bib", "Reference of the literature catalogue", "A40"),
 }
