@@ -170,7 +170,7 @@ def cds_unit_string(unit):
     return unit.to_string("cds")
 
 
-def _prepare(table, specs):
+def _prepare(table, specs, column_descriptions=None):
     """A plain Table ready for cdspyreadme, with per-column (fmt, unit, description)."""
     plain = to_plain_table(table, specs=specs)
     out = Table()
@@ -183,7 +183,8 @@ def _prepare(table, specs):
         orig = table[name] if name in table.colnames else None
         unit = orig.unit if isinstance(orig, u.Quantity) else col.unit
         cunit = cds_unit_of(unit, spec=spec)
-        desc = (spec.description if spec else None) or col.description or name
+        desc = ((column_descriptions or {}).get(name) or (spec.description if spec else None)
+                or col.description or name)
         if name == "Flag":
             desc = "Quality flag"  # the meaning goes to a Note
         data = np.ma.asarray(col)
@@ -228,7 +229,7 @@ def _bundle_tables(tables):
 
 
 def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata=None,
-                     votables=True, descriptions=None):
+                     votables=True, descriptions=None, ucds=None, column_descriptions=None):
     """Write a CDS submission directory (ReadMe, ``.dat`` files, VOTables).
 
     Parameters
@@ -252,6 +253,9 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
         Also write ``<stem>.vot`` for each table.
     descriptions : dict, optional
         ``{stem: one-line description}`` for the File Summary.
+    ucds, column_descriptions : dict, optional
+        ``{column: UCD}`` and ``{column: explanation}`` for columns the package
+        schema does not know (a user's table).
 
     Returns
     -------
@@ -279,7 +283,7 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
         tm.more_description = md["description"]
         for stem, table in named.items():
             specs = specs_for(table)
-            plain, colmeta = _prepare(table, specs)
+            plain, colmeta = _prepare(table, specs, column_descriptions)
             desc = descriptions.get(stem) or table.meta.get("description") or stem
             ctab = tm.addTable(plain, name=f"{stem}.dat", description=desc)
             for name in plain.colnames:
@@ -312,7 +316,8 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
             for stem, table in named.items():
                 write_votable_cds(table, tmp / f"{stem}.vot", provenance=provenance,
                                   table_name=stem,
-                                  table_description=descriptions.get(stem))
+                                  table_description=descriptions.get(stem), ucds=ucds,
+                                  descriptions=column_descriptions)
                 names.append(f"{stem}.vot")
     log.info("wrote CDS bundle %s (%s)", path, ", ".join(names))
     return [path / n for n in names]

@@ -132,10 +132,13 @@ def to_plain_table(table, *, specs=None):
                                   meta={"ucd": "time.epoch", "timescale": col.scale.upper()}))
             continue
         unit = getattr(col, "unit", None)
-        mask = np.ma.getmaskarray(col) if np.ma.isMaskedArray(col) or hasattr(col, "mask") \
-            else None
-        data = np.asarray(getattr(col, "value", col))
-        if hasattr(col, "filled") and not isinstance(col, u.Quantity):
+        # masks of MaskedColumn and of astropy Masked quantities (MaskedQuantity)
+        mask = np.ma.getmaskarray(col) if np.ma.isMaskedArray(col) else (
+            np.asarray(col.mask, bool) if getattr(col, "mask", None) is not None else None)
+        base = getattr(col, "unmasked", col)  # Masked quantity -> plain Quantity
+        data = np.asarray(getattr(base, "value", base))
+        if hasattr(col, "filled") and not isinstance(col, u.Quantity) \
+                and not hasattr(col, "unmasked"):
             data = np.asarray(col.filled())
         if is_log_unit(unit):
             note = f" [{unit.to_string()}, logarithmic: no VOUnit; written unitless]"

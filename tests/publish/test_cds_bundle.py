@@ -125,3 +125,29 @@ def _valid(path):
     ok = votable.validate(path, output=buf, xmllint=False)
     assert "no violations" in buf.getvalue(), buf.getvalue()
     return ok is True
+
+
+def test_user_table_bundle(tmp_path):
+    """A user's QTable (unknown columns) through the registry, read back by ascii.cds."""
+    from astropy.coordinates import SkyCoord
+    from astropy.table import QTable
+    from astropy.utils.masked import Masked
+    t = QTable()
+    t["src"] = ["a1", "b22", "c"]
+    t["coord"] = SkyCoord([10.1234567, 11.5, 350.25] * u.deg, [-1.5, 2.25, 89.0] * u.deg)
+    t["flux"] = Masked([1.5, 2.25, 3.125] * u.mJy, mask=[False, True, False])
+    t["n"] = np.array([1, 20, 300])
+    ucds = {"src": "meta.id;meta.main", "flux": "phot.flux.density", "n": "meta.number"}
+    descr = {"src": "Source name", "flux": "Flux density", "n": "A count"}
+    path = tmp_path / "user"
+    t.meta["name"] = "sources"
+    t.write(path, format="cds.submission", ucds=ucds, column_descriptions=descr,
+            metadata={"title": "My sources", "catalogue": "J/other/test", "references": []})
+    assert sorted(p.name for p in path.iterdir()) == ["ReadMe", "sources.dat", "sources.vot"]
+    back = Table.read(path / "sources.dat", readme=str(path / "ReadMe"), format="ascii.cds")
+    assert list(back["src"]) == ["a1", "b22", "c"]
+    assert list(back["n"]) == [1, 20, 300]
+    assert back["flux"].unit == u.mJy and list(back["flux"].mask) == [False, True, False]
+    assert np.allclose(back["RAdeg"], [10.1234567, 11.5, 350.25], atol=5e-8)
+    assert "My sources" in (path / "ReadMe").read_text()
+    assert _valid(str(path / "sources.vot"))
