@@ -83,11 +83,16 @@ class TestTopcat:
 
     def test_cli_samp_send(self, topcat, tmp_path, capsys):
         from astro_ocl.cli import main
-        rc = main(["samp", "send", "--to", "topcat", "--table", "clusters", "--realisations",
-                   "100", "--seed", "2", "--timeout", "30"])
+        rc = main(["samp", "send", "--to", "topcat", "--table", "clusters", "members",
+                   "--select", "0", "1", "--point-at", "NGC_2682", "--realisations", "100",
+                   "--seed", "2", "--timeout", "30"])
         out = capsys.readouterr().out
         assert rc == 0, out
-        assert "samp.ok" in out
+        cid = topcat["client_id"]
+        assert f"clusters: 15 rows -> {cid}: samp.ok" in out
+        assert f"members: 537 rows -> {cid}: samp.ok" in out
+        assert f"clusters: select rows [0, 1] -> {cid}: samp.ok" in out
+        assert f"point at NGC_2682 -> {cid}: samp." in out  # ok, or warning without a sky plot
 
 
 def test_cli_send_without_hub(tmp_path, monkeypatch, capsys):
