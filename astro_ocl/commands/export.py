@@ -117,8 +117,10 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
                     else:
                         plain = to_plain_table(t)
                         plain.meta.clear()
-                        plain.meta.update({k[:8].upper(): str(v)[:68] for k, v in
-                                           result.provenance.items()})
+                        # provenance as HISTORY cards (keys longer than 8 characters
+                        # would collide once truncated)
+                        plain.meta["history"] = [f"{k} = {v}" for k, v in
+                                                 result.provenance.items()]
                         with warnings.catch_warnings():
                             # CDS labels such as "[Fe/H]med" are legal FITS TTYPEs but
                             # astropy recommends plain identifiers: keep the labels

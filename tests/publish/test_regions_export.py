@@ -84,6 +84,8 @@ def test_export_command_all_formats(tmp_path, capsys, votlint):
                                 message=".*column names contain only")
         fits = Table.read(out / "members.fits")
     assert {"RAdeg", "DEdeg", "[Fe/H]"} <= set(fits.colnames)
+    history = " ".join(fits.meta["HISTORY"])
+    assert "qc_teff_min = 4000.0 K" in history and "qc_teff_max = 7500.0 K" in history
     # refuses to overwrite unless asked
     assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100"]) == 1
     assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100",

@@ -150,3 +150,14 @@ def test_comparison_and_matched_tables(result, tmp_path, votlint):
         assert votlint(path) == []
         ours = vot.get_first_table().get_field_by_id("ours")
         assert ours.ucd == ("spect.dopplerVeloc.opt" if quantity == "RV" else "phys.abund.Fe")
+
+
+def test_build_output_votables_are_cds_votables(result, tmp_path, votlint):
+    """`CatalogueResult.write` (astro-ocl build) writes the same CDS VOTables."""
+    files = result.write(tmp_path / "built")
+    for name in ("clusters.vot", "members.vot"):
+        path = tmp_path / "built" / name
+        assert path in files
+        vot = _check_file(path)
+        assert votlint(path) == []
+        assert vot.coordinate_systems[0].system == "ICRS"
