@@ -1,0 +1,691 @@
+"""Orbits and integrals of motion of clusters in the McMillan (2017) potential.
+
+Method step 7 of Fu et al. (2022): Galactocentric positions and velocities,
+angular momentum, energy, pericentre, apocentre, eccentricity and z_max of
+every cluster, with Monte Carlo uncertainties from the input errors, and
+positions back in time.
+
+Frame and potential
+-------------------
+* The coordinate transformation uses :class:`astro_ocl.config.galactic_parameters`
+  (R0 = 8.2 kpc, z_sun, v_c = 232.8 km/s, (U, V, W)_sun = (11.1, 12.24, 7.25)
+  km/s) through an astropy `~astropy.coordinates.Galactocentric` frame with
+  ``galcen_distance = R0`` and ``galcen_v_sun = (U_sun, v_c + V_sun, W_sun)``.
+* The potential is galpy's ``McMillan17``. galpy works in the potential's own
+  natural units (``get_physical(McMillan17)``: ro = 8.21 kpc, vo = 233.1 km/s);
+  these are only unit scales, not the Sun's parameters.
+* Speed: orbits are integrated in an interpolated axisymmetric copy of
+  McMillan17 (galpy `~galpy.potential.interpRZPotential` with its C code), built
+  from the grid shipped in ``astro_ocl/data/mcmillan17_rz_grid.npz`` (201 x 201
+  nodes in ln R and z; evaluating McMillan17 on it takes ~30 CPU minutes, so it
+  is computed once and shipped). ``benchmarks/bench_orbits.py`` compares it with
+  direct galpy integration of McMillan17.
+
+Sign conventions
+----------------
+* ``X, Y, Z`` and ``U, V, W``: astropy's Galactocentric frame (right-handed): X
+  from the Sun's projection towards the Galactic centre and beyond (the Sun is
+  at X = -R0), Y towards Galactic rotation at the Sun (l = 90 deg), Z towards
+  the North Galactic Pole. ``U = dX/dt`` (positive towards the Galactic centre
+  as seen from the Sun), ``V = dY/dt``, ``W = dZ/dt``.
+* ``ULSR, VLSR, WLSR``: velocity relative to the local standard of rest
+  (heliocentric velocity plus the Sun's peculiar motion), same axes: U towards
+  the Galactic centre, V towards rotation, W towards the NGP.
+* ``vR`` positive away from the Galactic centre; ``vphi`` positive in the
+  direction of Galactic rotation (galpy's convention, the Sun has vphi ~ 245
+  km/s); ``vz`` towards the NGP.
+* ``LX, LY, LZ``: angular momentum in galpy's (left-handed) frame, as galpy's
+  ``Orbit.L()`` gives it and as Fu et al. (2022) publish it: LZ = RGC * vphi is
+  positive for prograde (disc) orbits. In astropy's axes: LX = (r x v)_x,
+  LY = -(r x v)_y, LZ = -(r x v)_z.
+* ``Energy``: E = Phi(R, z) + v^2 / 2 with McMillan17's zero point
+  (Phi -> 0 at infinity).
+* ``Peri, Apo``: minimum and maximum of the spherical Galactocentric radius
+  r = sqrt(R^2 + z^2) along the orbit (galpy's ``rperi/rap``); ``ecc = (Apo -
+  Peri) / (Apo + Peri)``; ``Zmax`` the maximum of |z|.
+"""
+import functools
+import warnings
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import CartesianDifferential, Galactocentric, SkyCoord
+from astropy.table import QTable
+
+from .config import galactic_parameters
+from .exceptions import AstroOCLWarning, InputDataError, MissingColumnError
+from .logger import log
+from .utils import data_path, progress
+
+__all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
+           "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
+           "positions_back_in_time", "read_cluster_dynamics_input", "OrbitWarning"]
+
+#: The shipped McMillan17 grid (see ``astro_ocl/data/manifest.json``).
+GRID_FILE = "mcmillan17_rz_grid.npz"
+
+KMS = u.km / u.s
+KPC_KMS = u.kpc * u.km / u.s
+KM2S2 = u.km ** 2 / u.s ** 2
+
+# galpy's SCFPotential (part of McMillan17) calls numpy.divide(..., where=...)
+# without out=, and numpy >= 2.3 warns about it ("'where' used without 'out'").
+# The values it returns are correct (galpy fills the masked entries itself); we
+# silence exactly this message around direct evaluations of McMillan17.
+_SCF_WHERE_MESSAGE = "'where' used without 'out'"
+
+
+class OrbitWarning(AstroOCLWarning):
+    """An orbit could not be integrated as asked (unbound, or outside the grid)."""
+
+
+@functools.lru_cache(maxsize=1)
+def mcmillan17():
+    """galpy's ``McMillan17`` potential (imported lazily: galpy is slow to import)."""
+    from galpy.potential.mwpotentials import McMillan17
+    return McMillan17
+
+
+def natural_units():
+    """galpy's natural units of McMillan17, ``(ro [kpc], vo [km/s])`` = (8.21, 233.1).
+
+    These are McMillan17's own unit scales (galpy's ``get_physical(McMillan17)``,
+    stored with the shipped grid so that galpy's slow McMillan17 need not be
+    built; the tests check they agree), used for every galpy call. They are not
+    the Sun's distance and circular speed.
+    """
+    return _grid_units()
+
+
+@functools.lru_cache(maxsize=1)
+def _grid_units():
+    with np.load(data_path(GRID_FILE)) as g:
+        return float(g["ro_kpc"]), float(g["vo_kms"])
+
+
+@functools.lru_cache(maxsize=1)
+def interpolated_mcmillan17():
+    """McMillan17 as a galpy `~galpy.potential.interpRZPotential` built from the shipped grid.
+
+    The potential and both forces are bicubic splines in (ln R, |z|) through the
+    shipped grid values (exact at the nodes), evaluated in C by galpy's
+    integrators. Valid for 0.01 kpc <= R <= 100 kpc and |z| <= 20 kpc.
+
+    Returns
+    -------
+    `~galpy.potential.interpRZPotential`
+        In McMillan17's natural units (`natural_units`).
+    """
+    from galpy.potential import Potential, interpRZPotential
+    from galpy.util.conversion import force_in_kmsMyr
+    from scipy.interpolate import RectBivariateSpline
+
+    path = data_path(GRID_FILE)
+    with np.load(path) as g:
+        ro, vo = float(g["ro_kpc"]), float(g["vo_kms"])
+        lnr = g["lnR_kpc"] - np.log(ro)
+        zz = g["z_kpc"] / ro
+        fscale = force_in_kmsMyr(vo, ro)
+        grids = {"pot": g["potential_km2_s2"].T / vo ** 2,
+                 "R": g["Rforce_km_s_Myr"].T / fscale,
+                 "z": g["zforce_km_s_Myr"].T / fscale}
+    splines = {k: RectBivariateSpline(lnr, zz, v, kx=3, ky=3, s=0) for k, v in grids.items()}
+
+    class _GridNodes(Potential):
+        # Returns the shipped grid values at its nodes, so that interpRZPotential
+        # "evaluates" McMillan17 on its grid in milliseconds instead of minutes.
+        def __init__(self):
+            Potential.__init__(self, amp=1.0, ro=ro, vo=vo)
+
+        def _evaluate(self, R, z, phi=0.0, t=0.0):
+            return splines["pot"].ev(np.log(R), np.abs(z))
+
+        def _Rforce(self, R, z, phi=0.0, t=0.0):
+            return splines["R"].ev(np.log(R), np.abs(z))
+
+        def _zforce(self, R, z, phi=0.0, t=0.0):
+            return np.sign(z) * splines["z"].ev(np.log(R), np.abs(z))
+
+    pot = interpRZPotential(_GridNodes(), rgrid=(lnr[0], lnr[-1], lnr.size),
+                            zgrid=(zz[0], zz[-1], zz.size), logR=True, interpPot=True,
+                            interpRforce=True, interpzforce=True, enable_c=True, zsym=True,
+                            ro=ro, vo=vo)
+    # validity limits of the grid in kpc: R_min, R_max, |z|_max
+    limits = (np.exp(lnr[0]), np.exp(lnr[-1]), zz[-1])
+    pot._astro_ocl_limits = tuple(float(v) * ro for v in limits)
+    return pot
+
+
+def galactocentric_frame():
+    """The astropy Galactocentric frame of `~astro_ocl.config.galactic_parameters`.
+
+    Returns
+    -------
+    `~astropy.coordinates.Galactocentric`
+        ``galcen_distance = R0``, ``z_sun``, ``galcen_v_sun = (U_sun, v_c +
+        V_sun, W_sun)``.
+    """
+    p = galactic_parameters.get()
+    usun, vsun, wsun = p["solar_motion"].to_value(KMS)
+    vc = p["v_circ"].to_value(KMS)
+    return Galactocentric(galcen_distance=p["R0"], z_sun=p["z_sun"],
+                          galcen_v_sun=CartesianDifferential([usun, vc + vsun, wsun] * KMS))
+
+
+def phase_space(coords):
+    """Galactocentric positions and velocities of ICRS coordinates (see module conventions).
+
+    Parameters
+    ----------
+    coords : `~astropy.coordinates.SkyCoord`
+        With distance, proper motions and radial velocity.
+
+    Returns
+    -------
+    dict of `~astropy.units.Quantity`
+        ``X, Y, Z, RGC, ZGC`` [kpc], ``U, V, W, ULSR, VLSR, WLSR, vR, vphi, vz``
+        [km/s], ``LX, LY, LZ`` [kpc km/s], and ``phi`` (galpy azimuth, rad).
+    """
+    g = coords.transform_to(galactocentric_frame())
+    x, y, z = (getattr(g, a).to_value(u.kpc) for a in "xyz")
+    vx, vy, vz = (getattr(g, f"v_{a}").to_value(KMS) for a in "xyz")
+    p = galactic_parameters.get()
+    vc = p["v_circ"].to_value(KMS)
+    # heliocentric velocity + solar peculiar motion = velocity relative to the LSR
+    rr = np.hypot(x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vr = (x * vx + y * vy) / rr
+        vphi = (y * vx - x * vy) / rr
+    out = {
+        "X": x * u.kpc, "Y": y * u.kpc, "Z": z * u.kpc, "RGC": rr * u.kpc, "ZGC": z * u.kpc,
+        "U": vx * KMS, "V": vy * KMS, "W": vz * KMS,
+        "ULSR": vx * KMS, "VLSR": (vy - vc) * KMS, "WLSR": vz * KMS,
+        "vR": vr * KMS, "vphi": vphi * KMS, "vz": vz * KMS,
+        "LX": (y * vz - z * vy) * KPC_KMS,
+        "LY": -(z * vx - x * vz) * KPC_KMS,
+        "LZ": -(x * vy - y * vx) * KPC_KMS,
+        "phi": np.arctan2(y, -x) * u.rad,
+    }
+    return out
+
+
+def _energy(R, z, vsq, *, potential):
+    """E = Phi(R, z) + v^2/2 in km^2/s^2 (R, z in kpc)."""
+    from galpy.potential import evaluatePotentials
+    ro, vo = natural_units()
+    if potential == "direct":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
+            phi = evaluatePotentials(mcmillan17(), R / ro, z / ro, use_physical=False)
+    else:
+        phi = evaluatePotentials(interpolated_mcmillan17(), R / ro, z / ro, use_physical=False)
+    return np.asarray(phi) * vo ** 2 + 0.5 * vsq
+
+
+def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated", dt=None,
+                     chunk=1000, show_progress=None):
+    """Integrate many orbits in McMillan17 and return their extremes and snapshots.
+
+    Parameters
+    ----------
+    R, vR, vphi, z, vz, phi : array-like
+        Galactocentric cylindrical initial conditions in kpc, km/s and rad
+        (galpy's convention: ``vphi`` positive along Galactic rotation).
+    times : `~astropy.units.Quantity`
+        Output times (increasing or decreasing from 0).
+    potential : {"interpolated", "direct"}
+        The fast interpolated McMillan17 (leapfrog in C, step ``dt``) or galpy's
+        McMillan17 itself (DOP853 in C, adaptive) for reference.
+    dt : `~astropy.units.Quantity`, optional
+        Integration step of the interpolated potential (default: half the
+        output spacing).
+    chunk : int
+        Orbits per galpy call (bounds the memory of the stored orbits).
+    show_progress : bool, optional
+        Progress bar over chunks.
+
+    Returns
+    -------
+    dict
+        ``Peri, Apo, Zmax`` [kpc] (extremes over the output times), ``R, z, phi``
+        of shape (N, len(times)) only when ``len(times) <= 1001``, and ``outside``
+        (bool per orbit: left the grid of the interpolated potential).
+    """
+    from galpy.orbit import Orbit
+    from galpy.util import galpyWarningVerbose
+    from galpy.util.conversion import time_in_Gyr
+    ro, vo = natural_units()
+    R, vR, vphi, z, vz, phi = (np.atleast_1d(np.asarray(a, float)) for a in
+                               (R, vR, vphi, z, vz, phi))
+    n = R.size
+    ts = (u.Quantity(times).to_value(u.Gyr)) / time_in_Gyr(vo, ro)
+    keep_path = ts.size <= 1001
+    if potential == "interpolated":
+        pot = interpolated_mcmillan17()
+        method = "leapfrog_c"
+        step = 0.5 * (ts[1] - ts[0]) if dt is None else \
+            np.sign(ts[1] - ts[0]) * u.Quantity(dt).to_value(u.Gyr) / time_in_Gyr(vo, ro)
+        rmin, rmax, zmax = pot._astro_ocl_limits
+    elif potential == "direct":
+        pot, method, step, rmin, rmax, zmax = mcmillan17(), "dop853_c", None, 0, np.inf, np.inf
+    else:
+        raise ValueError(f"potential must be 'interpolated' or 'direct', got {potential!r}")
+    vxvv = np.column_stack([R / ro, vR / vo, vphi / vo, z / ro, vz / vo, phi])
+    out = {k: np.full(n, np.nan) for k in ("Peri", "Apo", "Zmax")}
+    out["outside"] = np.zeros(n, bool)
+    if keep_path:
+        for k in ("R", "z", "phi"):
+            out[k] = np.full((n, ts.size), np.nan)
+    good = np.all(np.isfinite(vxvv), axis=1)
+    idx_all = np.flatnonzero(good)
+    starts = range(0, idx_all.size, chunk)
+    for s in progress(starts, total=len(starts), desc="orbits", enabled=show_progress):
+        idx = idx_all[s:s + chunk]
+        o = Orbit(vxvv[idx], ro=ro, vo=vo)
+        with warnings.catch_warnings():
+            # see _SCF_WHERE_MESSAGE: only reached with potential="direct"
+            warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
+            # galpy announces "Using C implementation to integrate orbits" as a
+            # galpyWarningVerbose, which galpy itself ignores unless its verbose
+            # option is set; keep it ignored when warnings are errors (tests).
+            warnings.filterwarnings("ignore", category=galpyWarningVerbose)
+            o.integrate(ts, pot, method=method, dt=step, progressbar=False)
+        orb = o.getOrbit().reshape(len(idx), ts.size, 6)
+        rc, zc = orb[..., 0] * ro, orb[..., 3] * ro
+        r = np.hypot(rc, zc)
+        out["Peri"][idx] = r.min(axis=1)
+        out["Apo"][idx] = r.max(axis=1)
+        out["Zmax"][idx] = np.abs(zc).max(axis=1)
+        out["outside"][idx] = ((rc.min(axis=1) < rmin) | (rc.max(axis=1) > rmax)
+                               | (np.abs(zc).max(axis=1) > zmax))
+        if keep_path:
+            out["R"][idx], out["z"][idx], out["phi"][idx] = rc, zc, orb[..., 5]
+    return out
+
+
+def _get(table, names):
+    for n in names:
+        if n in table.colnames:
+            return table[n]
+    return None
+
+
+def _input_errors(coords, table, errors, n):
+    """Errors of pm_ra_cosdec, pm_dec, radial_velocity, and parallax or distance."""
+    if errors is None and table is not None:
+        errors = {
+            "pm_ra_cosdec": _get(table, ("e_pmRA", "e_pmra", "e_pm_ra_cosdec")),
+            "pm_dec": _get(table, ("e_pmDE", "e_pmdec", "e_pm_dec")),
+            "radial_velocity": _get(table, ("e_RVmed", "e_RV", "e_rv", "e_radial_velocity")),
+            "parallax": _get(table, ("e_plx", "e_parallax")),
+            "distance": _get(table, ("e_Dist", "e_distance")),
+        }
+    if errors is None:
+        return None
+    units = {"pm_ra_cosdec": u.mas / u.yr, "pm_dec": u.mas / u.yr, "radial_velocity": KMS,
+             "parallax": u.mas, "distance": u.kpc}
+    unknown = set(errors) - set(units)
+    if unknown:
+        raise ValueError(f"unknown error keys {sorted(unknown)}; use {sorted(units)}")
+    out = {}
+    for key, unit in units.items():
+        val = errors.get(key)
+        if val is None:
+            continue
+        q = u.Quantity(val, unit).to_value(unit) * np.ones(n)
+        if np.any(q < 0):
+            raise InputDataError("negative uncertainty", column=key,
+                                 row=int(np.flatnonzero(q < 0)[0]))
+        bad = ~np.isfinite(q)
+        if bad.any():
+            log.warning("%d clusters have no %s uncertainty: it is taken as zero in the "
+                        "Monte Carlo", int(bad.sum()), key)
+            q = np.where(bad, 0.0, q)
+        out[key] = q
+    return out or None
+
+
+def _draw(coords, errs, n_samples, rng):
+    """Monte Carlo draws of the inputs: shape (N, n_samples)."""
+    n = len(coords)
+    shape = (n, n_samples)
+
+    def normal(val, key):
+        sig = errs.get(key)
+        val = np.broadcast_to(val[:, None], shape)
+        if sig is None:
+            return val.copy()
+        return val + sig[:, None] * rng.standard_normal(shape)
+
+    pmra = normal(coords.pm_ra_cosdec.to_value(u.mas / u.yr), "pm_ra_cosdec")
+    pmde = normal(coords.pm_dec.to_value(u.mas / u.yr), "pm_dec")
+    rv = normal(coords.radial_velocity.to_value(KMS), "radial_velocity")
+    d = coords.distance.to_value(u.kpc)
+    if "distance" in errs:
+        dist = normal(d, "distance")
+        lo = 0.2 * d[:, None]
+    elif "parallax" in errs:
+        # Draw the parallax around the one implied by the distance (which may include
+        # a zero-point correction, as CG2020's DistPc does) and invert it.
+        plx = normal(1.0 / d, "parallax")  # mas, since d is in kpc
+        lo = 0.2 / d[:, None]
+        dist = None
+    else:
+        dist, lo = np.broadcast_to(d[:, None], shape).copy(), None
+    # Truncation: distances below 0.2 d (or parallaxes below 0.2 / d, i.e. distances
+    # beyond 5 d) are redrawn, so a poorly known parallax cannot give a negative or
+    # infinite distance. Documented in docs/dynamics.rst.
+    for _ in range(100):
+        vals = dist if dist is not None else plx
+        if lo is None:
+            break
+        bad = vals < lo
+        if not bad.any():
+            break
+        key = "distance" if dist is not None else "parallax"
+        centre = d if dist is not None else 1.0 / d
+        redraw = centre[:, None] + errs[key][:, None] * rng.standard_normal(shape)
+        vals[bad] = redraw[bad]
+    else:
+        vals[vals < lo] = np.broadcast_to(lo, shape)[vals < lo]
+    if dist is None:
+        dist = 1.0 / plx
+    icrs = coords.icrs
+    ra = np.broadcast_to(icrs.ra.deg[:, None], shape)
+    dec = np.broadcast_to(icrs.dec.deg[:, None], shape)
+    return SkyCoord(ra=ra.ravel() * u.deg, dec=dec.ravel() * u.deg,
+                    distance=dist.ravel() * u.kpc, pm_ra_cosdec=pmra.ravel() * u.mas / u.yr,
+                    pm_dec=pmde.ravel() * u.mas / u.yr, radial_velocity=rv.ravel() * KMS,
+                    frame="icrs")
+
+
+_DESCRIPTIONS = {
+    "X": "Galactocentric X (astropy frame: Sun at X = -R0, X towards the Galactic centre)",
+    "Y": "Galactocentric Y (towards Galactic rotation at the Sun)",
+    "Z": "Galactocentric Z (towards the North Galactic Pole)",
+    "RGC": "Galactocentric radius in the plane, R = sqrt(X^2 + Y^2)",
+    "ZGC": "Height above the Galactic plane (= Z)",
+    "U": "Galactocentric velocity dX/dt (positive towards the Galactic centre as seen "
+         "from the Sun)",
+    "V": "Galactocentric velocity dY/dt (positive towards Galactic rotation)",
+    "W": "Galactocentric velocity dZ/dt (positive towards the NGP)",
+    "ULSR": "Velocity relative to the LSR, U component (positive towards the Galactic centre)",
+    "VLSR": "Velocity relative to the LSR, V component (positive towards Galactic rotation)",
+    "WLSR": "Velocity relative to the LSR, W component (positive towards the NGP)",
+    "vR": "Galactocentric radial velocity (positive away from the Galactic centre)",
+    "vphi": "Galactocentric azimuthal velocity (positive along Galactic rotation)",
+    "vz": "Galactocentric vertical velocity (positive towards the NGP)",
+    "LX": "Angular momentum, X component (galpy frame)",
+    "LY": "Angular momentum, Y component (galpy frame)",
+    "LZ": "Angular momentum, Z component (galpy frame: positive for prograde orbits)",
+    "Energy": "Orbital energy in McMillan (2017), Phi(infinity) = 0",
+    "Peri": "Pericentre (minimum spherical Galactocentric radius), McMillan (2017)",
+    "Apo": "Apocentre (maximum spherical Galactocentric radius), McMillan (2017)",
+    "Zmax": "Maximum height |Z| above the plane along the orbit, McMillan (2017)",
+    "ecc": "Orbital eccentricity (Apo - Peri) / (Apo + Peri)",
+}
+
+#: Output columns of `orbit_parameters`, in order.
+ORBIT_OUTPUT = ["X", "Y", "Z", "RGC", "ZGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
+                "vphi", "vz", "LX", "LY", "LZ", "Energy", "Peri", "Apo", "Zmax", "ecc"]
+
+
+def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
+    ps = phase_space(coords)
+    vals = {k: ps[k].value for k in ps}
+    vsq = vals["U"] ** 2 + vals["V"] ** 2 + vals["W"] ** 2
+    vals["Energy"] = _energy(vals["RGC"], vals["Z"], vsq, potential=potential)
+    step = u.Quantity(dt, u.Myr).to_value(u.Myr)
+    nt = int(round(u.Quantity(integration_time, u.Myr).to_value(u.Myr) / (2 * step))) + 1
+    times = np.linspace(0, u.Quantity(integration_time, u.Myr).to_value(u.Myr), nt) * u.Myr
+    orb = integrate_orbits(vals["RGC"], vals["vR"], vals["vphi"], vals["Z"], vals["vz"],
+                           vals["phi"], times=times, potential=potential, dt=dt,
+                           chunk=chunk, show_progress=show_progress)
+    for k in ("Peri", "Apo", "Zmax"):
+        vals[k] = orb[k]
+    unbound = ~(vals["Energy"] < 0)
+    outside = orb["outside"] | unbound
+    if potential == "interpolated" and outside.any():
+        todo = np.flatnonzero(orb["outside"] & ~unbound & np.isfinite(vals["RGC"]))
+        if todo.size:
+            log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
+                     "integrating them in McMillan17 directly", todo.size)
+            init = [vals[k][todo] for k in ("RGC", "vR", "vphi", "Z", "vz", "phi")]
+            ref = integrate_orbits(*init, times=times, potential="direct", chunk=chunk)
+            for k in ("Peri", "Apo", "Zmax"):
+                vals[k][todo] = ref[k]
+    for k in ("Peri", "Apo", "Zmax"):
+        vals[k][unbound] = np.nan
+    with np.errstate(invalid="ignore"):
+        vals["ecc"] = (vals["Apo"] - vals["Peri"]) / (vals["Apo"] + vals["Peri"])
+    return vals, unbound
+
+
+_UNITS = {**{k: u.kpc for k in ("X", "Y", "Z", "RGC", "ZGC", "Peri", "Apo", "Zmax")},
+          **{k: KMS for k in ("U", "V", "W", "ULSR", "VLSR", "WLSR", "vR", "vphi", "vz")},
+          **{k: KPC_KMS for k in ("LX", "LY", "LZ")}, "Energy": KM2S2,
+          "ecc": u.dimensionless_unscaled}
+
+
+def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=None,
+                     integration_time=3 * u.Gyr, dt=0.5 * u.Myr, potential="interpolated",
+                     chunk=1000):
+    """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
+
+    Parameters
+    ----------
+    coords : `~astropy.coordinates.SkyCoord` or `~astropy.table.QTable`
+        ICRS coordinates with distance, proper motions and radial velocity, one
+        per cluster; or a table with such a ``coord`` column (e.g.
+        `~astro_ocl.pipeline.CatalogueResult.clusters`), whose error columns
+        (``e_pmRA, e_pmDE, e_plx`` or ``e_Dist``, ``e_RVmed`` or ``e_RV``) are used
+        when ``errors`` is not given.
+    n_samples : int
+        Monte Carlo samples per cluster for the uncertainties; 0 for none.
+    errors : dict, optional
+        Uncertainties (`~astropy.units.Quantity`, one per cluster or scalar) with
+        keys ``pm_ra_cosdec, pm_dec, radial_velocity`` and ``parallax`` or
+        ``distance``. Parallax draws are made around 1/distance and inverted;
+        draws beyond 5 times (or below 0.2 times) the distance are redrawn.
+    seed : int, optional
+        Seed of the Monte Carlo (same seed, same result).
+    progress : bool, optional
+        Progress bar.
+    integration_time : `~astropy.units.Quantity`
+        Length of the orbit integration (default 3 Gyr, forward in time).
+    dt : `~astropy.units.Quantity`
+        Leapfrog step of the fast integration (0.5 Myr; orbits are sampled every
+        2 dt for Peri, Apo and Zmax).
+    potential : {"interpolated", "direct"}
+        The fast interpolated McMillan17 (default) or galpy's McMillan17 itself
+        (~100x slower; for validation).
+    chunk : int
+        Orbits integrated per galpy call.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per input: ``X, Y, Z, RGC, ZGC`` [kpc], ``U, V, W, ULSR, VLSR,
+        WLSR, vR, vphi, vz`` [km/s], ``LX, LY, LZ`` [kpc km/s], ``Energy``
+        [km2/s2], ``Peri, Apo, Zmax`` [kpc], ``ecc``, and with Monte Carlo
+        errors an ``e_<name>`` column each: half the 16-84 percentile range of
+        the samples. Unbound orbits (E >= 0) have NaN Peri, Apo, Zmax, ecc.
+        Sign conventions: see the module docstring and the column descriptions.
+    """
+    table = None
+    if isinstance(coords, QTable):
+        table = coords
+        if "coord" not in table.colnames:
+            raise MissingColumnError("the table has no 'coord' column", column="coord")
+        coords = table["coord"]
+    if not isinstance(coords, SkyCoord):
+        raise TypeError(f"coords must be a SkyCoord or a QTable with one, got {type(coords)}")
+    coords = coords.icrs if coords.isscalar is False else coords.icrs.reshape((1,))
+    try:
+        coords.distance.to(u.kpc), coords.pm_ra_cosdec, coords.radial_velocity
+    except (AttributeError, TypeError, u.UnitConversionError) as exc:
+        raise InputDataError("coords need a distance, proper motions and a radial velocity "
+                             f"({exc})") from exc
+    if coords.distance.unit.physical_type != "length":
+        raise InputDataError("coords have no distance (only a direction)", column="distance")
+    n = len(coords)
+    n_samples = int(n_samples)
+    kw = dict(integration_time=integration_time, dt=dt, potential=potential,
+              show_progress=progress, chunk=chunk)
+    nominal, unbound = _compute(coords, **kw)
+    if unbound.any():
+        names = (np.asarray(table["Cluster"])[unbound][:5] if table is not None and
+                 "Cluster" in table.colnames else np.flatnonzero(unbound)[:5])
+        fin = unbound & np.isfinite(nominal["RGC"])
+        if fin.any():
+            warnings.warn(f"{int(fin.sum())} clusters are unbound in McMillan17 (E >= 0), "
+                          f"e.g. {', '.join(map(str, names))}: no Peri, Apo, Zmax, ecc",
+                          OrbitWarning)
+    out = QTable()
+    if table is not None and "Cluster" in table.colnames:
+        out["Cluster"] = table["Cluster"]
+    for k in ORBIT_OUTPUT:
+        out[k] = nominal[k] * _UNITS[k]
+    errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
+    if errs:
+        rng = np.random.default_rng(seed)
+        draws = _draw(coords, errs, n_samples, rng)
+        samples, _ = _compute(draws, **kw)
+        for k in ORBIT_OUTPUT:
+            s = samples[k].reshape(n, n_samples)
+            with warnings.catch_warnings():
+                # all-NaN rows (clusters without input) give NaN, as they should
+                warnings.filterwarnings("ignore", message="All-NaN slice encountered",
+                                        category=RuntimeWarning)
+                p16, p84 = np.nanpercentile(s, [16, 84], axis=1)
+            out[f"e_{k}"] = 0.5 * (p84 - p16) * _UNITS[k]
+        n_unb = int((~(samples["Energy"] < 0) & np.isfinite(samples["Energy"])).sum())
+        if n_unb:
+            log.info("%d of %d Monte Carlo orbits are unbound and left out of the "
+                     "Peri/Apo/Zmax/ecc errors", n_unb, n * n_samples)
+    for k in out.colnames:
+        base = k[2:] if k.startswith("e_") else k
+        if base in _DESCRIPTIONS:
+            out[k].info.description = (("Uncertainty (half the 16-84% Monte Carlo range) of "
+                                        f"{base}: ") if k.startswith("e_") else "") + \
+                _DESCRIPTIONS[base]
+    p = galactic_parameters.get()
+    out.meta.update({
+        "potential": "McMillan17 (galpy)"
+        + (", interpolated (ln R, z) grid" if potential == "interpolated" else ""),
+        "R0": str(p["R0"]), "z_sun": str(p["z_sun"]), "v_circ": str(p["v_circ"]),
+        "solar_motion": str(p["solar_motion"]), "galpy_ro_vo": str(natural_units()),
+        "integration_time": str(u.Quantity(integration_time, u.Gyr)), "dt": str(dt),
+        "n_samples": n_samples if errs else 0, "seed": "none" if seed is None else int(seed)})
+    return out
+
+
+def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
+                           potential="interpolated"):
+    """Galactocentric positions of clusters at look-back times (integrated backwards).
+
+    Parameters
+    ----------
+    coords : `~astropy.coordinates.SkyCoord` or `~astropy.table.QTable`
+        As for `orbit_parameters`.
+    times : `~astropy.units.Quantity`
+        Look-back times (>= 0, increasing), default 0, 100, ..., 500 Myr.
+    potential : {"interpolated", "direct"}
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per (cluster, look-back time): ``Cluster`` (if known), ``lookback``
+        [Myr], ``X, Y, Z, RGC`` [kpc] in the frame of `phase_space`.
+    """
+    names = None
+    if isinstance(coords, QTable):
+        names = coords["Cluster"] if "Cluster" in coords.colnames else None
+        coords = coords["coord"]
+    times = u.Quantity(times, u.Myr)
+    if np.any(times < 0) or np.any(np.diff(times) <= 0):
+        raise ValueError("look-back times must be >= 0 and increasing")
+    ps = phase_space(coords)
+    v = {k: ps[k].value for k in ps}
+    orb = integrate_orbits(v["RGC"], v["vR"], v["vphi"], v["Z"], v["vz"], v["phi"],
+                           times=-times, potential=potential, dt=0.5 * u.Myr)
+    n, nt = orb["R"].shape
+    rr, zz, ph = orb["R"], orb["z"], orb["phi"]
+    out = QTable()
+    if names is not None:
+        out["Cluster"] = np.repeat(np.asarray(names), nt)
+    out["lookback"] = np.tile(times.value, n) * u.Myr
+    # back from galpy's azimuth (X = -R cos phi, Y = R sin phi) to astropy's axes
+    out["X"] = (-rr * np.cos(ph)).ravel() * u.kpc
+    out["Y"] = (rr * np.sin(ph)).ravel() * u.kpc
+    out["Z"] = zz.ravel() * u.kpc
+    out["RGC"] = rr.ravel() * u.kpc
+    out["lookback"].info.description = "Look-back time"
+    for k in ("X", "Y", "Z", "RGC"):
+        out[k].info.description = _DESCRIPTIONS[k] + " at the look-back time"
+    return out
+
+
+def read_cluster_dynamics_input(*, path=None, cg=None):
+    """Zhong et al. (2020) LAMOST clusters as input of the orbits and gradients.
+
+    The embedded Zhong et al. (2020, A&A 640, A127) table has, per cluster, the
+    LAMOST DR5 radial velocity and [Fe/H] (with the number of stars behind
+    each), Gaia DR2 proper motions and a distance (``DMode``). Ages and
+    parallax errors come from Cantat-Gaudin et al. (2020) table1, joined by name.
+
+    Parameters
+    ----------
+    path : str, optional
+        Another copy of the Zhong et al. CSV (default the embedded one).
+    cg : `~astropy.table.QTable`, optional
+        CG2020 table1 (default `~astro_ocl.catalogs.read_cg2020_clusters`).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        In the layout of the catalogue's cluster table: ``Cluster, coord`` (ICRS,
+        distance DMode, proper motions, radial velocity), ``e_pmRA, e_pmDE,
+        e_plx`` (CG2020), ``RVmed, e_RVmed, Nflag1, [Fe/H]med, e_[Fe/H]med,
+        Nflag12`` (numbers of stars behind RV and [Fe/H]), ``AgeNN`` (CG2020),
+        and Zhong's own orbit values ``Rap_Z20, Rperi_Z20, EC_Z20, Zmax_Z20``.
+    """
+    from .catalogs.readers import (_floats, _read_delimited, cluster_resolver,
+                                   read_cg2020_clusters)
+    path = str(path) if path is not None else str(data_path("zhong2020.csv.gz"))
+    cols = _read_delimited(path, ",")
+    f = lambda n: _floats(cols, n, path)  # noqa: E731
+    cg = read_cg2020_clusters() if cg is None else cg
+    names, _ = cluster_resolver(cg).resolve_many(cols["Cluster"])
+    t = QTable()
+    t["Cluster"] = names
+    dist = f("DMode") * u.pc
+    t["coord"] = SkyCoord(ra=f("RA_ICRS") * u.deg, dec=f("DE_ICRS") * u.deg, distance=dist,
+                          pm_ra_cosdec=f("pmRA*") * u.mas / u.yr, pm_dec=f("pmDE") * u.mas / u.yr,
+                          radial_velocity=f("RV") * KMS, frame="icrs")
+    t["e_pmRA"] = f("e_pmRA*") * u.mas / u.yr
+    t["e_pmDE"] = f("e_pmDE") * u.mas / u.yr
+    cg_names = np.asarray(cg["Cluster"]).astype(str)
+    pos = {nm: i for i, nm in enumerate(cg_names)}
+    idx = np.array([pos.get(str(nm), -1) for nm in names])
+    known = idx >= 0
+    safe = np.where(known, idx, 0)
+    e_plx = np.where(known, u.Quantity(cg["e_plx"]).to_value(u.mas)[safe], np.nan)
+    t["e_plx"] = e_plx * u.mas
+    t["Dist"] = dist
+    t["RVmed"] = f("RV") * KMS
+    t["e_RVmed"] = f("e_RV") * KMS
+    t["Nflag1"] = f("o_RV")
+    t["[Fe/H]med"] = f("[Fe/H]") * u.dex
+    t["e_[Fe/H]med"] = f("e_[Fe/H]") * u.dex
+    t["Nflag12"] = np.nan_to_num(f("o_[Fe/H]")).astype(int)
+    t["AgeNN"] = np.where(known, np.asarray(cg["AgeNN"], float)[safe], np.nan)
+    for src, dst in (("Rap", "Rap_Z20"), ("Rperi", "Rperi_Z20"), ("Zmax", "Zmax_Z20")):
+        t[dst] = f(src) * u.kpc
+    t["EC_Z20"] = f("EC")
+    if (~known).any():
+        log.info("%d Zhong et al. (2020) clusters have no CG2020 match (no age)",
+                 int((~known).sum()))
+    t.meta.update(source=path, reference="Zhong et al. 2020, A&A 640, A127 (LAMOST DR5); "
+                  "ages and parallax errors from Cantat-Gaudin et al. 2020")
+    return t

@@ -1,0 +1,212 @@
+"""Orbits and integrals of motion (method step 7)."""
+import warnings
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+
+from astro_ocl import dynamics as d
+from astro_ocl.config import galactic_parameters
+from astro_ocl.exceptions import InputDataError
+
+KMS = u.km / u.s
+
+
+def _galpy_orbit(vals):
+    from galpy.orbit import Orbit
+    ro, vo = d.natural_units()
+    vxvv = np.column_stack([np.atleast_1d(vals["RGC"].value) / ro,
+                            np.atleast_1d(vals["vR"].value) / vo,
+                            np.atleast_1d(vals["vphi"].value) / vo,
+                            np.atleast_1d(vals["Z"].value) / ro,
+                            np.atleast_1d(vals["vz"].value) / vo,
+                            np.atleast_1d(vals["phi"].value)])
+    return Orbit(vxvv, ro=ro, vo=vo)
+
+
+def test_natural_units_are_mcmillan17s(mcmillan17):
+    from galpy.util.conversion import get_physical
+    phys = get_physical(mcmillan17)
+    assert d.natural_units() == pytest.approx((phys["ro"], phys["vo"]))
+    assert d.natural_units() == pytest.approx((8.21, 233.1))
+
+
+def test_interpolated_potential_matches_mcmillan17(mcmillan17, scf_quiet):
+    from galpy.potential import evaluatePotentials, evaluateRforces, evaluatezforces
+    ip = d.interpolated_mcmillan17()
+    ro, _ = d.natural_units()
+    # off the grid nodes, inside the disc and in the halo
+    R = np.array([3.3, 8.2, 12.7, 20.44, 47.0]) / ro
+    z = np.array([0.037, 0.021, 0.55, 1.8, 9.3]) / ro
+    for f in (evaluatePotentials, evaluateRforces):
+        exact = f(mcmillan17, R, z, use_physical=False)
+        np.testing.assert_allclose(f(ip, R, z, use_physical=False), exact, rtol=2e-4)
+    # The vertical force is resolved away from the plane. Within ~0.1 kpc of it the
+    # gas discs of McMillan17 (scale heights 45 and 85 pc) are under-resolved by the
+    # grid's 0.1 kpc z spacing: there F_z is only approximate (documented; it
+    # affects Zmax of orbits confined to the plane, not Peri, Apo, E or LZ).
+    fz_exact = evaluatezforces(mcmillan17, R, z, use_physical=False)
+    fz = evaluatezforces(ip, R, z, use_physical=False)
+    far = z * ro > 0.3
+    np.testing.assert_allclose(fz[far], fz_exact[far], rtol=5e-3)
+    assert np.all(np.sign(fz) == np.sign(fz_exact))
+
+
+def test_sun_frame_conventions():
+    sun = SkyCoord(ra=[0] * u.deg, dec=[0] * u.deg, distance=[1e-6] * u.pc,
+                   pm_ra_cosdec=[0] * u.mas / u.yr, pm_dec=[0] * u.mas / u.yr,
+                   radial_velocity=[0] * KMS)
+    ps = d.phase_space(sun)
+    p = galactic_parameters.get()
+    assert ps["X"][0].to_value(u.kpc) == pytest.approx(-p["R0"].to_value(u.kpc), rel=1e-4)
+    assert ps["RGC"][0].to_value(u.kpc) == pytest.approx(8.2, rel=1e-4)
+    # the Sun moves with v_c + V_sun along rotation; relative to the LSR it has
+    # (U, V, W)_sun, U towards the Galactic centre
+    assert ps["vphi"][0].to_value(KMS) == pytest.approx(232.8 + 12.24, abs=0.05)
+    assert ps["LZ"][0].to_value(u.kpc * KMS) == pytest.approx(8.2 * 245.04, rel=1e-3)
+    assert [ps[k][0].to_value(KMS) for k in ("ULSR", "VLSR", "WLSR")] == \
+        pytest.approx([11.1, 12.24, 7.25], abs=0.05)
+    assert ps["vR"][0].to_value(KMS) == pytest.approx(-11.1, abs=0.05)
+
+
+def test_energy_conserved_along_orbit():
+    from galpy.orbit import Orbit
+    from galpy.util import galpyWarningVerbose
+    ip = d.interpolated_mcmillan17()
+    ro, vo = d.natural_units()
+    o = Orbit([[9.0 / ro, 30 / vo, 210 / vo, 0.3 / ro, 20 / vo, 0.4],
+               [5.0 / ro, -60 / vo, 180 / vo, 0.0, 60 / vo, 2.0]], ro=ro, vo=vo)
+    ts = np.linspace(0, 3.0, 3001) * u.Gyr
+    with warnings.catch_warnings():
+        # galpy's "Using C implementation" notice (ignored by galpy unless verbose)
+        warnings.filterwarnings("ignore", category=galpyWarningVerbose)
+        o.integrate(ts, ip, method="leapfrog_c", dt=0.5 * u.Myr, progressbar=False)
+    e = o.E(ts, pot=ip, use_physical=False)
+    assert np.max(np.abs(e / e[:, :1] - 1)) < 2e-4
+    lz = o.Lz(ts, use_physical=False)
+    assert np.max(np.abs(lz / lz[:, :1] - 1)) < 1e-8  # axisymmetric: exactly conserved
+
+
+def test_circular_orbit_has_zero_eccentricity():
+    from galpy.potential import vcirc
+    ip = d.interpolated_mcmillan17()
+    ro, vo = d.natural_units()
+    rr = 8.0
+    vc = vcirc(ip, rr / ro, use_physical=False) * vo
+    out = d.integrate_orbits([rr], [0.0], [vc], [0.0], [0.0], [0.0],
+                             times=np.linspace(0, 1000, 1001) * u.Myr)
+    ecc = (out["Apo"] - out["Peri"]) / (out["Apo"] + out["Peri"])
+    assert ecc[0] < 1e-3
+    assert out["Peri"][0] == pytest.approx(rr, rel=2e-3)
+    assert out["Zmax"][0] < 1e-6
+
+
+def test_berkeley29_published_values(berkeley29):
+    """Fu et al. (2022): RGC 20.44 kpc, LZ 3638 kpc km/s, E -1.185e5 km2/s2."""
+    o = d.orbit_parameters(berkeley29, n_samples=0)
+    assert o["RGC"][0].to_value(u.kpc) == pytest.approx(20.44, rel=0.01)
+    assert o["LZ"][0].to_value(u.kpc * KMS) == pytest.approx(3638, rel=0.01)
+    assert o["Energy"][0].to_value(KMS ** 2) == pytest.approx(-1.185e5, rel=0.01)
+    assert "e_RGC" not in o.colnames
+    assert o["LZ"].unit == u.kpc * KMS and o["Energy"].unit == KMS ** 2
+    assert o["ecc"][0] > 0 and o["Peri"][0] < o["Apo"][0]
+
+
+def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
+    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from galpy.potential import evaluatePotentials
+    cg = read_cg2020_clusters()
+    names = ["NGC_2682", "Melotte_22", "NGC_2632", "Berkeley_32"]
+    rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in names]]
+    rv = [34.0, 5.7, 35.0, 106.0] * KMS
+    c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
+                 pm_ra_cosdec=rows["pmRA"], pm_dec=rows["pmDE"], radial_velocity=rv)
+    fast = d.orbit_parameters(c, n_samples=0)
+    ps = d.phase_space(c)
+    o = _galpy_orbit(ps)
+    ro, vo = d.natural_units()
+    lz = o.Lz(use_physical=False) * ro * vo
+    e = o.E(pot=mcmillan17, use_physical=False) * vo ** 2
+    np.testing.assert_allclose(fast["LZ"].value, lz, rtol=1e-6)
+    np.testing.assert_allclose(fast["Energy"].value, e, rtol=1e-4)
+    pot = evaluatePotentials(mcmillan17, ps["RGC"].value / ro, ps["Z"].value / ro,
+                             use_physical=False)
+    assert np.all(pot < 0)
+
+
+@pytest.mark.slow
+def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
+    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    cg = read_cg2020_clusters()
+    rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ("NGC_2682", "Berkeley_32")]]
+    c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
+                 pm_ra_cosdec=rows["pmRA"], pm_dec=rows["pmDE"],
+                 radial_velocity=[34.0, 106.0] * KMS)
+    fast = d.orbit_parameters(c, n_samples=0)
+    ref = d.orbit_parameters(c, n_samples=0, potential="direct")
+    for k in ("Peri", "Apo"):
+        np.testing.assert_allclose(fast[k].value, ref[k].value, rtol=5e-3)
+    np.testing.assert_allclose(fast["ecc"].value, ref["ecc"].value, atol=5e-3)
+
+
+def test_monte_carlo_errors_and_seed(berkeley29):
+    errors = {"pm_ra_cosdec": 0.05 * u.mas / u.yr, "pm_dec": 0.05 * u.mas / u.yr,
+              "distance": 0.3 * u.kpc, "radial_velocity": 1.0 * KMS}
+    a = d.orbit_parameters(berkeley29, n_samples=30, errors=errors, seed=3)
+    b = d.orbit_parameters(berkeley29, n_samples=30, errors=errors, seed=3)
+    for k in d.ORBIT_OUTPUT:
+        assert f"e_{k}" in a.colnames
+        assert a[f"e_{k}"].unit == a[k].unit
+    assert a["e_RGC"][0] > 0 and a["e_LZ"][0] > 0 and a["e_Energy"][0] > 0
+    assert a["e_RGC"][0].to_value(u.kpc) == pytest.approx(0.3, rel=0.4)
+    np.testing.assert_array_equal(a["e_Apo"], b["e_Apo"])
+    assert "Uncertainty" in a["e_LZ"].info.description
+    assert "prograde" in a["LZ"].info.description
+
+
+def test_table_input_takes_its_error_columns(cg2020):
+    r = cg2020[[int(np.flatnonzero(cg2020["Cluster"] == "NGC_2682")[0])]]
+    t = QTable()
+    t["Cluster"] = r["Cluster"]
+    t["coord"] = SkyCoord(ra=r["coord"].ra, dec=r["coord"].dec, distance=r["Dist"],
+                          pm_ra_cosdec=r["pmRA"], pm_dec=r["pmDE"], radial_velocity=[34.] * KMS)
+    t["e_pmRA"], t["e_pmDE"], t["e_plx"] = r["e_pmRA"], r["e_pmDE"], r["e_plx"]
+    t["e_RVmed"] = [0.5] * KMS
+    o = d.orbit_parameters(t, n_samples=20, seed=1)
+    assert list(o["Cluster"]) == ["NGC_2682"]
+    assert 0 < o["e_RGC"][0].to_value(u.kpc) < 0.1
+    none = d.orbit_parameters(t, n_samples=0)
+    assert not [c for c in none.colnames if c.startswith("e_")]
+
+
+def test_missing_distance_raises():
+    c = SkyCoord(ra=[1] * u.deg, dec=[2] * u.deg, pm_ra_cosdec=[1] * u.mas / u.yr,
+                 pm_dec=[1] * u.mas / u.yr, radial_velocity=[1] * KMS)
+    with pytest.raises(InputDataError):
+        d.orbit_parameters(c, n_samples=0)
+
+
+def test_positions_back_in_time(berkeley29):
+    t = d.positions_back_in_time(berkeley29)
+    assert len(t) == 6
+    assert list(t["lookback"].to_value(u.Myr)) == [0, 100, 200, 300, 400, 500]
+    ps = d.phase_space(berkeley29)
+    assert t["RGC"][0].to_value(u.kpc) == pytest.approx(ps["RGC"][0].value, rel=1e-9)
+    assert t["X"][0].to_value(u.kpc) == pytest.approx(ps["X"][0].value, rel=1e-9)
+    assert t["Y"][0].to_value(u.kpc) == pytest.approx(ps["Y"][0].value, rel=1e-9)
+    # it moved: 100 Myr at ~180 km/s is ~18 kpc along the orbit
+    step = np.hypot(t["X"][1] - t["X"][0], t["Y"][1] - t["Y"][0]).to_value(u.kpc)
+    assert 10 < step < 25
+    with pytest.raises(ValueError):
+        d.positions_back_in_time(berkeley29, times=[0, -100] * u.Myr)
+
+
+def test_zhong2020_dynamics_input():
+    z = d.read_cluster_dynamics_input()
+    assert len(z) == 295
+    r = z[list(z["Cluster"]).index("NGC_2682")]
+    assert r["RVmed"].to_value(KMS) == pytest.approx(28.14, abs=0.01)
+    assert np.isfinite(r["AgeNN"]) and r["Nflag12"] >= 3
+    assert isinstance(z["coord"], SkyCoord)
