@@ -258,7 +258,9 @@ class SAMPConnection:
         for cid in self.recipients(to, mtype):
             t0 = time.monotonic()
             try:
-                reply = _bounded(client.call_and_wait, cid, message, str(int(self.timeout)),
+                # the hub's own timeout (whole seconds, 0 would mean none) + our guard
+                reply = _bounded(client.call_and_wait, cid, message,
+                                 str(max(1, int(round(self.timeout)))),
                                  timeout=self.timeout + 5, what=mtype)
             except SAMPError:
                 raise

@@ -167,10 +167,10 @@ def vounit_or_none(unit):
     """
     if unit is None or unit == "":
         return None
-    if is_log_unit(unit) if not isinstance(unit, str) else False:
-        return None
     try:
         unit = u.Unit(unit)
+        if is_log_unit(unit):
+            return None
         if unit == u.dimensionless_unscaled:
             return None
         text = unit.to_string("vounit")
