@@ -31,7 +31,6 @@ values (to the written precision), units and masks; the tests check it.
 The directory is written atomically (a temporary directory renamed at the
 end) and an existing one is replaced only with ``overwrite=True``.
 """
-import datetime
 import io
 import re
 import tempfile
@@ -389,7 +388,3 @@ def _wrap_block(text):
     for line in text.splitlines():
         lines.extend(textwrap.wrap(line, width=80, subsequent_indent="      ") or [""])
     return "\n".join(lines)
-
-
-def _today():
-    return datetime.date.today().isoformat()

@@ -93,10 +93,10 @@ def fig_sky(result):
     ticks = np.arange(-150, 180, 30)
     ax.set_xticks(np.radians(ticks))
     ax.set_xticklabels([f"{(-t) % 360:d}°" for t in ticks], fontsize=7)
-    ax.set_xlabel("Galactic longitude l (deg)")
+    ax.set_xlabel("Galactic longitude l (deg)", labelpad=14)
     ax.set_ylabel("Galactic latitude b (deg)")
     ax.grid(True, lw=0.3)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.05, -0.25), ncol=2, frameon=False)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.05, -0.32), ncol=2, frameon=False)
     ax.set_title(f"LAMOST members of {len(result.clusters)} open clusters "
                  f"({len(m)} stars)", pad=22)
     return fig
