@@ -44,7 +44,8 @@ def add_parser(sub):
     p.add_argument("--out", type=Path, default=Path("export"), help="output directory")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--radius", default="r50",
-                   help="region radius column (r50, or a tidal radius column when present)")
+                   help="region radius column: r50 (CG2020) or r_t (tidal radius of Hunt & "
+                        "Reffert 2023; clusters they lack are left out)")
     p.add_argument("--radius-scale", type=float, default=1.0, help="multiply region radii")
     add_catalogue_options(p)
     return p
@@ -92,7 +93,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     from astropy.io.fits.verify import VerifyWarning
 
     from ..io.cds_bundle import write_cds_bundle
-    from ..io.regions import REGION_FORMATS, write_regions
+    from ..io.regions import REGION_FORMATS, add_tidal_radii, write_regions
     from ..io.tables import to_plain_table
     from ..io.votable_cds import write_votable_cds
     from ..utils import atomic_path
@@ -129,9 +130,12 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
                             plain.write(tmp, format="fits")
                 files.append(path)
         elif fmt in REGION_FORMATS:
-            files.append(write_regions(result.clusters, out / f"clusters{REGION_FORMATS[fmt]}",
+            clusters = result.clusters
+            if radius == "r_t" and "r_t" not in clusters.colnames:
+                clusters = add_tidal_radii(clusters)  # Hunt & Reffert 2023
+            files.append(write_regions(clusters, out / f"clusters{REGION_FORMATS[fmt]}",
                                        format=fmt, radius=radius, scale=radius_scale,
-                                       overwrite=overwrite))
+                                       overwrite=overwrite, skip_missing=radius != "r50"))
         else:
             raise ValueError(f"unknown export format {fmt!r}")
     return files

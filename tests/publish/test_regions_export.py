@@ -117,3 +117,24 @@ def _valid(path):
     ok = votable.validate(path, output=buf, xmllint=False)
     assert "no violations" in buf.getvalue(), buf.getvalue()
     return ok is True
+
+
+def test_tidal_radii_regions(result, tmp_path):
+    from astro_ocl.io.regions import add_tidal_radii
+    t = add_tidal_radii(result.clusters)
+    names = list(t["Cluster"])
+    # Hunt & Reffert (2023) rt of M67, by its main name (not Kharchenko 1's alias list)
+    assert u.isclose(t["r_t"][names.index("NGC_2682")], 0.59597 * u.deg)
+    assert u.isclose(t["r_t"][names.index("NGC_2168")], 0.7664 * u.deg)
+    assert np.all(t["r_t"] > t["r50"])
+    fake = result.clusters[:2].copy()
+    fake["Cluster"][1] = "Nowhere_1"
+    ft = add_tidal_radii(fake)
+    assert np.isnan(ft["r_t"][1])
+    assert len(cluster_regions(ft, radius="r_t", skip_missing=True)) == 1
+    out = tmp_path / "exp"
+    assert main(["export", "--format", "ds9", "--radius", "r_t", "--out", str(out),
+                 "--realisations", "50"]) == 0
+    back = Regions.read(str(out / "clusters.reg"), format="ds9")
+    assert len(back) == len(result.clusters)
+    assert u.isclose(back[names.index("NGC_2682")].radius, 0.59597 * u.deg, atol=1e-6 * u.deg)
