@@ -66,12 +66,24 @@ def specs_for(table):
         Mapping column name -> `~astro_ocl.catalogs.schema.ColumnSpec`; the
         member or cluster specs take precedence when the table is one of those.
     """
+    base = _all_schema_specs()
     if _kind(table) == "members":
-        return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS}
+        return {**base, **schema.MEMBER_COLUMNS}
     if _kind(table) == "clusters":
-        return {**schema.ALL_COLUMNS, **schema.CLUSTER_COLUMNS}
+        return {**base, **schema.CLUSTER_COLUMNS}
     # star-level precision; comparison/matched tables get their own specs
-    return {**schema.ALL_COLUMNS, **schema.MEMBER_COLUMNS, **_extra_specs(table)}
+    return {**base, **schema.MEMBER_COLUMNS, **_extra_specs(table)}
+
+
+def _all_schema_specs():
+    """Every ``*_COLUMNS`` dict of the schema (e.g. orbit columns), ALL_COLUMNS last."""
+    out = {}
+    for name in sorted(dir(schema)):
+        value = getattr(schema, name)
+        if name.endswith("_COLUMNS") and name != "ALL_COLUMNS" and isinstance(value, dict):
+            out.update(value)
+    out.update(schema.ALL_COLUMNS)
+    return out
 
 
 def default_provenance(meta):
@@ -291,7 +303,10 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
             desc = f"{desc} [CDS unit {spec.cds_unit}]"
         col.unit = vounit
         if ucd is not None and not check_ucd(ucd, check_controlled_vocabulary=True):
-            raise InputDataError("invalid UCD1+", column=name, value=ucd)
+            if strict:
+                raise InputDataError("invalid UCD1+", column=name, value=ucd)
+            log.warning("column %s: invalid UCD1+ %r left out", name, ucd)
+            ucd = None
         if ucd is None or not desc:
             missing.append(name)
         colmeta[name] = (ucd, desc, fmt)

@@ -104,6 +104,10 @@ def test_invalid_ucd_rejected(tmp_path):
         t.write(tmp_path / "x.vot", format="votable.cds", ucds={"x": "not.a.ucd"},
                 descriptions={"x": "x"})
     assert not (tmp_path / "x.vot").exists()
+    # not strict (the pipeline's write): the bad UCD is left out, the file stays valid
+    t.write(tmp_path / "x.vot", format="votable.cds", ucds={"x": "not.a.ucd"},
+            descriptions={"x": "x"}, strict=False)
+    assert votable.parse_single_table(str(tmp_path / "x.vot")).fields[0].ucd is None
 
 
 def test_plain_table_class_registered():
