@@ -23,7 +23,7 @@ Frame and potential
 
 Sign conventions
 ----------------
-* ``X, Y, Z`` and ``U, V, W``: astropy's Galactocentric frame (right-handed): X
+* ``XGC, YGC, ZGC`` (X, Y, Z) and ``U, V, W``: astropy's Galactocentric frame (right-handed): X
   from the Sun's projection towards the Galactic centre and beyond (the Sun is
   at X = -R0), Y towards Galactic rotation at the Sun (l = 90 deg), Z towards
   the North Galactic Pole. ``U = dX/dt`` (positive towards the Galactic centre
@@ -52,6 +52,7 @@ import numpy as np
 from astropy.coordinates import CartesianDifferential, Galactocentric, SkyCoord
 from astropy.table import QTable
 
+from .catalogs import schema
 from .config import galactic_parameters
 from .exceptions import AstroOCLWarning, InputDataError, MissingColumnError
 from .logger import log
@@ -183,7 +184,7 @@ def phase_space(coords):
     Returns
     -------
     dict of `~astropy.units.Quantity`
-        ``X, Y, Z, RGC, ZGC`` [kpc], ``U, V, W, ULSR, VLSR, WLSR, vR, vphi, vz``
+        ``XGC, YGC, ZGC, RGC`` [kpc], ``U, V, W, ULSR, VLSR, WLSR, vR, vphi, vz``
         [km/s], ``LX, LY, LZ`` [kpc km/s], and ``phi`` (galpy azimuth, rad).
     """
     g = coords.transform_to(galactocentric_frame())
@@ -197,7 +198,7 @@ def phase_space(coords):
         vr = (x * vx + y * vy) / rr
         vphi = (y * vx - x * vy) / rr
     out = {
-        "X": x * u.kpc, "Y": y * u.kpc, "Z": z * u.kpc, "RGC": rr * u.kpc, "ZGC": z * u.kpc,
+        "XGC": x * u.kpc, "YGC": y * u.kpc, "ZGC": z * u.kpc, "RGC": rr * u.kpc,
         "U": vx * KMS, "V": vy * KMS, "W": vz * KMS,
         "ULSR": vx * KMS, "VLSR": (vy - vc) * KMS, "WLSR": vz * KMS,
         "vR": vr * KMS, "vphi": vphi * KMS, "vz": vz * KMS,
@@ -399,34 +400,8 @@ def _draw(coords, errs, n_samples, rng):
                     frame="icrs")
 
 
-_DESCRIPTIONS = {
-    "X": "Galactocentric X (astropy frame: Sun at X = -R0, X towards the Galactic centre)",
-    "Y": "Galactocentric Y (towards Galactic rotation at the Sun)",
-    "Z": "Galactocentric Z (towards the North Galactic Pole)",
-    "RGC": "Galactocentric radius in the plane, R = sqrt(X^2 + Y^2)",
-    "ZGC": "Height above the Galactic plane (= Z)",
-    "U": "Galactocentric velocity dX/dt (positive towards the Galactic centre as seen "
-         "from the Sun)",
-    "V": "Galactocentric velocity dY/dt (positive towards Galactic rotation)",
-    "W": "Galactocentric velocity dZ/dt (positive towards the NGP)",
-    "ULSR": "Velocity relative to the LSR, U component (positive towards the Galactic centre)",
-    "VLSR": "Velocity relative to the LSR, V component (positive towards Galactic rotation)",
-    "WLSR": "Velocity relative to the LSR, W component (positive towards the NGP)",
-    "vR": "Galactocentric radial velocity (positive away from the Galactic centre)",
-    "vphi": "Galactocentric azimuthal velocity (positive along Galactic rotation)",
-    "vz": "Galactocentric vertical velocity (positive towards the NGP)",
-    "LX": "Angular momentum, X component (galpy frame)",
-    "LY": "Angular momentum, Y component (galpy frame)",
-    "LZ": "Angular momentum, Z component (galpy frame: positive for prograde orbits)",
-    "Energy": "Orbital energy in McMillan (2017), Phi(infinity) = 0",
-    "Peri": "Pericentre (minimum spherical Galactocentric radius), McMillan (2017)",
-    "Apo": "Apocentre (maximum spherical Galactocentric radius), McMillan (2017)",
-    "Zmax": "Maximum height |Z| above the plane along the orbit, McMillan (2017)",
-    "ecc": "Orbital eccentricity (Apo - Peri) / (Apo + Peri)",
-}
-
 #: Output columns of `orbit_parameters`, in order.
-ORBIT_OUTPUT = ["X", "Y", "Z", "RGC", "ZGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
+ORBIT_OUTPUT = ["XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
                 "vphi", "vz", "LX", "LY", "LZ", "Energy", "Peri", "Apo", "Zmax", "ecc"]
 
 
@@ -434,11 +409,11 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
     ps = phase_space(coords)
     vals = {k: ps[k].value for k in ps}
     vsq = vals["U"] ** 2 + vals["V"] ** 2 + vals["W"] ** 2
-    vals["Energy"] = _energy(vals["RGC"], vals["Z"], vsq, potential=potential)
+    vals["Energy"] = _energy(vals["RGC"], vals["ZGC"], vsq, potential=potential)
     step = u.Quantity(dt, u.Myr).to_value(u.Myr)
     nt = int(round(u.Quantity(integration_time, u.Myr).to_value(u.Myr) / (2 * step))) + 1
     times = np.linspace(0, u.Quantity(integration_time, u.Myr).to_value(u.Myr), nt) * u.Myr
-    orb = integrate_orbits(vals["RGC"], vals["vR"], vals["vphi"], vals["Z"], vals["vz"],
+    orb = integrate_orbits(vals["RGC"], vals["vR"], vals["vphi"], vals["ZGC"], vals["vz"],
                            vals["phi"], times=times, potential=potential, dt=dt,
                            chunk=chunk, show_progress=show_progress)
     for k in ("Peri", "Apo", "Zmax"):
@@ -450,7 +425,7 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
         if todo.size:
             log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
                      "integrating them in McMillan17 directly", todo.size)
-            init = [vals[k][todo] for k in ("RGC", "vR", "vphi", "Z", "vz", "phi")]
+            init = [vals[k][todo] for k in ("RGC", "vR", "vphi", "ZGC", "vz", "phi")]
             ref = integrate_orbits(*init, times=times, potential="direct", chunk=chunk)
             for k in ("Peri", "Apo", "Zmax"):
                 vals[k][todo] = ref[k]
@@ -461,10 +436,10 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
     return vals, unbound
 
 
-_UNITS = {**{k: u.kpc for k in ("X", "Y", "Z", "RGC", "ZGC", "Peri", "Apo", "Zmax")},
+_UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax")},
           **{k: KMS for k in ("U", "V", "W", "ULSR", "VLSR", "WLSR", "vR", "vphi", "vz")},
           **{k: KPC_KMS for k in ("LX", "LY", "LZ")}, "Energy": KM2S2,
-          "ecc": u.dimensionless_unscaled}
+          "ecc": None}
 
 
 def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=None,
@@ -505,7 +480,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
     Returns
     -------
     `~astropy.table.QTable`
-        One row per input: ``X, Y, Z, RGC, ZGC`` [kpc], ``U, V, W, ULSR, VLSR,
+        One row per input: ``XGC, YGC, ZGC, RGC`` [kpc], ``U, V, W, ULSR, VLSR,
         WLSR, vR, vphi, vz`` [km/s], ``LX, LY, LZ`` [kpc km/s], ``Energy``
         [km2/s2], ``Peri, Apo, Zmax`` [kpc], ``ecc``, and with Monte Carlo
         errors an ``e_<name>`` column each: half the 16-84 percentile range of
@@ -545,7 +520,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
     if table is not None and "Cluster" in table.colnames:
         out["Cluster"] = table["Cluster"]
     for k in ORBIT_OUTPUT:
-        out[k] = nominal[k] * _UNITS[k]
+        out[k] = nominal[k] if _UNITS[k] is None else nominal[k] * _UNITS[k]
     errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
     if errs:
         rng = np.random.default_rng(seed)
@@ -558,17 +533,13 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
                 warnings.filterwarnings("ignore", message="All-NaN slice encountered",
                                         category=RuntimeWarning)
                 p16, p84 = np.nanpercentile(s, [16, 84], axis=1)
-            out[f"e_{k}"] = 0.5 * (p84 - p16) * _UNITS[k]
+            err = 0.5 * (p84 - p16)
+            out[f"e_{k}"] = err if _UNITS[k] is None else err * _UNITS[k]
         n_unb = int((~(samples["Energy"] < 0) & np.isfinite(samples["Energy"])).sum())
         if n_unb:
             log.info("%d of %d Monte Carlo orbits are unbound and left out of the "
                      "Peri/Apo/Zmax/ecc errors", n_unb, n * n_samples)
-    for k in out.colnames:
-        base = k[2:] if k.startswith("e_") else k
-        if base in _DESCRIPTIONS:
-            out[k].info.description = (("Uncertainty (half the 16-84% Monte Carlo range) of "
-                                        f"{base}: ") if k.startswith("e_") else "") + \
-                _DESCRIPTIONS[base]
+    schema.apply_schema(out, schema.ORBIT_COLUMNS)
     p = galactic_parameters.get()
     out.meta.update({
         "potential": "McMillan17 (galpy)"
@@ -596,7 +567,7 @@ def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
     -------
     `~astropy.table.QTable`
         One row per (cluster, look-back time): ``Cluster`` (if known), ``lookback``
-        [Myr], ``X, Y, Z, RGC`` [kpc] in the frame of `phase_space`.
+        [Myr], ``XGC, YGC, ZGC, RGC`` [kpc] in the frame of `phase_space`.
     """
     names = None
     if isinstance(coords, QTable):
@@ -607,7 +578,7 @@ def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
         raise ValueError("look-back times must be >= 0 and increasing")
     ps = phase_space(coords)
     v = {k: ps[k].value for k in ps}
-    orb = integrate_orbits(v["RGC"], v["vR"], v["vphi"], v["Z"], v["vz"], v["phi"],
+    orb = integrate_orbits(v["RGC"], v["vR"], v["vphi"], v["ZGC"], v["vz"], v["phi"],
                            times=-times, potential=potential, dt=0.5 * u.Myr)
     n, nt = orb["R"].shape
     rr, zz, ph = orb["R"], orb["z"], orb["phi"]
@@ -616,13 +587,13 @@ def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
         out["Cluster"] = np.repeat(np.asarray(names), nt)
     out["lookback"] = np.tile(times.value, n) * u.Myr
     # back from galpy's azimuth (X = -R cos phi, Y = R sin phi) to astropy's axes
-    out["X"] = (-rr * np.cos(ph)).ravel() * u.kpc
-    out["Y"] = (rr * np.sin(ph)).ravel() * u.kpc
-    out["Z"] = zz.ravel() * u.kpc
+    out["XGC"] = (-rr * np.cos(ph)).ravel() * u.kpc
+    out["YGC"] = (rr * np.sin(ph)).ravel() * u.kpc
+    out["ZGC"] = zz.ravel() * u.kpc
     out["RGC"] = rr.ravel() * u.kpc
     out["lookback"].info.description = "Look-back time"
-    for k in ("X", "Y", "Z", "RGC"):
-        out[k].info.description = _DESCRIPTIONS[k] + " at the look-back time"
+    for k in ("XGC", "YGC", "ZGC", "RGC"):
+        out[k].info.description = schema.ORBIT_COLUMNS[k].description + " at the look-back time"
     return out
 
 

@@ -177,7 +177,7 @@ def _x_values(clusters):
     from .dynamics import _energy, phase_space
     ps = phase_space(clusters["coord"])
     vsq = ps["U"].value ** 2 + ps["V"].value ** 2 + ps["W"].value ** 2
-    energy = _energy(ps["RGC"].value, ps["Z"].value, vsq, potential="interpolated")
+    energy = _energy(ps["RGC"].value, ps["ZGC"].value, vsq, potential="interpolated")
     return {"RGC": ps["RGC"], "LZ": ps["LZ"], "Energy": energy * u.km ** 2 / u.s ** 2}
 
 

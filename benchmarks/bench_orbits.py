@@ -67,7 +67,7 @@ def main():
     ro, vo = d.natural_units()
     ps = d.phase_space(sub["coord"])
     vxvv = np.column_stack([ps["RGC"].value / ro, ps["vR"].value / vo, ps["vphi"].value / vo,
-                            ps["Z"].value / ro, ps["vz"].value / vo, ps["phi"].value])
+                            ps["ZGC"].value / ro, ps["vz"].value / vo, ps["phi"].value])
     o = Orbit(vxvv, ro=ro, vo=vo)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="'where' used without 'out'")

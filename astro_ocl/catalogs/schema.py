@@ -198,3 +198,68 @@ def apply_schema(table, specs):
         if hasattr(col, "info"):
             col.info.description = spec.description
     return table
+
+
+# --- Orbits and integrals of motion (astro_ocl.dynamics, method step 7) ----------------
+# Frame: astropy Galactocentric with R0, z_sun, v_c and the solar motion of
+# astro_ocl.config.galactic_parameters; potential McMillan (2017) in galpy. Sign
+# conventions are in each description (see also astro_ocl.dynamics). The galactocentric
+# Cartesian coordinates are named XGC, YGC, ZGC: X, Y, Z already name CG2020's
+# heliocentric coordinates.
+KPC_KMS = u.kpc * KMS
+KM2S2 = u.km ** 2 / u.s ** 2
+_ORBIT = [
+    # name, unit, ucd, description, fmt
+    ("XGC", u.kpc, "pos.cartesian.x;pos.galactocentric",
+     "Galactocentric X (Sun at X = -R0; positive from the Sun towards the Galactic centre)",
+     "F8.3"),
+    ("YGC", u.kpc, "pos.cartesian.y;pos.galactocentric",
+     "Galactocentric Y (positive towards Galactic rotation at the Sun)", "F8.3"),
+    ("ZGC", u.kpc, "pos.cartesian.z;pos.galactocentric",
+     "Galactocentric Z, height above the Galactic plane (positive towards the NGP)", "F7.3"),
+    ("RGC", u.kpc, "pos.distance;pos.galactocentric",
+     "Galactocentric radius in the plane, sqrt(X^2 + Y^2)", "F7.3"),
+    ("U", KMS, "phys.veloc;pos.cartesian.x;pos.galactocentric",
+     "Galactocentric velocity dX/dt (positive towards the Galactic centre as seen from "
+     "the Sun)", "F8.2"),
+    ("V", KMS, "phys.veloc;pos.cartesian.y;pos.galactocentric",
+     "Galactocentric velocity dY/dt (positive towards Galactic rotation)", "F8.2"),
+    ("W", KMS, "phys.veloc;pos.cartesian.z;pos.galactocentric",
+     "Galactocentric velocity dZ/dt (positive towards the NGP)", "F8.2"),
+    ("ULSR", KMS, "phys.veloc;pos.cartesian.x",
+     "Velocity relative to the LSR, U (positive towards the Galactic centre)", "F8.2"),
+    ("VLSR", KMS, "phys.veloc;pos.cartesian.y",
+     "Velocity relative to the LSR, V (positive towards Galactic rotation)", "F8.2"),
+    ("WLSR", KMS, "phys.veloc;pos.cartesian.z",
+     "Velocity relative to the LSR, W (positive towards the NGP)", "F8.2"),
+    ("vR", KMS, "phys.veloc;pos.cylindrical.r",
+     "Galactocentric radial velocity (positive away from the Galactic centre)", "F8.2"),
+    ("vphi", KMS, "phys.veloc;pos.cylindrical.azi",
+     "Galactocentric azimuthal velocity (positive along Galactic rotation)", "F8.2"),
+    ("vz", KMS, "phys.veloc;pos.cylindrical.z",
+     "Galactocentric vertical velocity (positive towards the NGP)", "F8.2"),
+    ("LX", KPC_KMS, "phys.angMomentum;pos.cartesian.x",
+     "Angular momentum, X component (galpy frame)", "F9.1"),
+    ("LY", KPC_KMS, "phys.angMomentum;pos.cartesian.y",
+     "Angular momentum, Y component (galpy frame)", "F9.1"),
+    ("LZ", KPC_KMS, "phys.angMomentum;pos.cartesian.z",
+     "Angular momentum, Z component (positive for prograde orbits)", "F9.1"),
+    ("Energy", KM2S2, "phys.energy",
+     "Orbital energy per unit mass in McMillan (2017), Phi(infinity) = 0", "F10.1"),
+    ("Peri", u.kpc, "pos.distance;stat.min",
+     "Pericentre (minimum Galactocentric spherical radius), McMillan (2017)", "F7.3"),
+    ("Apo", u.kpc, "pos.distance;stat.max",
+     "Apocentre (maximum Galactocentric spherical radius), McMillan (2017)", "F7.3"),
+    ("Zmax", u.kpc, "pos.cartesian.z;stat.max",
+     "Maximum height |Z| above the plane along the orbit, McMillan (2017)", "F7.3"),
+    ("ecc", None, "src.orbital.eccentricity",
+     "Orbital eccentricity (Apo - Peri) / (Apo + Peri)", "F6.4"),
+]
+ORBIT_COLUMNS = _specs(*_ORBIT, *[
+    (f"e_{name}", unit, f"stat.error;{ucd.split(';')[0]}" if name != "ecc" else
+     "stat.error;src.orbital.eccentricity",
+     f"Uncertainty of {name} (half the 16-84% range of the Monte Carlo orbits)", fmt)
+    for name, unit, ucd, _, fmt in _ORBIT])
+__all__.append("ORBIT_COLUMNS")
+CLUSTER_COLUMNS.update(ORBIT_COLUMNS)
+ALL_COLUMNS.update(ORBIT_COLUMNS)

@@ -20,7 +20,7 @@ def _galpy_orbit(vals):
     vxvv = np.column_stack([np.atleast_1d(vals["RGC"].value) / ro,
                             np.atleast_1d(vals["vR"].value) / vo,
                             np.atleast_1d(vals["vphi"].value) / vo,
-                            np.atleast_1d(vals["Z"].value) / ro,
+                            np.atleast_1d(vals["ZGC"].value) / ro,
                             np.atleast_1d(vals["vz"].value) / vo,
                             np.atleast_1d(vals["phi"].value)])
     return Orbit(vxvv, ro=ro, vo=vo)
@@ -60,7 +60,7 @@ def test_sun_frame_conventions():
                    radial_velocity=[0] * KMS)
     ps = d.phase_space(sun)
     p = galactic_parameters.get()
-    assert ps["X"][0].to_value(u.kpc) == pytest.approx(-p["R0"].to_value(u.kpc), rel=1e-4)
+    assert ps["XGC"][0].to_value(u.kpc) == pytest.approx(-p["R0"].to_value(u.kpc), rel=1e-4)
     assert ps["RGC"][0].to_value(u.kpc) == pytest.approx(8.2, rel=1e-4)
     # the Sun moves with v_c + V_sun along rotation; relative to the LSR it has
     # (U, V, W)_sun, U towards the Galactic centre
@@ -131,7 +131,7 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
     e = o.E(pot=mcmillan17, use_physical=False) * vo ** 2
     np.testing.assert_allclose(fast["LZ"].value, lz, rtol=1e-6)
     np.testing.assert_allclose(fast["Energy"].value, e, rtol=1e-4)
-    pot = evaluatePotentials(mcmillan17, ps["RGC"].value / ro, ps["Z"].value / ro,
+    pot = evaluatePotentials(mcmillan17, ps["RGC"].value / ro, ps["ZGC"].value / ro,
                              use_physical=False)
     assert np.all(pot < 0)
 
@@ -158,11 +158,12 @@ def test_monte_carlo_errors_and_seed(berkeley29):
     b = d.orbit_parameters(berkeley29, n_samples=30, errors=errors, seed=3)
     for k in d.ORBIT_OUTPUT:
         assert f"e_{k}" in a.colnames
-        assert a[f"e_{k}"].unit == a[k].unit
+        assert getattr(a[f"e_{k}"], "unit", None) == getattr(a[k], "unit", None)
     assert a["e_RGC"][0] > 0 and a["e_LZ"][0] > 0 and a["e_Energy"][0] > 0
     assert a["e_RGC"][0].to_value(u.kpc) == pytest.approx(0.3, rel=0.4)
     np.testing.assert_array_equal(a["e_Apo"], b["e_Apo"])
     assert "Uncertainty" in a["e_LZ"].info.description
+    assert a["e_ecc"][0] > 0
     assert "prograde" in a["LZ"].info.description
 
 
@@ -194,10 +195,10 @@ def test_positions_back_in_time(berkeley29):
     assert list(t["lookback"].to_value(u.Myr)) == [0, 100, 200, 300, 400, 500]
     ps = d.phase_space(berkeley29)
     assert t["RGC"][0].to_value(u.kpc) == pytest.approx(ps["RGC"][0].value, rel=1e-9)
-    assert t["X"][0].to_value(u.kpc) == pytest.approx(ps["X"][0].value, rel=1e-9)
-    assert t["Y"][0].to_value(u.kpc) == pytest.approx(ps["Y"][0].value, rel=1e-9)
+    assert t["XGC"][0].to_value(u.kpc) == pytest.approx(ps["XGC"][0].value, rel=1e-9)
+    assert t["YGC"][0].to_value(u.kpc) == pytest.approx(ps["YGC"][0].value, rel=1e-9)
     # it moved: 100 Myr at ~180 km/s is ~18 kpc along the orbit
-    step = np.hypot(t["X"][1] - t["X"][0], t["Y"][1] - t["Y"][0]).to_value(u.kpc)
+    step = np.hypot(t["XGC"][1] - t["XGC"][0], t["YGC"][1] - t["YGC"][0]).to_value(u.kpc)
     assert 10 < step < 25
     with pytest.raises(ValueError):
         d.positions_back_in_time(berkeley29, times=[0, -100] * u.Myr)
@@ -210,3 +211,21 @@ def test_zhong2020_dynamics_input():
     assert r["RVmed"].to_value(KMS) == pytest.approx(28.14, abs=0.01)
     assert np.isfinite(r["AgeNN"]) and r["Nflag12"] >= 3
     assert isinstance(z["coord"], SkyCoord)
+
+
+def test_orbit_schema_ucds_and_coverage(berkeley29):
+    from astropy.io.votable.ucd import check_ucd
+
+    from astro_ocl.catalogs import schema
+    for name, spec in schema.ORBIT_COLUMNS.items():
+        assert check_ucd(spec.ucd, check_controlled_vocabulary=True), (name, spec.ucd)
+        assert schema.CLUSTER_COLUMNS[name] is spec
+    for label in ("LX", "LY", "LZ", "ULSR", "VLSR", "WLSR", "ZGC", "RGC", "Peri", "Apo",
+                  "Energy", "ecc"):
+        assert label in schema.ORBIT_COLUMNS
+    o = d.orbit_parameters(berkeley29, n_samples=5, seed=1,
+                           errors={"radial_velocity": 1 * KMS})
+    for name in o.colnames:
+        spec = schema.ORBIT_COLUMNS[name]
+        assert o[name].info.description == spec.description
+        assert getattr(o[name], "unit", None) == spec.unit
