@@ -62,7 +62,7 @@ def test_region_adql():
         region_adql(c, ra="ra; DROP TABLE x")
 
 
-def test_export_command_all_formats(tmp_path, capsys, votlint):
+def test_export_command_all_formats(tmp_path, capsys, votlint, built_dir):
     out = tmp_path / "exp"
     rc = main(["export", "--format", "votable", "cds", "ecsv", "fits", "ds9", "crtf",
                "--out", str(out), "--realisations", "100"])
@@ -87,8 +87,9 @@ def test_export_command_all_formats(tmp_path, capsys, votlint):
     history = " ".join(fits.meta["HISTORY"])
     assert "qc_teff_min = 4000.0 K" in history and "qc_teff_max = 7500.0 K" in history
     # refuses to overwrite unless asked
-    assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100"]) == 1
-    assert main(["export", "--format", "ds9", "--out", str(out), "--realisations", "100",
+    assert main(["export", "--format", "ds9", "--out", str(out), "--catalogue",
+                 str(built_dir)]) == 1
+    assert main(["export", "--format", "ds9", "--out", str(out), "--catalogue", str(built_dir),
                  "--overwrite"]) == 0
 
 
@@ -119,7 +120,7 @@ def _valid(path):
     return ok is True
 
 
-def test_tidal_radii_regions(result, tmp_path):
+def test_tidal_radii_regions(result, tmp_path, built_dir):
     from astro_ocl.io.regions import add_tidal_radii
     t = add_tidal_radii(result.clusters)
     names = list(t["Cluster"])
@@ -134,7 +135,7 @@ def test_tidal_radii_regions(result, tmp_path):
     assert len(cluster_regions(ft, radius="r_t", skip_missing=True)) == 1
     out = tmp_path / "exp"
     assert main(["export", "--format", "ds9", "--radius", "r_t", "--out", str(out),
-                 "--realisations", "50"]) == 0
+                 "--catalogue", str(built_dir)]) == 0
     back = Regions.read(str(out / "clusters.reg"), format="ds9")
     assert len(back) == len(result.clusters)
     assert u.isclose(back[names.index("NGC_2682")].radius, 0.59597 * u.deg, atol=1e-6 * u.deg)

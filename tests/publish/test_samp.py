@@ -81,11 +81,11 @@ class TestTopcat:
             with pytest.raises(SAMPError, match="aladin"):
                 samp.ping(to="aladin")
 
-    def test_cli_samp_send(self, topcat, tmp_path, capsys):
+    def test_cli_samp_send(self, topcat, built_dir, capsys):
         from astro_ocl.cli import main
         rc = main(["samp", "send", "--to", "topcat", "--table", "clusters", "members",
-                   "--select", "0", "1", "--point-at", "NGC_2682", "--realisations", "100",
-                   "--seed", "2", "--timeout", "30"])
+                   "--select", "0", "1", "--point-at", "NGC_2682", "--catalogue",
+                   str(built_dir), "--timeout", "30"])
         out = capsys.readouterr().out
         assert rc == 0, out
         cid = topcat["client_id"]
@@ -95,10 +95,10 @@ class TestTopcat:
         assert f"point at NGC_2682 -> {cid}: samp." in out  # ok, or warning without a sky plot
 
 
-def test_cli_send_without_hub(tmp_path, monkeypatch, capsys):
+def test_cli_send_without_hub(tmp_path, monkeypatch, capsys, built_dir):
     from astro_ocl.cli import main
     monkeypatch.setenv("SAMP_HUB", f"std-lockurl:file://{tmp_path / 'none.lock'}")
-    rc = main(["samp", "send", "--realisations", "50", "--timeout", "5"])
+    rc = main(["samp", "send", "--catalogue", str(built_dir), "--timeout", "5"])
     err = capsys.readouterr().err
     assert rc == 1
     assert "no SAMP hub is running" in err and "astro-ocl samp hub" in err
