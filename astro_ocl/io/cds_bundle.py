@@ -31,6 +31,7 @@ values (to the written precision), units and masks; the tests check it.
 The directory is written atomically (a temporary directory renamed at the
 end) and an existing one is replaced only with ``overwrite=True``.
 """
+import datetime
 import io
 import re
 import tempfile
@@ -44,21 +45,26 @@ from astropy.table import Column, MaskedColumn, Table
 from ..logger import log
 from ..utils import atomic_directory
 from .tables import is_log_unit, to_plain_table
-from .votable_cds import (FU2022_BIBCODE, _auto_format, _kind,
+from .votable_cds import (_auto_format, _kind,
                           default_provenance,
                           parse_cds_format, specs_for, write_votable_cds)
 
 __all__ = ["write_cds_bundle", "cds_unit_of", "DEFAULT_METADATA"]
 
 #: ReadMe fields used when the caller gives none.
+#: A rebuild is a new catalogue: CDS assigns its designation (``J/???/???`` is
+#: their placeholder) and the submitters are its authors, so pass ``catalogue``,
+#: ``author``, ``authors`` and ``bibcode`` (of the paper describing it) in
+#: ``metadata``. Fu et al. (2022), whose method it follows, is cited in the
+#: references, not named as its author.
 DEFAULT_METADATA = {
-    "catalogue": "J/A+A/668/A4",
-    "title": "LAMOST meets Gaia: the Galactic open clusters (astro_ocl rebuild)",
-    "author": "Fu X.",
-    "authors": "Fu X., Bragaglia A., Liu C., Zhang H., Xu Y., Wang K., Tang B., Zhong J., "
-               "Cheng X., Chen L.",
-    "date": "2022",
-    "bibcode": FU2022_BIBCODE,
+    "catalogue": "J/???/???",
+    "title": "Galactic open clusters from LAMOST and Gaia "
+             "(method of Fu et al. 2022, astro_ocl)",
+    "author": "Anonymous",
+    "authors": "Anonymous (give the authors with metadata={'authors': ...})",
+    "date": str(datetime.date.today().year),
+    "bibcode": "",
     "keywords": "open clusters and associations: general - stars: abundances - "
                 "techniques: radial velocities - Galaxy: abundances",
     "abstract": "Radial velocities and metallicities of Galactic open clusters derived "
@@ -301,8 +307,10 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
             "references": "".join(f"  {r}\n" for r in md["references"]).rstrip("\n"),
             "version": __version__,
         }
+        readme_template = _README_TEMPLATE if md["bibcode"] else \
+            _README_TEMPLATE.replace("    $bibcode\n", "")
         with tempfile.NamedTemporaryFile("w", suffix=".template", dir=tmp, delete=False) as fd:
-            fd.write(_README_TEMPLATE)
+            fd.write(readme_template)
             template = fd.name
         tm.setReadmeTemplate(template, values)
         buf = io.StringIO()

@@ -37,7 +37,10 @@ def test_files_and_readme(bundle):
                     "of file: clusters.dat", "Byte-by-byte Description of file: members.dat",
                     "References:", "Keywords:", "Provenance:"):
         assert section in text
-    assert "J/A+A/668/A4" in text and "2022A&A...668A...4F" in text
+    # a rebuild is a new catalogue: CDS placeholder designation, Fu et al. as reference
+    assert text.startswith("J/???/???")
+    assert "Fu X. et al. 2022, A&A 668, A4 (2022A&A...668A...4F)" in text
+    assert "Bragaglia" not in text
     assert all(len(line) <= 80 for line in text.splitlines())
     # CDS unit syntax
     assert " km/s " in text and " mas/yr " in text and " [-] " in text and " [cm/s2] " in text
