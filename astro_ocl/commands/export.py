@@ -47,6 +47,12 @@ def add_parser(sub):
                    help="region radius column: r50 (CG2020) or r_t (tidal radius of Hunt & "
                         "Reffert 2023; clusters they lack are left out)")
     p.add_argument("--radius-scale", type=float, default=1.0, help="multiply region radii")
+    p.add_argument("--authors", help="CDS ReadMe: authors of the catalogue, e.g. "
+                                     "'Doe J., Roe R.' (the first one names the catalogue)")
+    p.add_argument("--title", help="CDS ReadMe: title")
+    p.add_argument("--designation", help="CDS ReadMe: catalogue designation "
+                                         "(default J/???/???, CDS assigns it)")
+    p.add_argument("--bibcode", help="CDS ReadMe: bibcode of the paper describing the catalogue")
     add_catalogue_options(p)
     return p
 
@@ -77,7 +83,7 @@ def load_catalogue(args):
 
 
 def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="r50",
-           radius_scale=1.0):
+           radius_scale=1.0, metadata=None):
     """Write ``result`` in ``formats`` into the directory ``out``.
 
     Parameters
@@ -90,6 +96,8 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     overwrite : bool
     radius, radius_scale
         Region radius column and scale (``ds9``/``crtf``).
+    metadata : dict, optional
+        CDS ReadMe fields (see `astro_ocl.io.cds_bundle.write_cds_bundle`).
 
     Returns
     -------
@@ -113,7 +121,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
                                                provenance=result.provenance, table_name=label))
         elif fmt == "cds":
             files += write_cds_bundle(result, out / "cds", overwrite=overwrite,
-                                      provenance=result.provenance)
+                                      provenance=result.provenance, metadata=metadata)
         elif fmt in ("ecsv", "fits"):
             for label, t in tables.items():
                 path = out / f"{label}.{fmt}"
@@ -148,8 +156,16 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
 
 def run(args):
     result = load_catalogue(args)
+    metadata = {}
+    if args.authors:
+        metadata["authors"] = args.authors
+        metadata["author"] = args.authors.split(",")[0].strip()
+    for key, value in (("title", args.title), ("catalogue", args.designation),
+                       ("bibcode", args.bibcode)):
+        if value:
+            metadata[key] = value
     files = export(result, args.out, formats=args.formats, overwrite=args.overwrite,
-                   radius=args.radius, radius_scale=args.radius_scale)
+                   radius=args.radius, radius_scale=args.radius_scale, metadata=metadata)
     for f in files:
         print(f)
     print(f"wrote {len(files)} files to {args.out}")

@@ -154,3 +154,15 @@ def test_user_table_bundle(tmp_path):
     assert np.allclose(back["RAdeg"], [10.1234567, 11.5, 350.25], atol=5e-8)
     assert "My sources" in (path / "ReadMe").read_text()
     assert _valid(str(path / "sources.vot"))
+
+
+def test_export_cli_readme_metadata(tmp_path):
+    from astro_ocl import cli
+    out = tmp_path / "exp"
+    assert cli.main(["export", "--format", "cds", "--out", str(out), "--realisations", "50",
+                     "--authors", "Doe J., Roe R.", "--title", "Open clusters again",
+                     "--designation", "J/A+A/999/A1", "--bibcode", "2027A&A...999A...1D"]) == 0
+    text = (out / "cds" / "ReadMe").read_text("ascii")
+    assert text.startswith("J/A+A/999/A1") and "(Doe J., " in text.splitlines()[0]
+    assert "Open clusters again" in text and "Doe J., Roe R." in text
+    assert "2027A&A...999A...1D" in text
