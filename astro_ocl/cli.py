@@ -21,6 +21,7 @@ COMMANDS = [
     "astro_ocl.commands.build",
     "astro_ocl.commands.export",
     "astro_ocl.commands.samp",
+    "astro_ocl.commands.gradients",
 ]
 
 

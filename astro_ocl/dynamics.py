@@ -346,51 +346,51 @@ def _input_errors(coords, table, errors, n):
     return out or None
 
 
-def _draw(coords, errs, n_samples, rng):
-    """Monte Carlo draws of the inputs: shape (N, n_samples)."""
+def _draw(coords, errs, n_samples, rngs):
+    """Monte Carlo draws of the inputs, row by row: shape (N, n_samples).
+
+    Row i uses only ``rngs[i]`` (always four normal deviates per sample, in the
+    order pmRA, pmDE, RV, parallax/distance, then its own redraws), so a cluster
+    gets the same draws whatever other clusters are computed with it.
+    """
     n = len(coords)
     shape = (n, n_samples)
+    gauss = np.stack([rng.standard_normal((4, n_samples)) for rng in rngs], axis=1)
 
-    def normal(val, key):
+    def normal(val, key, k):
         sig = errs.get(key)
         val = np.broadcast_to(val[:, None], shape)
         if sig is None:
             return val.copy()
-        return val + sig[:, None] * rng.standard_normal(shape)
+        return val + sig[:, None] * gauss[k]
 
-    pmra = normal(coords.pm_ra_cosdec.to_value(u.mas / u.yr), "pm_ra_cosdec")
-    pmde = normal(coords.pm_dec.to_value(u.mas / u.yr), "pm_dec")
-    rv = normal(coords.radial_velocity.to_value(KMS), "radial_velocity")
+    pmra = normal(coords.pm_ra_cosdec.to_value(u.mas / u.yr), "pm_ra_cosdec", 0)
+    pmde = normal(coords.pm_dec.to_value(u.mas / u.yr), "pm_dec", 1)
+    rv = normal(coords.radial_velocity.to_value(KMS), "radial_velocity", 2)
     d = coords.distance.to_value(u.kpc)
     if "distance" in errs:
-        dist = normal(d, "distance")
-        lo = 0.2 * d[:, None]
+        key, centre = "distance", d
     elif "parallax" in errs:
         # Draw the parallax around the one implied by the distance (which may include
         # a zero-point correction, as CG2020's DistPc does) and invert it.
-        plx = normal(1.0 / d, "parallax")  # mas, since d is in kpc
-        lo = 0.2 / d[:, None]
-        dist = None
+        key, centre = "parallax", 1.0 / d  # mas, since d is in kpc
     else:
-        dist, lo = np.broadcast_to(d[:, None], shape).copy(), None
-    # Truncation: distances below 0.2 d (or parallaxes below 0.2 / d, i.e. distances
-    # beyond 5 d) are redrawn, so a poorly known parallax cannot give a negative or
-    # infinite distance. Documented in docs/dynamics.rst.
-    for _ in range(100):
-        vals = dist if dist is not None else plx
-        if lo is None:
-            break
-        bad = vals < lo
-        if not bad.any():
-            break
-        key = "distance" if dist is not None else "parallax"
-        centre = d if dist is not None else 1.0 / d
-        redraw = centre[:, None] + errs[key][:, None] * rng.standard_normal(shape)
-        vals[bad] = redraw[bad]
-    else:
-        vals[vals < lo] = np.broadcast_to(lo, shape)[vals < lo]
-    if dist is None:
-        dist = 1.0 / plx
+        key, centre = None, d
+    vals = normal(centre, key, 3)
+    if key is not None:
+        # Truncation: distances below 0.2 d (or parallaxes below 0.2 / d, i.e. distances
+        # beyond 5 d) are redrawn from the same normal, so a poorly known parallax cannot
+        # give a negative or infinite distance (documented in docs/dynamics.rst).
+        sig = errs[key]
+        for i in np.flatnonzero(np.any(vals < 0.2 * centre[:, None], axis=1)):
+            lo = 0.2 * centre[i]
+            for _ in range(1000):
+                bad = vals[i] < lo
+                if not bad.any():
+                    break
+                vals[i, bad] = centre[i] + sig[i] * rngs[i].standard_normal(int(bad.sum()))
+            vals[i] = np.maximum(vals[i], lo)
+    dist = 1.0 / vals if key == "parallax" else vals
     icrs = coords.icrs
     ra = np.broadcast_to(icrs.ra.deg[:, None], shape)
     dec = np.broadcast_to(icrs.dec.deg[:, None], shape)
@@ -405,7 +405,8 @@ ORBIT_OUTPUT = ["XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR
                 "vphi", "vz", "LX", "LY", "LZ", "Energy", "Peri", "Apo", "Zmax", "ecc"]
 
 
-def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
+def _compute(coords, *, integration_time, dt, potential, show_progress, chunk,
+             outside="direct"):
     ps = phase_space(coords)
     vals = {k: ps[k].value for k in ps}
     vsq = vals["U"] ** 2 + vals["V"] ** 2 + vals["W"] ** 2
@@ -419,10 +420,15 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk):
     for k in ("Peri", "Apo", "Zmax"):
         vals[k] = orb[k]
     unbound = ~(vals["Energy"] < 0)
-    outside = orb["outside"] | unbound
-    if potential == "interpolated" and outside.any():
+    left = orb["outside"] | unbound
+    if potential == "interpolated" and left.any():
         todo = np.flatnonzero(orb["outside"] & ~unbound & np.isfinite(vals["RGC"]))
-        if todo.size:
+        if todo.size and outside == "nan":
+            log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
+                     "their Peri, Apo, Zmax and ecc are NaN", todo.size)
+            for k in ("Peri", "Apo", "Zmax"):
+                vals[k][todo] = np.nan
+        elif todo.size:
             log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
                      "integrating them in McMillan17 directly", todo.size)
             init = [vals[k][todo] for k in ("RGC", "vR", "vphi", "ZGC", "vz", "phi")]
@@ -442,9 +448,9 @@ _UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax
           "ecc": None}
 
 
-def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=None,
-                     integration_time=3 * u.Gyr, dt=0.5 * u.Myr, potential="interpolated",
-                     chunk=1000):
+def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
+                     progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
+                     potential="interpolated", chunk=1000, outside="direct"):
     """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
 
     Parameters
@@ -463,7 +469,11 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
         ``distance``. Parallax draws are made around 1/distance and inverted;
         draws beyond 5 times (or below 0.2 times) the distance are redrawn.
     seed : int, optional
-        Seed of the Monte Carlo (same seed, same result).
+        Seed of the Monte Carlo (same seed, same result); row i draws from
+        ``numpy.random.default_rng([seed, i])``.
+    rngs : sequence of `numpy.random.Generator`, optional
+        One generator per row instead of ``seed`` (the catalogue build passes
+        generators derived from the cluster names).
     progress : bool, optional
         Progress bar.
     integration_time : `~astropy.units.Quantity`
@@ -476,6 +486,10 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
         (~100x slower; for validation).
     chunk : int
         Orbits integrated per galpy call.
+    outside : {"direct", "nan"}
+        Orbits that leave the grid of the interpolated potential (R > 100 kpc or
+        |z| > 20 kpc) are integrated in McMillan17 directly (building it takes
+        ~10 s once) or get NaN Peri, Apo, Zmax and ecc.
 
     Returns
     -------
@@ -505,8 +519,10 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
         raise InputDataError("coords have no distance (only a direction)", column="distance")
     n = len(coords)
     n_samples = int(n_samples)
+    if outside not in ("direct", "nan"):
+        raise ValueError(f"outside must be 'direct' or 'nan', got {outside!r}")
     kw = dict(integration_time=integration_time, dt=dt, potential=potential,
-              show_progress=progress, chunk=chunk)
+              show_progress=progress, chunk=chunk, outside=outside)
     nominal, unbound = _compute(coords, **kw)
     if unbound.any():
         names = (np.asarray(table["Cluster"])[unbound][:5] if table is not None and
@@ -523,8 +539,12 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, progress=
         out[k] = nominal[k] if _UNITS[k] is None else nominal[k] * _UNITS[k]
     errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
     if errs:
-        rng = np.random.default_rng(seed)
-        draws = _draw(coords, errs, n_samples, rng)
+        if rngs is None:
+            rngs = ([np.random.default_rng([int(seed), i]) for i in range(n)] if seed is not None
+                    else np.random.default_rng().spawn(n))
+        elif len(rngs) != n:
+            raise ValueError(f"rngs has {len(rngs)} generators for {n} rows")
+        draws = _draw(coords, errs, n_samples, rngs)
         samples, _ = _compute(draws, **kw)
         for k in ORBIT_OUTPUT:
             s = samples[k].reshape(n, n_samples)

@@ -150,11 +150,14 @@ def fit_gradient(x, feh, e_feh, *, degree=2, nwalkers=300, nsteps=10000, burn=No
     # emcee draws its moves from a legacy numpy RandomState: seed it for reproducible runs
     sampler.random_state = np.random.RandomState(int(rng.integers(2 ** 31))).get_state()
     sampler.run_mcmc(p0, nsteps, progress=bool(progress))
-    tau = np.asarray(sampler.get_autocorr_time(tol=0, discard=burn))
-    converged = bool(nsteps - burn >= 50 * np.nanmax(tau))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a very short chain can have a zero autocorrelation at lag 0 (0/0): tau is
+        # then NaN and the chain is reported as not converged below
+        tau = np.asarray(sampler.get_autocorr_time(tol=0, discard=burn))
+    converged = bool(np.all(np.isfinite(tau)) and nsteps - burn >= 50 * np.max(tau))
     if not converged:
         warnings.warn(f"emcee chain of {nsteps - burn} steps (after burn-in) is shorter than "
-                      f"50 autocorrelation times (tau = {np.nanmax(tau):.1f} steps)",
+                      f"50 autocorrelation times (tau = {np.max(tau):.1f} steps)",
                       ConvergenceWarning)
     flat = sampler.get_chain(discard=burn, flat=True)
     p16, p50, p84 = np.percentile(flat, [16, 50, 84], axis=0)
@@ -163,6 +166,29 @@ def fit_gradient(x, feh, e_feh, *, degree=2, nwalkers=300, nsteps=10000, burn=No
                        nwalkers=nwalkers, nsteps=nsteps, burn=burn,
                        acceptance=float(np.mean(sampler.acceptance_fraction)),
                        converged=converged)
+
+
+def _fit_job(kwargs):
+    """Run one fit, recording (not raising) its ConvergenceWarning; usable in a worker."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = fit_gradient(**kwargs)
+    return fit, [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+def _run_jobs(jobs, n_jobs, show_progress):
+    """Fits in this process (n_jobs=1) or in a pool of worker processes."""
+    if n_jobs is None or n_jobs <= 1 or len(jobs) <= 1:
+        bar = _progress(jobs, total=len(jobs), desc="gradients", enabled=show_progress)
+        return [_fit_job(j) for j in bar]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # fork: the workers inherit the imported package (spawn would re-import it)
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=ctx) as pool:
+        return list(_progress(pool.map(_fit_job, jobs), total=len(jobs), desc="gradients",
+                              enabled=show_progress))
 
 
 def _x_values(clusters):
@@ -205,7 +231,7 @@ class GradientResult:
 
 def gradient_table(clusters, *, age_groups=None, min_flag12=3, min_clusters=5, degree=2,
                    nwalkers=300, nsteps=10000, burn=None, include_all=True, seed=None,
-                   progress=None, source=None):
+                   progress=None, source=None, n_jobs=1):
     """Paper Table 6: [Fe/H] gradients per age group against RGC, LZ/10^3 and E/10^5.
 
     Parameters
@@ -225,6 +251,9 @@ def gradient_table(clusters, *, age_groups=None, min_flag12=3, min_clusters=5, d
         Add a group ``all`` with every usable cluster.
     source : str, optional
         Description of the input (stored in the table's meta).
+    n_jobs : int
+        Worker processes for the fits (each fit is independent and seeded, so
+        the result does not depend on ``n_jobs``).
 
     Returns
     -------
@@ -260,39 +289,39 @@ def gradient_table(clusters, *, age_groups=None, min_flag12=3, min_clusters=5, d
     used["age_group"] = labels
     groups = list(age_groups) + ([("all", 0.0, np.inf)] if include_all else [])
     names = _NAMES.get(degree, tuple(f"p{k}" for k in range(degree, -1, -1)))
-    rows, fits = [], {}
+    rows, fits, jobs, where = [], {}, [], []
     rng = np.random.default_rng(seed)
-    jobs = [(g, xv) for g in groups for xv in X_VARIABLES]
-    for (label, lo, hi), (xlabel, col, unit, scale) in _progress(
-            jobs, total=len(jobs), desc="gradients", enabled=progress):
-        sel = np.ones(len(used), bool) if label == "all" else (used["age_group"] == label)
-        n = int(sel.sum())
-        row = {"age_group": label, "age_min": lo, "age_max": hi, "x": xlabel, "N": n,
-               "fitted": False, "tau_max": np.nan, "n_tau": np.nan, "acceptance": np.nan,
-               "note": ""}
-        for nm in names:
-            row.update({f"{nm}_16": np.nan, f"{nm}_50": np.nan, f"{nm}_84": np.nan})
-        if n < max(min_clusters, degree + 1):
-            row["note"] = f"too few clusters ({n} < {max(min_clusters, degree + 1)})"
-            log.info("gradient %s vs %s: %s, not fitted", label, xlabel, row["note"])
-        else:
+    for label, lo, hi in groups:
+        for xlabel, col, unit, scale in X_VARIABLES:
+            fit_seed = int(rng.integers(2 ** 31))  # drawn for every cell: stable seeds
+            sel = np.ones(len(used), bool) if label == "all" else (used["age_group"] == label)
+            n = int(sel.sum())
+            row = {"age_group": label, "age_min": lo, "age_max": hi, "x": xlabel, "N": n,
+                   "fitted": False, "tau_max": np.nan, "n_tau": np.nan, "acceptance": np.nan,
+                   "note": ""}
+            for nm in names:
+                row.update({f"{nm}_16": np.nan, f"{nm}_50": np.nan, f"{nm}_84": np.nan})
+            rows.append(row)
+            if n < max(min_clusters, degree + 1):
+                row["note"] = f"too few clusters ({n} < {max(min_clusters, degree + 1)})"
+                log.info("gradient %s vs %s: %s, not fitted", label, xlabel, row["note"])
+                continue
             xv = used[col][sel].to_value(unit) / scale
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                fit = fit_gradient(xv, used["[Fe/H]med"][sel], used["e_[Fe/H]med"][sel],
-                                   degree=degree, nwalkers=nwalkers, nsteps=nsteps, burn=burn,
-                                   seed=int(rng.integers(2 ** 31)))
-            fits[(label, xlabel)] = fit
-            for nm, a, b, c in zip(fit.names, fit.p16, fit.p50, fit.p84):
-                row.update({f"{nm}_16": a, f"{nm}_50": b, f"{nm}_84": c})
-            row.update(fitted=True, tau_max=float(np.nanmax(fit.tau)),
-                       n_tau=(fit.nsteps - fit.burn) / float(np.nanmax(fit.tau)),
-                       acceptance=fit.acceptance)
-            if caught:
-                row["note"] = "chain < 50 autocorrelation times"
-                log.warning("gradient %s vs %s: chain shorter than 50 autocorrelation times "
-                            "(tau = %.1f steps)", label, xlabel, row["tau_max"])
-        rows.append(row)
+            jobs.append(dict(x=xv, feh=used["[Fe/H]med"][sel].value,
+                             e_feh=used["e_[Fe/H]med"][sel].value, degree=degree,
+                             nwalkers=nwalkers, nsteps=nsteps, burn=burn, seed=fit_seed))
+            where.append(row)
+    for row, (fit, caught) in zip(where, _run_jobs(jobs, n_jobs, progress)):
+        fits[(row["age_group"], row["x"])] = fit
+        for nm, a, b, c in zip(fit.names, fit.p16, fit.p50, fit.p84):
+            row.update({f"{nm}_16": a, f"{nm}_50": b, f"{nm}_84": c})
+        row.update(fitted=True, tau_max=float(np.max(fit.tau)),
+                   n_tau=(fit.nsteps - fit.burn) / float(np.max(fit.tau)),
+                   acceptance=fit.acceptance)
+        if caught:
+            row["note"] = "chain < 50 autocorrelation times"
+            log.warning("gradient %s vs %s: chain shorter than 50 autocorrelation times "
+                        "(tau = %.1f steps)", row["age_group"], row["x"], row["tau_max"])
     table = QTable(rows=rows)
     table["age_min"].unit = u.Gyr
     table["age_max"].unit = u.Gyr
@@ -311,14 +340,14 @@ def gradient_table(clusters, *, age_groups=None, min_flag12=3, min_clusters=5, d
                        "degree": degree, "nwalkers": nwalkers, "nsteps": nsteps,
                        "burn": nsteps // 5 if burn is None else burn,
                        "min_flag12": min_flag12, "min_clusters": min_clusters,
-                       "seed": "none" if seed is None else int(seed),
+                       "seed": "none" if seed is None else int(seed), "n_jobs": n_jobs,
                        "source": source or "<table>", "elapsed_s": round(elapsed, 2)})
     log.info("gradient table: %d fits in %.1f s", len(fits), elapsed)
     return GradientResult(table=table, clusters=used, source=source or "<table>", fits=fits)
 
 
-def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=32, nsteps=2500,
-                            seed=None, progress=None, **kwargs):
+def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=16, nsteps=3500,
+                            seed=None, progress=None, n_jobs=None, **kwargs):
     """Table 6 for a catalogue build: its own clusters when enough, else Zhong et al. 2020.
 
     The embedded per-star sample has only 15 clusters, too few for six age
@@ -335,7 +364,10 @@ def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=32, nsteps
         catalogue's own clusters.
     nwalkers, nsteps : int
         Defaults lighter than the paper's (300, 10 000) so that a build stays
-        fast; ``astro-ocl gradients`` uses the paper's.
+        fast (2800 steps after burn-in, > 50 autocorrelation times);
+        ``astro-ocl gradients`` uses the paper's.
+    n_jobs : int, optional
+        Worker processes (default: the number of CPUs).
     **kwargs
         Passed to `gradient_table`.
 
@@ -359,5 +391,7 @@ def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=32, nsteps
         src = ("Zhong et al. 2020 (A&A 640, A127; LAMOST DR5 clusters) with CG2020 ages")
         log.info("gradients: the catalogue has %d usable clusters (< %d); fitting the "
                  "embedded %s instead", n_ok, min_usable, src)
+    import os
+    n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
     return gradient_table(table, nwalkers=nwalkers, nsteps=nsteps, seed=seed,
-                          progress=progress, source=src, **kwargs)
+                          progress=progress, source=src, n_jobs=n_jobs, **kwargs)

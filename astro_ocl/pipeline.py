@@ -64,6 +64,11 @@ class CatalogueResult:
     matched: dict = field(default_factory=dict)
     stage_log: StageLog = field(default_factory=StageLog)
     provenance: dict = field(default_factory=dict)
+    #: Paper Table 6 (`astro_ocl.gradients.GradientResult`) and the clusters'
+    #: Galactocentric positions 0-500 Myr ago (`astro_ocl.dynamics.positions_back_in_time`);
+    #: None when the build ran without orbits/gradients.
+    gradients: object = None
+    orbit_history: QTable = None
 
     def summary(self):
         """A short human-readable summary (what the CLI prints)."""
@@ -286,7 +291,8 @@ def _member_table(matched, flags):
 def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sources=None,
                     clusters=None, membership_threshold=None, n_realisations=None, seed=None,
                     cuts=None, match_radius=None, epoch=None, literature=True, online=False,
-                    show_progress=None, **online_options):
+                    show_progress=None, orbits=True, orbit_samples=100, gradients=False,
+                    **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
     With no arguments it runs offline on the real embedded sample: 691 LAMOST
@@ -327,6 +333,16 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         `astro_ocl.archives.online`); ``online_options`` go there.
     show_progress : bool, optional
         Progress bars (default: on a terminal).
+    orbits : bool
+        Add Galactocentric positions, velocities, integrals of motion and orbits
+        (`astro_ocl.dynamics.orbit_parameters`, method step 7) to the cluster table.
+    orbit_samples : int
+        Monte Carlo orbits per cluster for their ``e_`` uncertainties (0: none).
+    gradients : bool
+        Fit the metallicity gradients (paper Table 6, method step 8) on the
+        clusters, or on the embedded Zhong et al. (2020) clusters when the
+        catalogue has too few (`astro_ocl.gradients.gradients_for_catalogue`).
+        Off by default here (some seconds of MCMC); ``astro-ocl build`` fits them.
 
     Returns
     -------
@@ -423,9 +439,33 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         from .compare import literature_comparison
         comparison, matched_lit = literature_comparison(
             cluster_table, None if literature is True else literature)
+    # ---- stage: orbits and gradients (method steps 7-8; astro_ocl.dynamics/gradients) ----
+    orbit_history = gradient_result = None
+    if orbits:
+        from .dynamics import orbit_parameters, positions_back_in_time
+        names = np.asarray(cluster_table["Cluster"]).astype(str)
+        orb = orbit_parameters(cluster_table, n_samples=orbit_samples,
+                               rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
+                               progress=show_progress)
+        for name in orb.colnames:
+            if name != "Cluster":
+                cluster_table[name] = orb[name]
+        have = np.isfinite(np.asarray(orb["Energy"], float))
+        stage_log.stage("orbits", n_in=len(cluster_table), n_out=int(have.sum()),
+                        dropped={"no distance, proper motion or RV": int((~have).sum())},
+                        note=f"McMillan17, {orbit_samples} Monte Carlo orbits per cluster")
+        cluster_table.meta.update({f"orbit_{k}": v for k, v in orb.meta.items()})
+        provenance["orbit_samples"] = int(orbit_samples)
+        orbit_history = positions_back_in_time(cluster_table[have])
+    if gradients:
+        from .gradients import gradients_for_catalogue
+        gradient_result = gradients_for_catalogue(cluster_table if orbits else None, seed=seed,
+                                                  progress=show_progress)
+    # ---- end of the orbits and gradients stage ----------------------------------------
     log.info("built %d clusters from %d member stars", len(cluster_table), len(member_table))
     return CatalogueResult(clusters=cluster_table, members=member_table, comparison=comparison,
-                           matched=matched_lit, stage_log=stage_log, provenance=provenance)
+                           matched=matched_lit, stage_log=stage_log, provenance=provenance,
+                           gradients=gradient_result, orbit_history=orbit_history)
 
 
 def _package_version():

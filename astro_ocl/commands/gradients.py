@@ -1,0 +1,112 @@
+"""``astro-ocl gradients``: metallicity gradients (paper Table 6) and the orbits behind them.
+
+Also registers a post-build step of ``astro-ocl build`` that fits the gradients
+(light MCMC settings; on the embedded Zhong et al. 2020 clusters when the
+catalogue has too few) and prints them.
+"""
+import argparse
+import time
+from pathlib import Path
+
+__all__ = ["add_parser", "run", "post_build"]
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "gradients", help="fit the [Fe/H] gradients of paper Table 6 (emcee)",
+        description="Fit [Fe/H] = a x^2 + b x + c against RGC, LZ/1e3 and E/1e5 for six age "
+                    "groups (Fu et al. 2022 Table 6) with emcee. Input: a cluster table "
+                    "written by 'astro-ocl build' (clusters.ecsv) or, by default, the "
+                    "embedded Zhong et al. (2020) LAMOST clusters with CG2020 ages.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--clusters", type=Path, default=None,
+                   help="cluster table (ECSV/VOTable with RGC, LZ, Energy or a coord, "
+                        "[Fe/H]med, e_[Fe/H]med, Nflag12, AgeNN); default Zhong et al. 2020")
+    p.add_argument("--out", type=Path, default=Path("gradients.ecsv"), help="output table")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--walkers", type=int, default=300, help="emcee walkers (paper: 300)")
+    p.add_argument("--steps", type=int, default=10000, help="emcee steps (paper: 10000)")
+    p.add_argument("--min-flag12", type=int, default=3,
+                   help="minimum FLAG=12 stars of a cluster")
+    p.add_argument("--min-clusters", type=int, default=5,
+                   help="groups with fewer clusters are reported, not fitted")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--figures", type=Path, default=None, metavar="DIR",
+                   help="also draw the gradient and orbit figures (Figs. 8-12) into DIR")
+    return p
+
+
+def _print_table(table):
+    print(f"{'age group':<12s} {'x':<7s} {'N':>4s}  {'a (16/50/84)':<30s} "
+          f"{'b (16/50/84)':<30s} {'c (16/50/84)':<30s} tau")
+    for r in table:
+        if not r["fitted"]:
+            print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {r['note']}")
+            continue
+        cells = " ".join(f"{r[f'{k}_16']:+9.4f} {r[f'{k}_50']:+9.4f} {r[f'{k}_84']:+9.4f} "
+                         for k in ("a", "b", "c"))
+        print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {cells}{r['tau_max']:5.1f}")
+
+
+def run(args):
+    import os
+
+    from astropy.table import QTable
+
+    from ..gradients import gradient_table
+    from ..utils import atomic_path
+
+    t0 = time.perf_counter()
+    if args.out.exists() and not args.overwrite:
+        from ..exceptions import OutputExistsError
+        raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
+    if args.clusters is None:
+        from ..dynamics import read_cluster_dynamics_input
+        clusters = read_cluster_dynamics_input()
+        source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
+    else:
+        clusters = QTable.read(args.clusters)
+        source = str(args.clusters)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    res = gradient_table(clusters, nwalkers=args.walkers, nsteps=args.steps,
+                         min_flag12=args.min_flag12, min_clusters=args.min_clusters,
+                         seed=args.seed, source=source, n_jobs=jobs)
+    with atomic_path(args.out, overwrite=args.overwrite) as tmp:
+        res.table.write(tmp, format="ascii.ecsv")
+    _print_table(res.table)
+    files = [args.out]
+    if args.figures is not None:
+        from ..plots.dynamics import gradient_figures
+        files += gradient_figures(res, args.figures)
+    print(f"{len(res.clusters)} clusters from {source}; wrote {', '.join(map(str, files))} "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def post_build(result, outdir, args):
+    """``astro-ocl build`` step: fit the gradients (paper Table 6) and print them.
+
+    The fit is stored on ``result.gradients`` (so that ``--figures`` draws Figs. 8
+    and 10). The table is printed, not written: the build's output directory
+    holds a fixed set of files; ``astro-ocl gradients --clusters
+    OUT/clusters.ecsv`` writes it.
+    """
+    from ..gradients import gradients_for_catalogue
+
+    if result.gradients is None:
+        result.gradients = gradients_for_catalogue(result.clusters, seed=args.seed)
+    g = result.gradients
+    print(f"[Fe/H] gradients (paper Table 6) of {g.source}, {len(g.clusters)} clusters, "
+          f"emcee {g.table.meta['nwalkers']} walkers x {g.table.meta['nsteps']} steps:")
+    _print_table(g.table)
+    return []
+
+
+def _register():
+    from . import build
+    if post_build not in build.POST_BUILD:
+        build.POST_BUILD.append(post_build)
+
+
+_register()

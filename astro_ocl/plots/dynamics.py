@@ -1,0 +1,229 @@
+"""Figures of the orbits and gradients (Fu et al. 2022 Figs. 8-12).
+
+* Fig. 8: [Fe/H] against RGC per age group, with the fitted quadratics;
+* Fig. 9: eccentricity against apocentre;
+* Fig. 10: [Fe/H] against LZ/10^3 and E/10^5 per age group, with the fits;
+* Fig. 11: integrals of motion (E against LZ, coloured by [Fe/H]);
+* Fig. 12: ZGC against RGC coloured by v_phi.
+
+:func:`make_figures` draws the orbit figures (9, 11, 12) for the catalogue's
+own clusters and, when the gradients were fitted on another sample (the
+embedded Zhong et al. 2020 clusters), all five for that sample too; figures the
+data cannot support are skipped with a log message.
+"""
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+
+from ..gradients import AGE_GROUPS, X_VARIABLES
+from ..logger import log
+from .catalogue import STYLE, _figure, _val, save_figure
+
+__all__ = ["make_figures", "gradient_figures", "fig_feh_gradient", "fig_ecc_apo",
+           "fig_integrals", "fig_z_rgc"]
+
+KMS = u.km / u.s
+MIN_POINTS = 3
+
+
+def _has(table, *cols):
+    return table is not None and all(c in table.colnames for c in cols)
+
+
+def _finite(*arrays):
+    ok = np.ones(len(arrays[0]), bool)
+    for a in arrays:
+        ok &= np.isfinite(a)
+    return ok
+
+
+def fig_ecc_apo(clusters, *, title=""):
+    """Fig. 9: eccentricity against apocentre, coloured by [Fe/H] when known."""
+    if not _has(clusters, "Apo", "ecc"):
+        log.info("Fig. 9 skipped%s: no orbits (Apo, ecc)", f" ({title})" if title else "")
+        return None
+    apo, ecc = _val(clusters["Apo"], u.kpc), _val(clusters["ecc"])
+    ok = _finite(apo, ecc)
+    if ok.sum() < MIN_POINTS:
+        log.info("Fig. 9 skipped%s: %d clusters with an orbit", f" ({title})" if title else "",
+                 int(ok.sum()))
+        return None
+    fig = _figure(figsize=(4.5, 3.6))
+    ax = fig.add_subplot()
+    feh = _val(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
+        sc = ax.scatter(apo[ok], ecc[ok], c=feh[ok], s=12, cmap="coolwarm", vmin=-0.5,
+                        vmax=0.3)
+        fig.colorbar(sc, ax=ax, label="[Fe/H] (dex)")
+    else:
+        ax.scatter(apo[ok], ecc[ok], s=12, color="k")
+    if "e_ecc" in clusters.colnames and "e_Apo" in clusters.colnames:
+        ax.errorbar(apo[ok], ecc[ok], xerr=_val(clusters["e_Apo"], u.kpc)[ok],
+                    yerr=_val(clusters["e_ecc"])[ok], fmt="none", ecolor="0.6", lw=0.6,
+                    zorder=0)
+    ax.set_xlabel("Apocentre (kpc)")
+    ax.set_ylabel("Eccentricity")
+    ax.set_title(f"Fig. 9 {title}".strip())
+    return fig
+
+
+def fig_integrals(clusters, *, title=""):
+    """Fig. 11: orbital energy against LZ, coloured by [Fe/H]."""
+    if not _has(clusters, "LZ", "Energy"):
+        log.info("Fig. 11 skipped%s: no integrals of motion", f" ({title})" if title else "")
+        return None
+    lz = _val(clusters["LZ"], u.kpc * KMS)
+    en = _val(clusters["Energy"], KMS ** 2)
+    ok = _finite(lz, en)
+    if ok.sum() < MIN_POINTS:
+        log.info("Fig. 11 skipped%s: %d clusters", f" ({title})" if title else "", int(ok.sum()))
+        return None
+    fig = _figure(figsize=(4.5, 3.6))
+    ax = fig.add_subplot()
+    feh = _val(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
+        sc = ax.scatter(lz[ok] / 1e3, en[ok] / 1e5, c=feh[ok], s=12, cmap="coolwarm",
+                        vmin=-0.5, vmax=0.3)
+        fig.colorbar(sc, ax=ax, label="[Fe/H] (dex)")
+    else:
+        ax.scatter(lz[ok] / 1e3, en[ok] / 1e5, s=12, color="k")
+    ax.set_xlabel(r"$L_Z$ ($10^3$ kpc km s$^{-1}$)")
+    ax.set_ylabel(r"$E$ ($10^5$ km$^2$ s$^{-2}$)")
+    ax.set_title(f"Fig. 11 {title}".strip())
+    return fig
+
+
+def fig_z_rgc(clusters, *, title=""):
+    """Fig. 12: height ZGC against RGC, coloured by v_phi."""
+    if not _has(clusters, "RGC", "ZGC", "vphi"):
+        log.info("Fig. 12 skipped%s: no Galactocentric positions and velocities",
+                 f" ({title})" if title else "")
+        return None
+    rr, zz = _val(clusters["RGC"], u.kpc), _val(clusters["ZGC"], u.kpc)
+    vphi = _val(clusters["vphi"], KMS)
+    ok = _finite(rr, zz, vphi)
+    if ok.sum() < MIN_POINTS:
+        log.info("Fig. 12 skipped%s: %d clusters", f" ({title})" if title else "", int(ok.sum()))
+        return None
+    fig = _figure(figsize=(5.0, 3.4))
+    ax = fig.add_subplot()
+    sc = ax.scatter(rr[ok], zz[ok], c=vphi[ok], s=12, cmap="viridis", vmin=150, vmax=280)
+    fig.colorbar(sc, ax=ax, label=r"$v_\phi$ (km s$^{-1}$)")
+    ax.set_xlabel(r"$R_{GC}$ (kpc)")
+    ax.set_ylabel(r"$Z_{GC}$ (kpc)")
+    ax.set_title(f"Fig. 12 {title}".strip())
+    return fig
+
+
+def fig_feh_gradient(gradients, *, x="RGC", title=""):
+    """Figs. 8 and 10: [Fe/H] against ``x`` per age group, with the median fits.
+
+    Parameters
+    ----------
+    gradients : `~astro_ocl.gradients.GradientResult`
+    x : {"RGC", "LZ/1e3", "E/1e5"}
+    """
+    spec = {lab: (col, unit, scale) for lab, col, unit, scale in X_VARIABLES}
+    if gradients is None or x not in spec:
+        log.info("Fig. %s skipped: no gradient fits", "8" if x == "RGC" else "10")
+        return None
+    col, unit, scale = spec[x]
+    cl = gradients.clusters
+    if len(cl) < MIN_POINTS:
+        log.info("Fig. %s skipped: %d clusters", "8" if x == "RGC" else "10", len(cl))
+        return None
+    xv = _val(cl[col], unit) / scale
+    feh = _val(cl["[Fe/H]med"])
+    efeh = _val(cl["e_[Fe/H]med"])
+    groups = [g[0] for g in AGE_GROUPS]
+    fig = _figure(figsize=(9.0, 5.4))
+    axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
+    table = gradients.table
+    for ax, label in zip(axes, groups):
+        sel = np.asarray(cl["age_group"]) == label
+        ax.errorbar(xv[sel], feh[sel], yerr=efeh[sel], fmt="o", ms=3, color="k",
+                    ecolor="0.6", lw=0.6)
+        row = table[(table["age_group"] == label) & (table["x"] == x)]
+        if len(row) and row["fitted"][0]:
+            r = row[0]
+            grid = np.linspace(np.nanmin(xv[sel]), np.nanmax(xv[sel]), 200)
+            coef = [r["a_50"], r["b_50"], r["c_50"]]
+            ax.plot(grid, np.polyval(coef, grid), color="tab:red", lw=1.2)
+            ax.text(0.03, 0.05, f"a={r['a_50']:+.3g} b={r['b_50']:+.3g} c={r['c_50']:+.3g}",
+                    transform=ax.transAxes, fontsize=6)
+        else:
+            ax.text(0.03, 0.05, "not fitted", transform=ax.transAxes, fontsize=7)
+        ax.set_title(f"{label} (N={int(sel.sum())})", fontsize=8)
+    xlabels = {"RGC": r"$R_{GC}$ (kpc)", "LZ/1e3": r"$L_Z$ ($10^3$ kpc km s$^{-1}$)",
+               "E/1e5": r"$E$ ($10^5$ km$^2$ s$^{-2}$)"}
+    for ax in axes[3:]:
+        ax.set_xlabel(xlabels[x])
+    for ax in axes[::3]:
+        ax.set_ylabel("[Fe/H] (dex)")
+    fig.suptitle(f"Fig. {'8' if x == 'RGC' else '10'}: {gradients.source} {title}".strip(),
+                 fontsize=9)
+    return fig
+
+
+def gradient_figures(gradients, outdir, *, formats=("png", "pdf"), suffix=""):
+    """Figs. 8 and 10 of a `~astro_ocl.gradients.GradientResult` into ``outdir``."""
+    import matplotlib
+    files = []
+    for stem, x in (("fig08_feh_rgc", "RGC"), ("fig10_feh_lz", "LZ/1e3"),
+                    ("fig10_feh_energy", "E/1e5")):
+        with matplotlib.rc_context(STYLE):
+            fig = fig_feh_gradient(gradients, x=x)
+        if fig is not None:
+            files += save_figure(fig, outdir, stem + suffix, formats=formats)
+    return files
+
+
+def _orbit_figures(clusters, outdir, *, formats, suffix, title):
+    import matplotlib
+    files = []
+    for stem, func in (("fig09_ecc_apo", fig_ecc_apo), ("fig11_integrals", fig_integrals),
+                       ("fig12_z_rgc_vphi", fig_z_rgc)):
+        with matplotlib.rc_context(STYLE):
+            fig = func(clusters, title=title)
+        if fig is not None:
+            files += save_figure(fig, outdir, stem + suffix, formats=formats)
+    return files
+
+
+def make_figures(result, outdir, *, formats=("png", "pdf")):
+    """Write the orbit and gradient figures a result allows into ``outdir``.
+
+    Parameters
+    ----------
+    result : `~astro_ocl.pipeline.CatalogueResult`
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
+    outdir = Path(outdir)
+    files = _orbit_figures(result.clusters, outdir, formats=formats, suffix="",
+                           title="(this catalogue)")
+    grad = getattr(result, "gradients", None)
+    if grad is None:
+        log.info("Figs. 8 and 10 skipped: no gradients in the result "
+                 "(build_catalogue(gradients=True) or astro-ocl build)")
+        return files
+    own = grad.source == "this catalogue"
+    suffix = "" if own else "_zhong2020"
+    files += gradient_figures(grad, outdir, formats=formats, suffix=suffix)
+    if not own:
+        # the orbit figures of the (larger) sample the gradients were fitted on
+        from ..dynamics import orbit_parameters, read_cluster_dynamics_input
+        z = read_cluster_dynamics_input()
+        orb = orbit_parameters(z, n_samples=0, outside="nan")
+        for c in orb.colnames:
+            if c != "Cluster":
+                z[c] = orb[c]
+        files += _orbit_figures(z, outdir, formats=formats, suffix=suffix,
+                                title="(Zhong et al. 2020)")
+    log.info("wrote %d orbit/gradient figure files to %s", len(files), outdir)
+    return files
