@@ -106,7 +106,8 @@ def cg2020_clusters(*, table=None, client=None):
     `~astropy.table.QTable`
     """
     name = table or conf.cg2020_clusters_table
-    result = query_table(name, client=client)
+    client = client or vizier_client()
+    result = client.query(f"SELECT * FROM {quote_table(name)} ORDER BY Cluster")
     raw = plain_table(result)
     lower = {c.lower().rstrip("*"): c for c in raw.colnames}
     labels = ["Cluster", "RA_ICRS", "DE_ICRS"] + [v for _, v, _ in readers._CG2020_COLUMNS]
