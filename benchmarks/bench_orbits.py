@@ -49,6 +49,9 @@ def main():
     z = z[ok]
     sub = z[np.linspace(0, len(z) - 1, args.n_direct).astype(int)]
 
+    # warm-up of both paths (imports, first astropy transform, galpy's C set-up)
+    d.orbit_parameters(sub[:1], n_samples=0)
+    d.orbit_parameters(sub[:1], n_samples=0, potential="direct")
     # fast
     t0 = time.perf_counter()
     fast = d.orbit_parameters(sub, n_samples=0)
@@ -93,7 +96,7 @@ def main():
           "only for orbits within ~0.1 kpc of the plane, where the 0.1 kpc z spacing of the "
           "grid under-resolves the gas discs)")
     for name, val, target, rel in rows:
-        shown = f"{val * 100:.4f} %" if rel else f"{val:.5f}"
+        shown = f"{val * 100:.2e} %" if rel else f"{val:.2e}"
         tgt = "" if target is None else (f"(target {target * 100:g} %)" if rel
                                          else f"(target {target:g})")
         flag = "" if target is None else ("OK" if val <= target else "FAIL")
