@@ -229,3 +229,13 @@ def test_orbit_schema_ucds_and_coverage(berkeley29):
         spec = schema.ORBIT_COLUMNS[name]
         assert o[name].info.description == spec.description
         assert getattr(o[name], "unit", None) == spec.unit
+
+
+def test_zhong2020_orbits_close_to_their_published_ones():
+    """Zhong et al. (2020) integrated the same clusters in another Galactic model:
+    our apocentres and eccentricities agree with theirs to a few per cent."""
+    z = d.read_cluster_dynamics_input()
+    o = d.orbit_parameters(z, n_samples=0, outside="nan")
+    ratio = o["Apo"].value / z["Rap_Z20"].to_value(u.kpc)
+    assert abs(np.nanmedian(ratio) - 1) < 0.05
+    assert np.nanmedian(np.abs(o["ecc"] - z["EC_Z20"])) < 0.03

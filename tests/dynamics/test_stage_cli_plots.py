@@ -67,10 +67,20 @@ def test_figures(small_result, tmp_path, caplog):
 def test_gradients_command(tmp_path, capsys):
     out = tmp_path / "g.ecsv"
     assert main(["gradients", "--walkers", "8", "--steps", "3000", "--jobs", "1", "--seed",
-                 "2", "--out", str(out)]) == 0
+                 "2", "--min-clusters", "40", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "RGC" in text and ">4 Gyr" in text
     from astropy.table import QTable
     t = QTable.read(out)
     assert len(t) == 21 and t.meta["nwalkers"] == 8
     assert main(["gradients", "--out", str(out), "--steps", "10"]) == 1  # exists
+
+
+def test_catalogue_with_enough_clusters_is_fitted_itself():
+    from astro_ocl.dynamics import read_cluster_dynamics_input
+    from astro_ocl.gradients import gradients_for_catalogue
+    big = read_cluster_dynamics_input()
+    res = gradients_for_catalogue(big, nwalkers=8, nsteps=3000, seed=1, min_clusters=100,
+                                  n_jobs=1)
+    assert res.source == "this catalogue"
+    assert list(res.table["fitted"]).count(True) == 3  # only "all" has >= 100 clusters
