@@ -39,6 +39,14 @@ def add_parser(sub):
     p.add_argument("--teff-max", type=float, default=7500.0, help="K")
     p.add_argument("--cool-dwarf-teff", type=float, default=5000.0,
                    help="dwarfs cooler than this (K) are not used for [Fe/H]")
+    p.add_argument("--online", action="store_true",
+                   help="fetch the inputs from the services (CG2020 and LAMOST on VizieR, Gaia "
+                        "archive; URLs and table names from astro_ocl.conf) instead of the "
+                        "embedded sample")
+    p.add_argument("--lamost", metavar="vizier:TABLE|FILE",
+                   help="with --online: LAMOST stars from this VizieR table (default "
+                        "conf.lamost_table, V/164/stellar5) or a local LAMOST catalogue "
+                        "(FITS or CSV, read in chunks)")
     p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
     p.add_argument("--figures", action="store_true",
                    help="also write the paper's figures (PNG and PDF) into OUT/figures")
@@ -59,6 +67,8 @@ def run(args):
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
                        teff_min=args.teff_min * u.K, teff_max=args.teff_max * u.K,
                        cool_dwarf_teff=args.cool_dwarf_teff * u.K)
+    if getattr(args, "lamost", None) and not getattr(args, "online", False):
+        raise SystemExit("astro-ocl build: error: --lamost needs --online")
     options = {}
     for name in ("online", "lamost"):
         if getattr(args, name, None):

@@ -1,0 +1,34 @@
+"""``astro-ocl cache``: list or clear the cache of query results.
+
+``astro-ocl cache list`` prints one line per cached result (UTC time, rows,
+size, service, query); ``astro-ocl cache clear`` deletes them all.
+"""
+import argparse
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub):
+    p = sub.add_parser("cache", help="list or clear the cache of archive query results",
+                       description=__doc__.split("\n\n")[1].replace("\n", " "),
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("action", choices=("list", "clear"))
+    p.add_argument("--dir", help="cache directory (default conf.cache_dir or the astropy "
+                                 "cache dir)")
+    return p
+
+
+def run(args):
+    from ..archives.cache import QueryCache
+    cache = QueryCache(args.dir)
+    if args.action == "clear":
+        n = cache.clear()
+        print(f"removed {n} cached results from {cache.directory}")
+        return 0
+    entries = cache.entries()
+    print(f"{len(entries)} cached results in {cache.directory}")
+    for e in entries:
+        query = " ".join(str(e.get("query", "")).split())
+        print(f"{e.get('time_utc', '?'):<25s} {e.get('rows', '?'):>8} rows "
+              f"{e.get('size', 0) / 1024:9.1f} KiB  {e.get('service', '?')}  {query[:100]}")
+    return 0

@@ -1,0 +1,106 @@
+"""``astro-ocl query``: an ad-hoc ADQL query to the Gaia archive or VizieR.
+
+``astro-ocl query gaia|vizier "ADQL" [--upload NAME=FILE] [--out FILE]`` runs the
+query through the package's TAP client (timeouts, retries, row-limit guard,
+cache) and prints the result or writes it (format from the extension: .vot,
+.xml, .ecsv, .csv, .fits). Uploaded tables are TAP_UPLOAD.NAME (default name
+``upload``).
+"""
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub):
+    p = sub.add_parser("query", help="run an ADQL query on the Gaia archive or VizieR (TAP)",
+                       description=__doc__.split("\n\n")[1].replace("\n", " "),
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("service", choices=("gaia", "vizier"), help="which TAP service")
+    p.add_argument("adql", help="the ADQL query")
+    p.add_argument("--upload", action="append", default=[], metavar="[NAME=]FILE",
+                   help="table file uploaded as TAP_UPLOAD.NAME (repeatable)")
+    p.add_argument("--out", type=Path, help="write the result here instead of printing it")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--maxrec", type=int, default=None,
+                   help="row limit (default conf.row_limit); reaching it is an error")
+    p.add_argument("--capped", action="store_true",
+                   help="a result cut at --maxrec is fine (warning instead of error)")
+    p.add_argument("--mode", choices=("auto", "sync", "async"), default="auto",
+                   help="TAP mode (auto: async above 2000 rows)")
+    p.add_argument("--url", help="TAP URL (default conf.gaia_tap_url / conf.vizier_tap_url)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per request")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    return p
+
+
+def _read_upload(spec):
+    from ..catalogs.readers import read_table_file
+    name, sep, path = spec.partition("=")
+    if not sep:
+        name, path = "upload", spec
+    return name, read_table_file(path)
+
+
+def _vounits(table):
+    """Drop units VOTable cannot express (dex, [Fe/H]); name them in the description."""
+    import warnings
+
+    import astropy.units as u
+    for col in table.itercols():
+        unit = getattr(col, "unit", None)
+        if unit is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                text = u.Unit(unit).to_string("vounit")
+                u.Unit(text, format="vounit")
+        except (ValueError, TypeError, UserWarning):
+            col.info.description = f"{col.info.description or ''} [unit: {unit}]".strip()
+            col.unit = None
+
+
+def run(args):
+    from ..archives.gaia import gaia_client
+    from ..archives.vizier import vizier_client
+    from ..utils import atomic_path
+    factory = gaia_client if args.service == "gaia" else vizier_client
+    client = factory(url=args.url, timeout=args.timeout,
+                     cache=False if args.no_cache else None)
+    uploads = dict(_read_upload(s) for s in args.upload)
+    result = client.query(args.adql, uploads=uploads or None, maxrec=args.maxrec,
+                          capped=args.capped, mode=args.mode,
+                          use_cache=False if args.no_cache else None)
+    from astropy.table import Table
+    table = Table(result, copy=True)  # plain columns with units (writable anywhere)
+    if "coord" in table.colnames:
+        table.remove_column("coord")
+    prov = table.meta.pop("provenance", {})
+    table.meta.update({f"query_{k}": str(v) for k, v in prov.items()})
+    if args.out is None:
+        table.pprint(max_lines=-1 if len(table) <= 200 else 60, max_width=-1)
+        print(f"{len(table)} rows", file=sys.stderr)
+        return 0
+    suffix = args.out.suffix.lower()
+    fmt = {".vot": "votable", ".xml": "votable", ".ecsv": "ascii.ecsv", ".csv": "ascii.csv",
+           ".fits": "fits"}.get(suffix)
+    if fmt is None:
+        raise SystemExit(f"astro-ocl query: unknown output format {suffix!r} "
+                         "(use .vot, .xml, .ecsv, .csv or .fits)")
+    with atomic_path(args.out, overwrite=args.overwrite) as tmp:
+        if fmt == "votable":
+            from astropy.io.votable import from_table
+            from astropy.io.votable.tree import Info
+            _vounits(table)
+            meta = {k: v for k, v in table.meta.items() if k.startswith("query_")}
+            table.meta = {}
+            vt = from_table(table)
+            for k, v in meta.items():  # provenance as INFO elements
+                vt.resources[0].infos.append(Info(name=k, value=v))
+            vt.to_xml(str(tmp))
+        else:
+            table.write(tmp, format=fmt)
+    print(f"wrote {len(table)} rows to {args.out}")
+    return 0
