@@ -17,6 +17,11 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 export MPLBACKEND=Agg
+# 3. the local DaCHS TAP server of the archive integration tests (tests/archives)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    bash tools/tap-server.sh start
+fi
+export ASTRO_OCL_TAP_URL=${ASTRO_OCL_TAP_URL:-http://127.0.0.1:${ASTRO_OCL_TAP_PORT:-8080}/tap}
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -201,6 +201,19 @@ def _parse(data):
     return vt, table, status, message
 
 
+def _find_galactic(table, fields):
+    lon = lat = None
+    for f in fields:
+        ucd = (f.ucd or "").lower()
+        if ucd.startswith("pos.galactic.lon") and lon is None:
+            lon = f.name
+        if ucd.startswith("pos.galactic.lat") and lat is None:
+            lat = f.name
+    if lon in table.colnames and lat in table.colnames:
+        return lon, lat
+    return None, None
+
+
 def _find_position(table, fields):
     ra = dec = None
     for f in fields:
@@ -251,20 +264,36 @@ def _to_qtable(vt, table, status):
         log.info("unknown unit strings, left unitless: %s", unknown)
     fields = list(next(vt.iter_tables()).fields)
     table.meta.pop("ID", None)
+    for col in list(table.itercols()):
+        # a masked column with a logarithmic unit (dex) cannot be a MaskedQuantity:
+        # masked floats become NaN, other masked columns lose the unit
+        if isinstance(col.unit, u.FunctionUnitBase) and hasattr(col, "mask"):
+            if col.dtype.kind == "f":
+                from astropy.table import Column
+                table[col.info.name] = Column(np.ma.filled(col, np.nan), unit=col.unit,
+                                              description=col.info.description)
+            else:
+                col.unit = None
     out = QTable(table)
     ra, dec = _find_position(table, fields)
+
+    def deg(name):
+        col = out[name]
+        val = col.to_value(u.deg) if isinstance(col, u.Quantity) and col.unit is not None \
+            else np.asarray(col, float)
+        if hasattr(val, "unmasked"):  # astropy Masked array
+            val = np.where(val.mask, np.nan, val.unmasked)
+        return np.asarray(np.ma.filled(np.ma.asarray(val, dtype=float), np.nan), float)
+
     if ra and dec and "coord" not in out.colnames:
-        def deg(name):
-            col = out[name]
-            val = col.to_value(u.deg) if isinstance(col, u.Quantity) and col.unit is not None \
-                else np.asarray(col, float)
-            return np.asarray(np.ma.filled(np.ma.asarray(val, dtype=float), np.nan)
-                              if np.ma.isMaskedArray(val) or hasattr(val, "mask")
-                              else val, float)
         try:
             out["coord"] = SkyCoord(ra=deg(ra) * u.deg, dec=deg(dec) * u.deg, frame="icrs")
         except (ValueError, u.UnitsError) as exc:
             log.info("no SkyCoord for %s/%s: %s", ra, dec, exc)
+    elif "coord" not in out.colnames:
+        lon, lat = _find_galactic(table, fields)
+        if lon and lat:
+            out["coord"] = SkyCoord(l=deg(lon) * u.deg, b=deg(lat) * u.deg, frame="galactic")
     out.meta["query_status"] = status
     return out
 

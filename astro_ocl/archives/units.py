@@ -42,6 +42,11 @@ UNIT_MAP = {
     '"Y:M:D"': None,
     "Julian Date": u.day,      # Gaia epoch photometry
     "dex": u.dex,
+    "'dex'": u.dex,            # Gaia DR3 mh_gspphot: quoted (custom) unit in VOUnit
+    "'electron'.s**-1": u.electron / u.s,   # Gaia DR3 fluxes
+    "Lsun": u.solLum,          # VizieR
+    "Msun": u.solMass,
+    "Rsun": u.solRad,
 }
 
 
@@ -76,7 +81,31 @@ def normalise_unit(unit):
         return None
     if unit == u.dimensionless_unscaled:
         return None
+    # VOUnit "custom" units ('dex', 'electron') parse into new named units that
+    # are not astropy's: map them by name
+    name = getattr(unit, "name", None)
+    if isinstance(name, str) and name in UNIT_MAP and not isinstance(unit, u.FunctionUnitBase):
+        return UNIT_MAP[name]
+    if isinstance(unit, u.CompositeUnit) and not isinstance(unit, u.FunctionUnitBase):
+        return _known_bases(unit)
     return unit
+
+
+def _known_bases(unit):
+    """Rebuild a composite unit with astropy's own units for same-named custom bases."""
+    registry = u.get_current_unit_registry().registry
+    out, changed = u.Unit(unit.scale), False
+    for base, power in zip(unit.bases, unit.powers):
+        known = registry.get(base.name)
+        if known is None or known is base:
+            mapped = UNIT_MAP.get(base.name)
+            if known is None and mapped is not None:
+                known = mapped
+            else:
+                known = base
+        changed |= known is not base
+        out = out * known ** power
+    return out if changed else unit
 
 
 def normalise_units(table):
@@ -102,6 +131,6 @@ def normalise_units(table):
                 not (isinstance(unit, u.UnrecognizedUnit) and unit.name.strip() in UNIT_MAP) and \
                 unit != u.dimensionless_unscaled:
             unknown.append((col.info.name, str(unit)))
-        if new is not unit:
+        if new is not unit and new != unit or type(new) is not type(unit):
             col.unit = new
     return unknown
