@@ -86,11 +86,15 @@ class CatalogueResult:
                                  f"N={r['N']}")
         return "\n".join(lines)
 
-    def write(self, outdir, *, overwrite=False, formats=("ecsv", "votable")):
-        """Write the cluster and member tables (and the stage log) into ``outdir``.
+    def write(self, outdir, *, overwrite=False, formats=("ecsv", "votable"), figures=False):
+        """Write the catalogue into ``outdir``.
 
-        The whole directory is written atomically: a failure leaves the previous
-        ``outdir`` (or nothing) in place, never a half-written one.
+        ``clusters`` and ``members`` (in ``formats``), ``literature_comparison.ecsv``,
+        ``stage_log.ecsv``, and when the result has them ``gradients.ecsv`` (paper
+        Table 6) and ``orbit_history.ecsv`` (positions 0-500 Myr ago); with
+        ``figures=True`` the paper's figures in ``figures/``. The whole directory is
+        written atomically: a failure leaves the previous ``outdir`` (or nothing)
+        in place, never a half-written one.
 
         Parameters
         ----------
@@ -100,6 +104,8 @@ class CatalogueResult:
             Replace an existing ``outdir``.
         formats : tuple of str
             Any of ``"ecsv"``, ``"votable"``.
+        figures : bool
+            Also draw the figures (`astro_ocl.plots.make_figures`, PNG and PDF).
 
         Returns
         -------
@@ -121,6 +127,16 @@ class CatalogueResult:
                 names.append("literature_comparison.ecsv")
             self.stage_log.as_table().write(tmp / "stage_log.ecsv", format="ascii.ecsv")
             names.append("stage_log.ecsv")
+            if self.gradients is not None:
+                self.gradients.table.write(tmp / "gradients.ecsv", format="ascii.ecsv")
+                names.append("gradients.ecsv")
+            if self.orbit_history is not None:
+                self.orbit_history.write(tmp / "orbit_history.ecsv", format="ascii.ecsv")
+                names.append("orbit_history.ecsv")
+            if figures:
+                from .plots import make_figures
+                names += [str(f.relative_to(tmp)) for f in
+                          make_figures(self, tmp / "figures")]
         return [Path(outdir) / n for n in names]
 
 

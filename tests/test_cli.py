@@ -11,13 +11,18 @@ from astro_ocl import cli
 
 def test_build_writes_tables_and_summary(tmp_path, capsys):
     out = tmp_path / "cat"
-    assert cli.main(["build", "--out", str(out), "--seed", "5", "--realisations", "500"]) == 0
+    assert cli.main(["build", "--out", str(out), "--seed", "5", "--realisations", "500",
+                     "--orbit-samples", "10"]) == 0
     text = capsys.readouterr().out
     assert "clusters: 15" in text and "member stars: 537" in text
     assert "Soubiran2018" in text and "join members" in text
+    assert "[Fe/H] gradients (paper Table 6)" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["clusters.ecsv", "clusters.vot", "literature_comparison.ecsv",
-                     "members.ecsv", "members.vot", "stage_log.ecsv"]
+    assert names == ["clusters.ecsv", "clusters.vot", "gradients.ecsv",
+                     "literature_comparison.ecsv", "members.ecsv", "members.vot",
+                     "orbit_history.ecsv", "stage_log.ecsv"]
+    g = QTable.read(out / "gradients.ecsv")
+    assert len(g) > 0
     c = QTable.read(out / "clusters.ecsv")
     assert len(c) == 15
     assert c["RVmed"].unit == "km / s"
@@ -31,9 +36,10 @@ def test_build_writes_tables_and_summary(tmp_path, capsys):
 
 def test_refuses_to_overwrite_and_keeps_old_output(tmp_path, capsys):
     out = tmp_path / "cat"
-    assert cli.main(["build", "--out", str(out), "--realisations", "50", "--no-literature"]) == 0
+    fast = ["--realisations", "50", "--orbit-samples", "0", "--no-gradients"]
+    assert cli.main(["build", "--out", str(out), "--no-literature", *fast]) == 0
     before = (out / "clusters.ecsv").read_bytes()
-    assert cli.main(["build", "--out", str(out), "--realisations", "50"]) == 1
+    assert cli.main(["build", "--out", str(out), *fast]) == 1
     assert "exists" in capsys.readouterr().err
     assert (out / "clusters.ecsv").read_bytes() == before
 
@@ -47,7 +53,8 @@ def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "write_votable", broken)
     out = tmp_path / "cat"
     with pytest.raises(OSError, match="simulated"):
-        cli.main(["build", "--out", str(out), "--realisations", "50"])
+        cli.main(["build", "--out", str(out), "--realisations", "50", "--orbit-samples", "0",
+                  "--no-gradients"])
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []   # no temporary directory left either
 
@@ -86,7 +93,8 @@ def test_console_script_runs(tmp_path):
     exe = Path(sys.executable).with_name("astro-ocl")
     if not exe.exists():
         pytest.fail(f"console script not installed next to {sys.executable}")
-    res = subprocess.run([str(exe), "build", "--out", str(tmp_path / "c"), "--seed", "1"],
+    res = subprocess.run([str(exe), "build", "--out", str(tmp_path / "c"), "--seed", "1",
+                          "--no-gradients"],
                          capture_output=True, text=True, timeout=120,
                          env={**os.environ, "MPLBACKEND": "Agg"})
     assert res.returncode == 0, res.stderr

@@ -7,10 +7,6 @@ import astropy.units as u
 
 __all__ = ["add_parser", "run"]
 
-#: Functions called with (result, outdir, args) after the tables are written;
-#: other parts of the package append to it (e.g. figures).
-POST_BUILD = []
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -48,15 +44,14 @@ def add_parser(sub):
                         "conf.lamost_table, V/164/stellar5) or a local LAMOST catalogue "
                         "(FITS or CSV, read in chunks)")
     p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
+    p.add_argument("--orbit-samples", type=int, default=100,
+                   help="Monte Carlo orbits per cluster for the orbit uncertainties (0: none)")
+    p.add_argument("--no-gradients", action="store_true",
+                   help="skip the [Fe/H] gradient fits (paper Table 6; on the embedded Zhong "
+                        "et al. 2020 clusters when the catalogue has too few)")
     p.add_argument("--figures", action="store_true",
                    help="also write the paper's figures (PNG and PDF) into OUT/figures")
     return p
-
-
-def _figures_hook(result, outdir, args):
-    """Write the figures into ``outdir/figures`` (``--figures``)."""
-    from .. import plots
-    return plots.make_figures(result, Path(outdir) / "figures")
 
 
 def run(args):
@@ -76,13 +71,13 @@ def run(args):
     result = build_catalogue(stars=args.stars, members=args.members, clusters=args.clusters,
                              membership_threshold=args.threshold,
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
-                             literature=not args.no_literature, **options)
-    files = result.write(args.out, overwrite=args.overwrite)
-    hooks = list(POST_BUILD)
-    if getattr(args, "figures", False):
-        hooks.append(_figures_hook)
-    for hook in hooks:
-        files += hook(result, args.out, args) or []
+                             literature=not args.no_literature,
+                             orbit_samples=args.orbit_samples,
+                             gradients=not args.no_gradients, **options)
+    files = result.write(args.out, overwrite=args.overwrite, figures=args.figures)
+    if result.gradients is not None:
+        from .gradients import print_gradients
+        print_gradients(result.gradients)
     print(result.summary())
     print("stages:")
     for r in result.stage_log:

@@ -73,13 +73,9 @@ def load_catalogue(args):
                                      "`astro-ocl build --out DIR`)", source=str(d))
             tables[label] = QTable.read(f, format="ascii.ecsv")
         return SimpleNamespace(**tables, provenance=default_provenance(tables["clusters"].meta))
-    import inspect
-
     from ..pipeline import build_catalogue
     # exports publish the cluster and member tables: the gradient fits are not needed
-    extra = {"gradients": False} if "gradients" in inspect.signature(
-        build_catalogue).parameters else {}
-    return build_catalogue(seed=args.seed, n_realisations=args.realisations, **extra)
+    return build_catalogue(seed=args.seed, n_realisations=args.realisations, gradients=False)
 
 
 def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="r50",

@@ -8,7 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
-__all__ = ["add_parser", "run", "post_build"]
+__all__ = ["add_parser", "run", "print_gradients"]
 
 
 def add_parser(sub):
@@ -84,29 +84,9 @@ def run(args):
     return 0
 
 
-def post_build(result, outdir, args):
-    """``astro-ocl build`` step: fit the gradients (paper Table 6) and print them.
-
-    The fit is stored on ``result.gradients`` (so that ``--figures`` draws Figs. 8
-    and 10). The table is printed, not written: the build's output directory
-    holds a fixed set of files; ``astro-ocl gradients --clusters
-    OUT/clusters.ecsv`` writes it.
-    """
-    from ..gradients import gradients_for_catalogue
-
-    if result.gradients is None:
-        result.gradients = gradients_for_catalogue(result.clusters, seed=args.seed)
-    g = result.gradients
-    print(f"[Fe/H] gradients (paper Table 6) of {g.source}, {len(g.clusters)} clusters, "
-          f"emcee {g.table.meta['nwalkers']} walkers x {g.table.meta['nsteps']} steps:")
-    _print_table(g.table)
-    return []
-
-
-def _register():
-    from . import build
-    if post_build not in build.POST_BUILD:
-        build.POST_BUILD.append(post_build)
-
-
-_register()
+def print_gradients(result):
+    """Print a `~astro_ocl.gradients.GradientResult` (what ``astro-ocl build`` shows)."""
+    print(f"[Fe/H] gradients (paper Table 6) of {result.source}, {len(result.clusters)} "
+          f"clusters, emcee {result.table.meta['nwalkers']} walkers x "
+          f"{result.table.meta['nsteps']} steps:")
+    _print_table(result.table)

@@ -121,18 +121,16 @@ def test_make_figures_png_pdf(result, tmp_path):
     assert {p.suffix for p in only_png} == {".png"}
 
 
-def test_build_figures_option(tmp_path, monkeypatch, capsys):
-    """``astro-ocl build --figures`` writes the figures into OUT/figures.
-
-    `astro_ocl.plots.make_figures` also draws the dynamics figures (another
-    module); here it is pointed at the catalogue figures only.
-    """
-    import astro_ocl.plots
+def test_build_figures_option(tmp_path, capsys):
+    """``astro-ocl build --figures`` writes every figure into OUT/figures (atomically,
+    with the tables): the catalogue figures and the orbit/gradient ones."""
     from astro_ocl.cli import main
-    monkeypatch.setattr(astro_ocl.plots, "make_figures", cat.make_figures)
     out = tmp_path / "cat"
     assert main(["build", "--out", str(out), "--realisations", "50", "--seed", "3",
-                 "--figures"]) == 0
-    assert (out / "figures" / "fig01_sky.png").exists()
-    assert (out / "figures" / "fig04_kiel_feh_teff.pdf").exists()
+                 "--orbit-samples", "5", "--figures"]) == 0
+    figs = {p.name for p in (out / "figures").iterdir()}
+    assert {"fig01_sky.png", "fig04_kiel_feh_teff.pdf"} <= figs
+    assert any(n.startswith("fig09") for n in figs)   # eccentricity vs apocentre
+    assert any(n.startswith("fig08") for n in figs)   # [Fe/H] gradients with the fits
     assert "wrote" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["cat"]  # no temporary directory left
