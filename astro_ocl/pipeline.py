@@ -467,9 +467,11 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
             if name != "Cluster":
                 cluster_table[name] = orb[name]
         have = np.isfinite(np.asarray(orb["Energy"], float))
-        stage_log.stage("orbits", n_in=len(cluster_table), n_out=int(have.sum()),
-                        dropped={"no distance, proper motion or RV": int((~have).sum())},
-                        note=f"McMillan17, {orbit_samples} Monte Carlo orbits per cluster")
+        # clusters without an orbit stay in the table (orbit columns NaN): a note, no drop
+        stage_log.stage("orbits", n_in=len(cluster_table), n_out=len(cluster_table),
+                        note=f"McMillan17, {orbit_samples} Monte Carlo orbits per cluster; "
+                             f"{int((~have).sum())} clusters without distance, proper motion "
+                             "or RV have NaN orbit columns")
         cluster_table.meta.update({f"orbit_{k}": v for k, v in orb.meta.items()})
         provenance["orbit_samples"] = int(orbit_samples)
         orbit_history = positions_back_in_time(cluster_table[have])
