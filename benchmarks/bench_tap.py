@@ -1,7 +1,7 @@
 """Benchmark of the archive query path on the local DaCHS TAP server.
 
     bash tools/tap-server.sh start
-    .venv/bin/python benchmarks/bench_tap.py [--url http://127.0.0.1:8080/tap] [--sizes 10000 100000]
+    .venv/bin/python benchmarks/bench_tap.py [--url URL] [--sizes 10000 100000]
 
 For each size N: N Gaia DR2 source_ids (the 13 504 embedded members, padded with
 identifiers that are not in the table) are uploaded and joined to
@@ -50,8 +50,8 @@ def main(argv=None):
     members = read_cg_members()
     print(f"local TAP server: {args.url}")
     print(f"{'ids':>8s} {'rows':>7s} {'time/s':>8s} {'ids/s':>10s} {'rows/s':>10s}")
-    with conf.set_temp("gaia_tap_url", args.url), conf.set_temp("gaia_dr2_table",
-                                                                 "gaiadr2.gaia_source"):
+    with conf.set_temp("gaia_tap_url", args.url), \
+            conf.set_temp("gaia_dr2_table", "gaiadr2.gaia_source"):
         for n in args.sizes:
             ids = ids_of_size(n, members)
             client = gaia.gaia_client(cache=False, timeout=600, job_timeout=3600)

@@ -43,4 +43,3 @@ def test_vizier_lamost_by_position(no_cache):
     members = vizier.cg2020_members(clusters=["NGC_2682"])
     raw = vizier.lamost_for_members(members[:50], by="position")
     assert np.all(raw["member_sep"] <= 3.5 * u.arcsec)
-
