@@ -1,5 +1,4 @@
 """The "cds.submission" bundle: ReadMe + .dat + VOTables; round trip through ascii.cds."""
-import io
 
 import astropy.units as u
 import numpy as np
@@ -11,6 +10,8 @@ from astro_ocl.exceptions import OutputExistsError
 from astro_ocl.io.cds_bundle import cds_unit_string, write_cds_bundle
 from astro_ocl.io.tables import to_plain_table
 from astro_ocl.io.votable_cds import parse_cds_format
+
+from .checks import votable_valid
 
 
 def _expected_unit(spec, col):
@@ -87,7 +88,7 @@ def test_round_trip_ascii_cds(result, bundle, stem):
 def test_votables_in_bundle_valid(bundle, votlint):
     path, _ = bundle
     for stem in ("clusters", "members"):
-        assert _valid(str(path / f"{stem}.vot"))
+        assert votable_valid(str(path / f"{stem}.vot"))
         assert votlint(path / f"{stem}.vot") == []
 
 
@@ -120,16 +121,6 @@ def test_cds_unit_string():
     assert cds_unit_string(u.deg) == "deg"
 
 
-def _valid(path):
-    """astropy's VOTable validator: True and "no violations" (it returns the report
-    text when output=None, so the report goes to a buffer)."""
-    from astropy.io import votable
-    buf = io.StringIO()
-    ok = votable.validate(path, output=buf, xmllint=False)
-    assert "no violations" in buf.getvalue(), buf.getvalue()
-    return ok is True
-
-
 def test_user_table_bundle(tmp_path):
     """A user's QTable (unknown columns) through the registry, read back by ascii.cds."""
     from astropy.coordinates import SkyCoord
@@ -153,7 +144,7 @@ def test_user_table_bundle(tmp_path):
     assert back["flux"].unit == u.mJy and list(back["flux"].mask) == [False, True, False]
     assert np.allclose(back["RAdeg"], [10.1234567, 11.5, 350.25], atol=5e-8)
     assert "My sources" in (path / "ReadMe").read_text()
-    assert _valid(str(path / "sources.vot"))
+    assert votable_valid(str(path / "sources.vot"))
 
 
 def test_export_cli_readme_metadata(tmp_path):
