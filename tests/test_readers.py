@@ -142,3 +142,32 @@ def test_member_probability_out_of_range(tmp_path):
                "PMemb": [1.7]})
     with pytest.raises(InputDataError, match="probability outside"):
         read_cg_members(table=t)
+
+
+def test_fu2022_published_catalogue():
+    from astro_ocl.catalogs import read_fu2022
+    t = read_fu2022()
+    manifest = json.loads(data_path("manifest.json").read_text())
+    entry = {e["file"]: e for e in manifest["files"]}["fu2022_clusters.csv.gz"]
+    assert len(t) == entry["rows"] == 386 and "2022A&A...668A...4F" in entry["citation"]
+    assert t["RVmed"].unit == u.km / u.s and t["[Fe/H]med"].unit == u.dex
+    assert t["LZ"].unit == u.kpc * u.km / u.s and t["Energy"].unit == u.km ** 2 / u.s ** 2
+    assert t["Peri"].unit == u.kpc and isinstance(t["coord"], SkyCoord)
+    # values of the paper's single-star clusters (equal to the embedded LAMOST stars)
+    row = t[t["Cluster"] == "NGC_884"][0]
+    assert row["RVmed"].value == pytest.approx(-51.71) and row["Nall"] == 1
+    assert row["[Fe/H]med"].value == pytest.approx(-0.238)
+    # blanks are NaN, not zero: the 78 single-star clusters have no s_RV
+    assert np.isnan(t["s_RV"].value).sum() == 78
+    # the published "VLSR" is the Galactocentric v_y: its description says so
+    assert "Galactocentric" in t["VLSR"].info.description
+    assert np.nanmedian(t["VLSR"].value) > 200
+    assert t.meta["vizier"] == "J/A+A/668/A4"
+
+
+def test_fu2022_bad_file(tmp_path):
+    from astro_ocl.catalogs import read_fu2022
+    p = tmp_path / "fu.csv"
+    p.write_text("Cluster,Nall\nX,1\n")
+    with pytest.raises(MissingColumnError, match="Nflag1"):
+        read_fu2022(p)

@@ -25,7 +25,8 @@ from . import schema
 from .names import NameResolver
 
 __all__ = ["read_lamost", "read_cg_members", "read_cg2020_clusters", "read_literature",
-           "LITERATURE", "cluster_resolver", "read_table_file", "to_float"]
+           "LITERATURE", "cluster_resolver", "read_table_file", "to_float", "read_fu2022",
+           "FU2022_COLUMNS", "FU2022_MEANINGS"]
 
 # Known spellings of each canonical per-star column (LAMOST site FITS/CSV, VizieR
 # V/164 and V/156, our embedded sample, Gaia/CG member tables).
@@ -518,3 +519,84 @@ def read_literature(name, *, path=None, resolver=None):
     t.meta.update(name=name, reference=spec.reference, bibcode=spec.bibcode,
                   vizier=spec.vizier, kind=spec.kind, source=path)
     return t
+
+
+# --- the published catalogue of Fu et al. (2022) -------------------------------------
+
+#: Columns of J/A+A/668/A4 (the cluster table) and their units, in the published order.
+FU2022_COLUMNS = (
+    ("Nall", int), ("Nflag1", int), ("RVmed", schema.KMS), ("e_RVmed", schema.KMS),
+    ("RVmean", schema.KMS), ("e_RVmean", schema.KMS), ("s_RV", schema.KMS), ("Nflag12", int),
+    ("[Fe/H]med", u.dex), ("e_[Fe/H]med", u.dex), ("[Fe/H]mean", u.dex),
+    ("e_[Fe/H]mean", u.dex), ("s_[Fe/H]", u.dex),
+    ("LX", schema.KPC_KMS), ("LY", schema.KPC_KMS), ("LZ", schema.KPC_KMS),
+    ("ULSR", schema.KMS), ("VLSR", schema.KMS), ("WLSR", schema.KMS),
+    ("ZGC", u.kpc), ("RGC", u.kpc), ("Peri", u.kpc), ("Apo", u.kpc),
+    ("Energy", schema.KM2S2), ("ecc", None),
+)
+
+#: What the published labels mean where that differs from the same label in our tables.
+FU2022_MEANINGS = {
+    "VLSR": "Published 'VLSR': the Galactocentric Cartesian velocity v_y (LSR rotation "
+            "included, ~ +230 km/s), not the velocity relative to the LSR",
+    "ULSR": "Published 'ULSR': Galactocentric v_x (equal to U relative to the LSR)",
+    "WLSR": "Published 'WLSR': Galactocentric v_z (equal to W relative to the LSR)",
+}
+
+
+@lru_cache(maxsize=2)
+def _read_fu2022_cached(path):
+    cols = _read_delimited(path, ",")
+    if "Cluster" not in cols:
+        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
+                                 column="Cluster")
+    t = QTable()
+    t["Cluster"] = np.array(cols["Cluster"], dtype=str)
+    for name, unit in FU2022_COLUMNS:
+        values = _floats(cols, name, path)
+        if unit is int:
+            t[name] = values.astype(int)
+        else:
+            t[name] = values if unit is None else values * unit
+    t["coord"] = SkyCoord(ra=_floats(cols, "_RA", path) * u.deg,
+                          dec=_floats(cols, "_DE", path) * u.deg, frame="icrs")
+    spec = {**schema.CLUSTER_COLUMNS}
+    for name in t.colnames:
+        if name in spec:
+            t[name].info.description = spec[name].description + " (Fu et al. 2022, as published)"
+    for name, text in FU2022_MEANINGS.items():
+        t[name].info.description = text
+    t["coord"].info.description = "Cluster centre (ICRS, VizieR _RA/_DE)"
+    t.meta.update(reference="Fu et al. 2022, A&A 668, A4", bibcode="2022A&A...668A...4F",
+                  vizier="J/A+A/668/A4", source=str(path))
+    return t
+
+
+def read_fu2022(path=None):
+    """Read the published cluster catalogue of Fu et al. (2022), CDS J/A+A/668/A4.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`, optional
+        A CSV copy of the VizieR table (columns ``Cluster, Nall, ..., ecc, _RA,
+        _DE``); default the embedded copy (386 clusters).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        ``Cluster`` (the published name, unchanged), the published columns with
+        units (km/s, dex, kpc, kpc km/s, km2/s2; blank values as NaN: the 78
+        single-star clusters have no ``s_RV``), and ``coord`` (ICRS centre).
+        Column descriptions say where a published label means something else
+        than the same label in this package (``VLSR`` is the Galactocentric
+        v_y). Cite Fu et al. 2022 (2022A&A...668A...4F) when you use it.
+
+    Examples
+    --------
+    >>> from astro_ocl.catalogs import read_fu2022
+    >>> fu = read_fu2022()
+    >>> len(fu), fu["RVmed"].unit
+    (386, Unit("km / s"))
+    """
+    path = str(path) if path is not None else str(data_path("fu2022_clusters.csv.gz"))
+    return _read_fu2022_cached(path).copy()
