@@ -22,6 +22,7 @@ COMMANDS = [
     "astro_ocl.commands.export",
     "astro_ocl.commands.samp",
     "astro_ocl.commands.gradients",
+    "astro_ocl.commands.reproduce",
     "astro_ocl.commands.query",
     "astro_ocl.commands.cache",
 ]

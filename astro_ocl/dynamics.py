@@ -46,6 +46,7 @@ Sign conventions
 """
 import functools
 import warnings
+from dataclasses import dataclass, field
 
 import astropy.units as u
 import numpy as np
@@ -58,7 +59,7 @@ from .exceptions import AstroOCLWarning, InputDataError, MissingColumnError
 from .logger import log
 from .utils import data_path, progress
 
-__all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
+__all__ = ["CONVENTIONS", "OrbitConvention", "GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
            "positions_back_in_time", "read_cluster_dynamics_input", "OrbitWarning"]
 
@@ -78,6 +79,53 @@ _SCF_WHERE_MESSAGE = "'where' used without 'out'"
 
 class OrbitWarning(AstroOCLWarning):
     """An orbit could not be integrated as asked (unbound, or outside the grid)."""
+
+
+@dataclass(frozen=True)
+class OrbitConvention:
+    """How `orbit_parameters` computes its columns: a named set of choices.
+
+    The default, ``"standard"``, is the physically correct computation in the
+    frame of `~astro_ocl.config.galactic_parameters`. Other conventions
+    reproduce published numbers that were computed differently; every output
+    table says which convention made it (``meta['convention']`` and the column
+    descriptions).
+
+    Attributes
+    ----------
+    name : str
+    description : str
+        One line for provenance and docs.
+    galactic_parameters : dict
+        Overrides of `~astro_ocl.config.galactic_parameters` (e.g. ``z_sun``).
+    changes : dict
+        Column name -> what differs from ``"standard"`` (appended to the column
+        description).
+    """
+
+    name: str
+    description: str
+    galactic_parameters: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
+
+
+#: The conventions of `orbit_parameters` (see `OrbitConvention`).
+CONVENTIONS = {
+    "standard": OrbitConvention(
+        "standard", "astro_ocl default: physically correct, frame of galactic_parameters"),
+    "fu2022": OrbitConvention(
+        "fu2022", "as the published catalogue of Fu et al. 2022 (J/A+A/668/A4) was computed"),
+}
+
+
+def _convention(name):
+    if isinstance(name, OrbitConvention):
+        return name
+    try:
+        return CONVENTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown convention {name!r}; choose from {sorted(CONVENTIONS)}") \
+            from None
 
 
 @functools.lru_cache(maxsize=1)
@@ -450,7 +498,8 @@ _UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax
 
 def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
                      progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
-                     potential="interpolated", chunk=1000, outside="direct"):
+                     potential="interpolated", chunk=1000, outside="direct",
+                     convention="standard"):
     """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
 
     Parameters
@@ -490,6 +539,13 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         Orbits that leave the grid of the interpolated potential (R > 100 kpc or
         |z| > 20 kpc) are integrated in McMillan17 directly (building it takes
         ~10 s once) or get NaN Peri, Apo, Zmax and ecc.
+    convention : {"standard", "fu2022"} or `OrbitConvention`
+        ``"standard"`` (default): the physically correct computation in the
+        frame of `~astro_ocl.config.galactic_parameters`. ``"fu2022"``: the
+        choices behind the published catalogue of Fu et al. (2022), see
+        ``CONVENTIONS["fu2022"]`` and the docs page "Reproducing Fu et al.
+        2022". The table's ``meta['convention']`` and the descriptions of the
+        columns that differ say which convention made them.
 
     Returns
     -------
@@ -501,6 +557,15 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         the samples. Unbound orbits (E >= 0) have NaN Peri, Apo, Zmax, ecc.
         Sign conventions: see the module docstring and the column descriptions.
     """
+    conv = _convention(convention)
+    if conv.galactic_parameters:
+        with galactic_parameters.set(dict(galactic_parameters.get(),
+                                          **conv.galactic_parameters)):
+            return orbit_parameters(
+                coords, n_samples=n_samples, errors=errors, seed=seed, rngs=rngs,
+                progress=progress, integration_time=integration_time, dt=dt,
+                potential=potential, chunk=chunk, outside=outside,
+                convention=OrbitConvention(conv.name, conv.description, {}, conv.changes))
     table = None
     if isinstance(coords, QTable):
         table = coords
@@ -560,8 +625,12 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
             log.info("%d of %d Monte Carlo orbits are unbound and left out of the "
                      "Peri/Apo/Zmax/ecc errors", n_unb, n * n_samples)
     schema.apply_schema(out, schema.ORBIT_COLUMNS)
+    for name, change in conv.changes.items():
+        for col in (name, f"e_{name}"):
+            if col in out.colnames:
+                out[col].info.description += f" [convention {conv.name}: {change}]"
     p = galactic_parameters.get()
-    out.meta.update({
+    out.meta.update({"convention": conv.name, "convention_description": conv.description,
         "potential": "McMillan17 (galpy)"
         + (", interpolated (ln R, z) grid" if potential == "interpolated" else ""),
         "R0": str(p["R0"]), "z_sun": str(p["z_sun"]), "v_circ": str(p["v_circ"]),
