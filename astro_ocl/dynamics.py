@@ -44,6 +44,7 @@ Sign conventions
   r = sqrt(R^2 + z^2) along the orbit (galpy's ``rperi/rap``); ``ecc = (Apo -
   Peri) / (Apo + Peri)``; ``Zmax`` the maximum of |z|.
 """
+import dataclasses
 import functools
 import warnings
 from dataclasses import dataclass, field
@@ -59,7 +60,8 @@ from .exceptions import AstroOCLWarning, InputDataError, MissingColumnError
 from .logger import log
 from .utils import data_path, progress
 
-__all__ = ["CONVENTIONS", "OrbitConvention", "GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
+__all__ = ["CONVENTIONS", "OrbitConvention", "K_365D", "GRID_FILE", "natural_units",
+           "mcmillan17", "interpolated_mcmillan17",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
            "positions_back_in_time", "read_cluster_dynamics_input", "OrbitWarning"]
 
@@ -86,16 +88,42 @@ class OrbitConvention:
     """How `orbit_parameters` computes its columns: a named set of choices.
 
     The default, ``"standard"``, is the physically correct computation in the
-    frame of `~astro_ocl.config.galactic_parameters`. Other conventions
-    reproduce published numbers that were computed differently; every output
-    table says which convention made it (``meta['convention']`` and the column
-    descriptions).
+    frame of `~astro_ocl.config.galactic_parameters`. ``"fu2022"`` reproduces
+    the published catalogue of Fu et al. (2022, J/A+A/668/A4), whose numbers
+    were computed differently (found by testing hypotheses against all 371
+    clusters with a distance; see the docs page "Reproducing Fu et al. 2022"
+    and ``astro-ocl reproduce``). Every output table says which convention
+    made it (``meta['convention']`` and the descriptions of the columns that
+    differ).
 
     Attributes
     ----------
     name : str
     description : str
         One line for provenance and docs.
+    frame : {"galactocentric", "galactic-shifted"}
+        ``"galactocentric"``: astropy's `~astropy.coordinates.Galactocentric`
+        (the Sun at height ``z_sun`` above the plane, the frame tilted so that
+        the Galactic centre lies in the plane). ``"galactic-shifted"``:
+        heliocentric Galactic Cartesian axes translated by ``(-R0, 0, +z_sun)``,
+        no tilt.
+    km_s_per_kpc_mas : float or None
+        Conversion of proper motion times distance to velocity; None: astropy's
+        exact value (1 au per Julian year, 4.740470...). Fu et al. used 1 au per
+        365 days (4.743717).
+    energy_height : {"ZGC", "heliocentric"}
+        Height at which the potential enters the energy: the Galactocentric
+        ``ZGC``, or d sin b (without the Sun's height).
+    potential_units : tuple of float or None
+        ``(ro [kpc], vo [km/s])`` in which galpy's McMillan17 is evaluated for the
+        energy; None: its own natural units (8.21 kpc, 233.1 km/s), i.e. the
+        potential in physical units. ``(8.2, 232.8)`` (R0 and v_c of the paper)
+        rescales the potential.
+    orbit_start : {"cylindrical", "cartesian"}
+        Initial velocities of the orbit integration: the Galactocentric
+        cylindrical (v_R, v_phi, v_z) (correct), or the Cartesian (U, V, W)
+        passed as if they were (v_R, v_phi, v_z), without the rotation to the
+        cluster's azimuth (the published orbits).
     galactic_parameters : dict
         Overrides of `~astro_ocl.config.galactic_parameters` (e.g. ``z_sun``).
     changes : dict
@@ -105,16 +133,41 @@ class OrbitConvention:
 
     name: str
     description: str
+    frame: str = "galactocentric"
+    km_s_per_kpc_mas: float = None
+    energy_height: str = "ZGC"
+    potential_units: tuple = None
+    orbit_start: str = "cylindrical"
     galactic_parameters: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
 
 
+#: 1 au per 365 days in km/s per (kpc mas/yr): the conversion behind J/A+A/668/A4.
+K_365D = 149597870.7 / (365.0 * 86400.0)
+
+_FU2022_FRAME = "Galactic axes translated by (-R0, 0, +14 pc), no tilt; k = 4.743717"
+
 #: The conventions of `orbit_parameters` (see `OrbitConvention`).
 CONVENTIONS = {
     "standard": OrbitConvention(
-        "standard", "astro_ocl default: physically correct, frame of galactic_parameters"),
+        "standard", "astro_ocl default: physically correct; astropy Galactocentric frame of "
+        "galactic_parameters, McMillan17 in physical units, orbits from the cylindrical "
+        "velocities"),
     "fu2022": OrbitConvention(
-        "fu2022", "as the published catalogue of Fu et al. 2022 (J/A+A/668/A4) was computed"),
+        "fu2022", "as the published catalogue of Fu et al. 2022 (J/A+A/668/A4) was computed: "
+        "untilted Galactic frame with the Sun 14 pc above the plane, k = 4.743717 km/s per "
+        "kpc mas/yr, energy at d sin b in McMillan17 rescaled to (R0, v_c) = (8.2 kpc, "
+        "232.8 km/s), orbits started with (U, V, W) taken as (v_R, v_phi, v_z)",
+        frame="galactic-shifted", km_s_per_kpc_mas=K_365D, energy_height="heliocentric",
+        potential_units=(8.2, 232.8), orbit_start="cartesian",
+        galactic_parameters={"z_sun": 14.0 * u.pc},
+        changes={**{k: _FU2022_FRAME for k in (
+                     "XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
+                     "vphi", "vz", "LX", "LY", "LZ")},
+                 "Energy": "potential at d sin b in McMillan17 rescaled to 8.2 kpc, "
+                           "232.8 km/s",
+                 **{k: "orbit started with (U, V, W) as (v_R, v_phi, v_z): not a physical "
+                       "orbit" for k in ("Peri", "Apo", "Zmax", "ecc")}}),
 }
 
 
@@ -221,13 +274,35 @@ def galactocentric_frame():
                           galcen_v_sun=CartesianDifferential([usun, vc + vsun, wsun] * KMS))
 
 
-def phase_space(coords):
+def _galactic_shifted(coords, k):
+    """Heliocentric Galactic Cartesian axes translated to the Galactic centre, no tilt."""
+    p = galactic_parameters.get()
+    g = coords.galactic
+    lon, lat = g.l.rad, g.b.rad
+    d = g.distance.to_value(u.kpc)
+    vl = k * d * g.pm_l_cosb.to_value(u.mas / u.yr)
+    vb = k * d * g.pm_b.to_value(u.mas / u.yr)
+    rv = g.radial_velocity.to_value(KMS)
+    cl, sl, cb, sb = np.cos(lon), np.sin(lon), np.cos(lat), np.sin(lat)
+    usun, vsun, wsun = p["solar_motion"].to_value(KMS)
+    vx = rv * cb * cl - vl * sl - vb * sb * cl + usun
+    vy = rv * cb * sl + vl * cl - vb * sb * sl + vsun + p["v_circ"].to_value(KMS)
+    vz = rv * sb + vb * cb + wsun
+    x = d * cb * cl - p["R0"].to_value(u.kpc)
+    y = d * cb * sl
+    z = d * sb + p["z_sun"].to_value(u.kpc)
+    return x, y, z, vx, vy, vz
+
+
+def phase_space(coords, *, convention="standard"):
     """Galactocentric positions and velocities of ICRS coordinates (see module conventions).
 
     Parameters
     ----------
     coords : `~astropy.coordinates.SkyCoord`
         With distance, proper motions and radial velocity.
+    convention : str or `OrbitConvention`
+        The frame (``"standard"``: astropy's Galactocentric frame; see `CONVENTIONS`).
 
     Returns
     -------
@@ -235,9 +310,17 @@ def phase_space(coords):
         ``XGC, YGC, ZGC, RGC`` [kpc], ``U, V, W, ULSR, VLSR, WLSR, vR, vphi, vz``
         [km/s], ``LX, LY, LZ`` [kpc km/s], and ``phi`` (galpy azimuth, rad).
     """
-    g = coords.transform_to(galactocentric_frame())
-    x, y, z = (getattr(g, a).to_value(u.kpc) for a in "xyz")
-    vx, vy, vz = (getattr(g, f"v_{a}").to_value(KMS) for a in "xyz")
+    conv = _convention(convention)
+    if conv.frame == "galactic-shifted":
+        x, y, z, vx, vy, vz = _galactic_shifted(coords, conv.km_s_per_kpc_mas or 4.740470463533348)
+    elif conv.frame == "galactocentric":
+        g = coords.transform_to(galactocentric_frame())
+        x, y, z = (getattr(g, a).to_value(u.kpc) for a in "xyz")
+        vx, vy, vz = (getattr(g, f"v_{a}").to_value(KMS) for a in "xyz")
+        if conv.km_s_per_kpc_mas is not None:
+            raise ValueError("km_s_per_kpc_mas needs frame='galactic-shifted'")
+    else:
+        raise ValueError(f"unknown frame {conv.frame!r}")
     p = galactic_parameters.get()
     vc = p["v_circ"].to_value(KMS)
     # heliocentric velocity + solar peculiar motion = velocity relative to the LSR
@@ -258,16 +341,21 @@ def phase_space(coords):
     return out
 
 
-def _energy(R, z, vsq, *, potential):
-    """E = Phi(R, z) + v^2/2 in km^2/s^2 (R, z in kpc)."""
+def _energy(R, z, vsq, *, potential, units=None):
+    """E = Phi(R, z) + v^2/2 in km^2/s^2 (R, z in kpc).
+
+    ``units=(ro, vo)`` evaluates McMillan17 (defined in its natural units) with
+    other unit scales, i.e. the potential rescaled (the fu2022 convention).
+    """
     from galpy.potential import evaluatePotentials
-    ro, vo = natural_units()
+    ro, vo = natural_units() if units is None else units
     if potential == "direct":
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
             phi = evaluatePotentials(mcmillan17(), R / ro, z / ro, use_physical=False)
     else:
-        phi = evaluatePotentials(interpolated_mcmillan17(), R / ro, z / ro, use_physical=False)
+        phi = evaluatePotentials(interpolated_mcmillan17(), np.asarray(R) / ro,
+                                 np.asarray(z) / ro, use_physical=False)
     return np.asarray(phi) * vo ** 2 + 0.5 * vsq
 
 
@@ -454,20 +542,27 @@ ORBIT_OUTPUT = ["XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR
 
 
 def _compute(coords, *, integration_time, dt, potential, show_progress, chunk,
-             outside="direct"):
-    ps = phase_space(coords)
+             outside="direct", convention=CONVENTIONS["standard"]):
+    ps = phase_space(coords, convention=convention)
     vals = {k: ps[k].value for k in ps}
     vsq = vals["U"] ** 2 + vals["V"] ** 2 + vals["W"] ** 2
-    vals["Energy"] = _energy(vals["RGC"], vals["ZGC"], vsq, potential=potential)
+    zpot = vals["ZGC"]
+    if convention.energy_height == "heliocentric":
+        zpot = zpot - galactic_parameters.get()["z_sun"].to_value(u.kpc)
+    vals["Energy"] = _energy(vals["RGC"], zpot, vsq, potential=potential,
+                             units=convention.potential_units)
     step = u.Quantity(dt, u.Myr).to_value(u.Myr)
     nt = int(round(u.Quantity(integration_time, u.Myr).to_value(u.Myr) / (2 * step))) + 1
     times = np.linspace(0, u.Quantity(integration_time, u.Myr).to_value(u.Myr), nt) * u.Myr
-    orb = integrate_orbits(vals["RGC"], vals["vR"], vals["vphi"], vals["ZGC"], vals["vz"],
-                           vals["phi"], times=times, potential=potential, dt=dt,
+    start = ("vR", "vphi", "vz") if convention.orbit_start == "cylindrical" else ("U", "V", "W")
+    orb = integrate_orbits(vals["RGC"], vals[start[0]], vals[start[1]], vals["ZGC"],
+                           vals[start[2]], vals["phi"], times=times, potential=potential, dt=dt,
                            chunk=chunk, show_progress=show_progress)
     for k in ("Peri", "Apo", "Zmax"):
         vals[k] = orb[k]
-    unbound = ~(vals["Energy"] < 0)
+    # bound in the potential the orbit is integrated in (McMillan17 in physical units)
+    unbound = ~(_energy(vals["RGC"], vals["ZGC"], vsq, potential=potential) < 0) \
+        if convention.potential_units is not None else ~(vals["Energy"] < 0)
     left = orb["outside"] | unbound
     if potential == "interpolated" and left.any():
         todo = np.flatnonzero(orb["outside"] & ~unbound & np.isfinite(vals["RGC"]))
@@ -479,7 +574,7 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk,
         elif todo.size:
             log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
                      "integrating them in McMillan17 directly", todo.size)
-            init = [vals[k][todo] for k in ("RGC", "vR", "vphi", "ZGC", "vz", "phi")]
+            init = [vals[k][todo] for k in ("RGC", start[0], start[1], "ZGC", start[2], "phi")]
             ref = integrate_orbits(*init, times=times, potential="direct", chunk=chunk)
             for k in ("Peri", "Apo", "Zmax"):
                 vals[k][todo] = ref[k]
@@ -565,7 +660,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
                 coords, n_samples=n_samples, errors=errors, seed=seed, rngs=rngs,
                 progress=progress, integration_time=integration_time, dt=dt,
                 potential=potential, chunk=chunk, outside=outside,
-                convention=OrbitConvention(conv.name, conv.description, {}, conv.changes))
+                convention=dataclasses.replace(conv, galactic_parameters={}))
     table = None
     if isinstance(coords, QTable):
         table = coords
@@ -587,7 +682,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
     if outside not in ("direct", "nan"):
         raise ValueError(f"outside must be 'direct' or 'nan', got {outside!r}")
     kw = dict(integration_time=integration_time, dt=dt, potential=potential,
-              show_progress=progress, chunk=chunk, outside=outside)
+              show_progress=progress, chunk=chunk, outside=outside, convention=conv)
     nominal, unbound = _compute(coords, **kw)
     if unbound.any():
         names = (np.asarray(table["Cluster"])[unbound][:5] if table is not None and
@@ -630,7 +725,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
             if col in out.colnames:
                 out[col].info.description += f" [convention {conv.name}: {change}]"
     p = galactic_parameters.get()
-    out.meta.update({"convention": conv.name, "convention_description": conv.description,
+    out.meta.update({
+        "convention": conv.name, "convention_description": conv.description,
         "potential": "McMillan17 (galpy)"
         + (", interpolated (ln R, z) grid" if potential == "interpolated" else ""),
         "R0": str(p["R0"]), "z_sun": str(p["z_sun"]), "v_circ": str(p["v_circ"]),

@@ -35,7 +35,7 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
         ok = np.isfinite(pub) & (np.isfinite(ours) | np.isfinite(fu))
         if not ok.any():
             continue
-        fig = _figure(figsize=(7.0, 3.2))
+        fig = _figure(figsize=(8.0, 3.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         unit = getattr(clusters[f"{col}_pub"], "unit", None)
         label = f"{col}" + (f" [{unit}]" if unit is not None else "")

@@ -239,3 +239,52 @@ def test_zhong2020_orbits_close_to_their_published_ones():
     ratio = o["Apo"].value / z["Rap_Z20"].to_value(u.kpc)
     assert abs(np.nanmedian(ratio) - 1) < 0.05
     assert np.nanmedian(np.abs(o["ecc"] - z["EC_Z20"])) < 0.03
+
+
+def _published(name):
+    from astro_ocl.catalogs import read_fu2022
+    fu = read_fu2022()
+    return fu[fu["Cluster"] == name][0]
+
+
+@pytest.mark.parametrize("name", ["Berkeley_29", "Berkeley_32", "NGC_2682"])
+def test_fu2022_convention_reproduces_published_orbits(cg2020, name):
+    from astro_ocl.dynamics import orbit_parameters
+    r = cg2020.loc[name]
+    pub = _published(name)
+    c = SkyCoord(ra=[r["coord"].ra.deg] * u.deg, dec=[r["coord"].dec.deg] * u.deg,
+                 distance=[r["Dist"].to_value(u.pc)] * u.pc,
+                 pm_ra_cosdec=[r["pmRA"].value] * u.mas / u.yr,
+                 pm_dec=[r["pmDE"].value] * u.mas / u.yr,
+                 radial_velocity=[pub["RVmed"].value] * u.km / u.s)
+    fu = orbit_parameters(c, n_samples=0, convention="fu2022")
+    std = orbit_parameters(c, n_samples=0)
+    assert fu.meta["convention"] == "fu2022" and std.meta["convention"] == "standard"
+    for col in ("Peri", "Apo"):
+        assert fu[col][0].value == pytest.approx(pub[col].value, rel=5e-3)
+    assert fu["ecc"][0] == pytest.approx(pub["ecc"], abs=5e-3)
+    assert fu["ZGC"][0].to_value(u.pc) == pytest.approx(pub["ZGC"].to_value(u.pc), abs=1)
+    for col in ("LX", "LY", "LZ"):
+        assert fu[col][0].value == pytest.approx(pub[col].value, rel=5e-3, abs=0.5)
+    assert fu["V"][0].value == pytest.approx(pub["VLSR"].value, abs=0.05)
+    assert fu["Energy"][0].value == pytest.approx(pub["Energy"].value, rel=1e-3)
+    # the convention is named where it changes a column
+    assert "convention fu2022" in fu["Peri"].info.description
+    assert "convention" not in std["Peri"].info.description
+    # the standard (correct) values are not the published ones for Berkeley 29
+    if name == "Berkeley_29":
+        assert abs(std["ecc"][0] - pub["ecc"]) > 0.03
+
+
+def test_unknown_convention(berkeley29):
+    from astro_ocl.dynamics import orbit_parameters
+    with pytest.raises(ValueError, match="unknown convention 'paper'"):
+        orbit_parameters(berkeley29, n_samples=0, convention="paper")
+
+
+def test_fu2022_convention_leaves_galactic_parameters_alone(berkeley29):
+    from astro_ocl.config import galactic_parameters
+    from astro_ocl.dynamics import orbit_parameters
+    before = dict(galactic_parameters.get())
+    orbit_parameters(berkeley29, n_samples=0, convention="fu2022")
+    assert galactic_parameters.get()["z_sun"] == before["z_sun"] == 20.8 * u.pc
