@@ -11,7 +11,8 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from .config import conf, galactic_parameters  # noqa: F401
 from .logger import log  # noqa: F401
-from . import io as _io  # noqa: F401  (registers the "votable.cds" and "cds.submission" writers)
+# importing sinks registers the "votable.cds" and "cds.submission" writers
+from . import sinks as _sinks  # noqa: F401
 
 try:
     __version__ = _version("astro_ocl")

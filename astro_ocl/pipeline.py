@@ -17,16 +17,16 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
 from .accounting import StageLog
-from .catalogs import schema
-from .catalogs.readers import (cluster_resolver, read_cg2020_clusters, read_cg_members,
-                               read_lamost)
+from . import schema
+from .sources.files import (cluster_resolver, read_cg2020_clusters, read_cg_members,
+                            read_lamost)
 from .config import conf
-from .crossmatch import (attach_source_ids, deduplicate_stars, join_members, select_members,
-                         unique_pairs)
+from .steps.crossmatch import (attach_source_ids, deduplicate_stars, join_members,
+                               select_members, unique_pairs)
 from .exceptions import DroppedRowsWarning, NoUsableDataError
 from .logger import log
-from .montecarlo import draw, summarise
-from .quality import QualityCuts, parameter_flag, rv_flag
+from .steps.montecarlo import draw, summarise
+from .steps.quality import QualityCuts, parameter_flag, rv_flag
 from .utils import atomic_directory, progress
 
 __all__ = ["CatalogueResult", "build_catalogue", "cluster_rng", "clean_stars"]
@@ -43,7 +43,7 @@ class CatalogueResult:
     ----------
     clusters : `~astropy.table.QTable`
         One row per cluster (labels of J/A+A/668/A4, see
-        `astro_ocl.catalogs.schema.CLUSTER_COLUMNS`) with a ``coord``
+        `astro_ocl.schema.CLUSTER_COLUMNS`) with a ``coord``
         `~astropy.coordinates.SkyCoord` (position, distance, proper motion and
         radial velocity ``RVmed``).
     members : `~astropy.table.QTable`
@@ -64,8 +64,8 @@ class CatalogueResult:
     matched: dict = field(default_factory=dict)
     stage_log: StageLog = field(default_factory=StageLog)
     provenance: dict = field(default_factory=dict)
-    #: Paper Table 6 (`astro_ocl.gradients.GradientResult`) and the clusters'
-    #: Galactocentric positions 0-500 Myr ago (`astro_ocl.dynamics.positions_back_in_time`);
+    #: Paper Table 6 (`astro_ocl.steps.gradients.GradientResult`) and the clusters'
+    #: Galactocentric positions 0-500 Myr ago (`astro_ocl.steps.dynamics.positions_back_in_time`);
     #: None when the build ran without orbits/gradients.
     gradients: object = None
     orbit_history: QTable = None
@@ -105,14 +105,14 @@ class CatalogueResult:
         formats : tuple of str
             Any of ``"ecsv"``, ``"votable"``.
         figures : bool
-            Also draw the figures (`astro_ocl.plots.make_figures`, PNG and PDF).
+            Also draw the figures (`astro_ocl.sinks.figures.make_figures`, PNG and PDF).
 
         Returns
         -------
         list of `~pathlib.Path`
             The files written (at their final place).
         """
-        from .io.tables import write_votable
+        from .sinks.tables import write_votable
         names = []
         with atomic_directory(outdir, overwrite=overwrite) as tmp:
             for label, table in (("clusters", self.clusters), ("members", self.members)):
@@ -134,7 +134,7 @@ class CatalogueResult:
                 self.orbit_history.write(tmp / "orbit_history.ecsv", format="ascii.ecsv")
                 names.append("orbit_history.ecsv")
             if figures:
-                from .plots import make_figures
+                from .sinks.figures import make_figures
                 names += [str(f.relative_to(tmp)) for f in
                           make_figures(self, tmp / "figures")]
         return [Path(outdir) / n for n in names]
@@ -318,11 +318,11 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     ----------
     stars : `~astropy.table.QTable`, str or `~pathlib.Path`, optional
         Spectroscopic stars (canonical table from
-        `~astro_ocl.catalogs.read_lamost`, or a file it can read).
+        `~astro_ocl.sources.read_lamost`, or a file it can read).
     members : `~astropy.table.QTable`, str or `~pathlib.Path`, optional
-        Cluster members (`~astro_ocl.catalogs.read_cg_members` layout).
+        Cluster members (`~astro_ocl.sources.read_cg_members` layout).
     cluster_params : `~astropy.table.QTable`, optional
-        Cluster parameters (`~astro_ocl.catalogs.read_cg2020_clusters` layout).
+        Cluster parameters (`~astro_ocl.sources.read_cg2020_clusters` layout).
     gaia_sources : `~astropy.table.QTable`, optional
         Gaia sources (``source_id``, ``coord`` with proper motions) used to give
         stars without a ``source_id`` one by position.
@@ -335,7 +335,7 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         Monte Carlo realisations K (default ``conf.n_realisations``, 5000).
     seed : int, optional
         Random seed; with the same seed the result is identical.
-    cuts : `~astro_ocl.quality.QualityCuts`, optional
+    cuts : `~astro_ocl.steps.quality.QualityCuts`, optional
         Quality-control thresholds.
     match_radius : `~astropy.units.Quantity`, optional
         Positional match radius (default ``conf.match_radius_arcsec``, 3.5 arcsec).
@@ -346,18 +346,18 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         (names), given tables, or not at all (False).
     online : bool
         Fetch the inputs from the live services instead (see
-        `astro_ocl.archives.online`); ``online_options`` go there.
+        `astro_ocl.sources.archives.online`); ``online_options`` go there.
     show_progress : bool, optional
         Progress bars (default: on a terminal).
     orbits : bool
         Add Galactocentric positions, velocities, integrals of motion and orbits
-        (`astro_ocl.dynamics.orbit_parameters`, method step 7) to the cluster table.
+        (`astro_ocl.steps.dynamics.orbit_parameters`, method step 7) to the cluster table.
     orbit_samples : int
         Monte Carlo orbits per cluster for their ``e_`` uncertainties (0: none).
     gradients : bool
         Fit the metallicity gradients (paper Table 6, method step 8) on the
         clusters, or on the embedded Zhong et al. (2020) clusters when the
-        catalogue has too few (`astro_ocl.gradients.gradients_for_catalogue`).
+        catalogue has too few (`astro_ocl.steps.gradients.gradients_for_catalogue`).
         Off by default here (some seconds of MCMC); ``astro-ocl build`` fits them.
 
     Returns
@@ -365,7 +365,7 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     CatalogueResult
     """
     if online:
-        from .archives.online import fetch_inputs
+        from .sources.archives.online import fetch_inputs
         fetched = fetch_inputs(clusters=clusters, membership_threshold=membership_threshold,
                                **online_options)
         stars = fetched["stars"] if stars is None else stars
@@ -452,13 +452,13 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
 
     comparison, matched_lit = None, {}
     if literature is not False:
-        from .compare import literature_comparison
+        from .steps.compare import literature_comparison
         comparison, matched_lit = literature_comparison(
             cluster_table, None if literature is True else literature)
-    # ---- stage: orbits and gradients (method steps 7-8; astro_ocl.dynamics/gradients) ----
+    # ---- stage: orbits and gradients (method steps 7-8; astro_ocl.steps.dynamics/gradients) ----
     orbit_history = gradient_result = None
     if orbits:
-        from .dynamics import orbit_parameters, positions_back_in_time
+        from .steps.dynamics import orbit_parameters, positions_back_in_time
         names = np.asarray(cluster_table["Cluster"]).astype(str)
         orb = orbit_parameters(cluster_table, n_samples=orbit_samples,
                                rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
@@ -476,7 +476,7 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         provenance["orbit_samples"] = int(orbit_samples)
         orbit_history = positions_back_in_time(cluster_table[have])
     if gradients:
-        from .gradients import gradients_for_catalogue
+        from .steps.gradients import gradients_for_catalogue
         gradient_result = gradients_for_catalogue(cluster_table if orbits else None, seed=seed,
                                                   progress=show_progress)
     # ---- end of the orbits and gradients stage ----------------------------------------

@@ -20,8 +20,8 @@ def main():
     args = ap.parse_args()
 
     from astro_ocl.commands.gradients import _print_table
-    from astro_ocl.dynamics import read_cluster_dynamics_input
-    from astro_ocl.gradients import gradient_table
+    from astro_ocl.steps.dynamics import read_cluster_dynamics_input
+    from astro_ocl.steps.gradients import gradient_table
 
     clusters = read_cluster_dynamics_input()
     t0 = time.perf_counter()

@@ -45,7 +45,7 @@ def test_refuses_to_overwrite_and_keeps_old_output(tmp_path, capsys):
 
 
 def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
-    import astro_ocl.io.tables as tables
+    import astro_ocl.sinks.tables as tables
 
     def broken(*args, **kwargs):
         raise OSError("disk full (simulated)")

@@ -56,7 +56,7 @@ def add_parser(sub):
 
 def run(args):
     from ..pipeline import build_catalogue
-    from ..quality import QualityCuts
+    from ..steps.quality import QualityCuts
 
     t0 = time.perf_counter()
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,

@@ -62,7 +62,7 @@ def load_catalogue(args):
     from astropy.table import QTable
 
     from ..exceptions import InputDataError
-    from ..io.votable_cds import default_provenance
+    from ..sinks.votable_cds import default_provenance
     if getattr(args, "catalogue", None):
         d = Path(args.catalogue)
         tables = {}
@@ -93,7 +93,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     radius, radius_scale
         Region radius column and scale (``ds9``/``crtf``).
     metadata : dict, optional
-        CDS ReadMe fields (see `astro_ocl.io.cds_bundle.write_cds_bundle`).
+        CDS ReadMe fields (see `astro_ocl.sinks.cds_bundle.write_cds_bundle`).
 
     Returns
     -------
@@ -101,10 +101,10 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     """
     from astropy.io.fits.verify import VerifyWarning
 
-    from ..io.cds_bundle import write_cds_bundle
-    from ..io.regions import REGION_FORMATS, add_tidal_radii, write_regions
-    from ..io.tables import to_plain_table
-    from ..io.votable_cds import write_votable_cds
+    from ..sinks.cds_bundle import write_cds_bundle
+    from ..sinks.regions import REGION_FORMATS, add_tidal_radii, write_regions
+    from ..sinks.tables import to_plain_table
+    from ..sinks.votable_cds import write_votable_cds
     from ..utils import atomic_path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

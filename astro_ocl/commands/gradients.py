@@ -54,7 +54,7 @@ def run(args):
 
     from astropy.table import QTable
 
-    from ..gradients import gradient_table
+    from ..steps.gradients import gradient_table
     from ..utils import atomic_path
 
     t0 = time.perf_counter()
@@ -62,7 +62,7 @@ def run(args):
         from ..exceptions import OutputExistsError
         raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
     if args.clusters is None:
-        from ..dynamics import read_cluster_dynamics_input
+        from ..steps.dynamics import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
         source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
     else:
@@ -77,7 +77,7 @@ def run(args):
     _print_table(res.table)
     files = [args.out]
     if args.figures is not None:
-        from ..plots.dynamics import gradient_figures
+        from ..sinks.figures.dynamics import gradient_figures
         files += gradient_figures(res, args.figures)
     print(f"{len(res.clusters)} clusters from {source}; wrote {', '.join(map(str, files))} "
           f"in {time.perf_counter() - t0:.1f} s")
@@ -85,7 +85,7 @@ def run(args):
 
 
 def print_gradients(result):
-    """Print a `~astro_ocl.gradients.GradientResult` (what ``astro-ocl build`` shows)."""
+    """Print a `~astro_ocl.steps.gradients.GradientResult` (what ``astro-ocl build`` shows)."""
     print(f"[Fe/H] gradients (paper Table 6) of {result.source}, {len(result.clusters)} "
           f"clusters, emcee {result.table.meta['nwalkers']} walkers x "
           f"{result.table.meta['nsteps']} steps:")

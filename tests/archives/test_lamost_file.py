@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astro_ocl.archives.lamost import iter_chunks, read_lamost_members
-from astro_ocl.catalogs.readers import read_cg_members, read_lamost
+from astro_ocl.sources.surveys import iter_chunks, read_lamost_members
+from astro_ocl.sources.files import read_cg_members, read_lamost
 from astro_ocl.exceptions import DroppedRowsWarning, InputDataError
 from astro_ocl.utils import data_path
 
@@ -80,7 +80,7 @@ def test_no_member_in_file(sample, tmp_path):
 
 @pytest.mark.integration
 def test_online_fetch_with_local_lamost_file(sample, tmp_path, local_services):
-    from astro_ocl.archives.online import fetch_inputs
+    from astro_ocl.sources.archives.online import fetch_inputs
     path = tmp_path / "lamost.fits"
     sample.write(path)
     got = fetch_inputs(clusters=["NGC_2682"], lamost=str(path))

@@ -7,7 +7,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from astro_ocl import dynamics as d
+from astro_ocl.steps import dynamics as d
 from astro_ocl.config import galactic_parameters
 from astro_ocl.exceptions import InputDataError
 
@@ -115,7 +115,7 @@ def test_berkeley29_published_values(berkeley29):
 
 
 def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
-    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from astro_ocl.sources.files import read_cg2020_clusters
     from galpy.potential import evaluatePotentials
     cg = read_cg2020_clusters()
     names = ["NGC_2682", "Melotte_22", "NGC_2632", "Berkeley_32"]
@@ -138,7 +138,7 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
 
 @pytest.mark.slow
 def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
-    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from astro_ocl.sources.files import read_cg2020_clusters
     cg = read_cg2020_clusters()
     rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ("NGC_2682", "Berkeley_32")]]
     c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
@@ -216,7 +216,7 @@ def test_zhong2020_dynamics_input():
 def test_orbit_schema_ucds_and_coverage(berkeley29):
     from astropy.io.votable.ucd import check_ucd
 
-    from astro_ocl.catalogs import schema
+    from astro_ocl import schema
     for name, spec in schema.ORBIT_COLUMNS.items():
         assert check_ucd(spec.ucd, check_controlled_vocabulary=True), (name, spec.ucd)
         assert schema.CLUSTER_COLUMNS[name] is spec

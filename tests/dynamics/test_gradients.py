@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.table import QTable
 
-from astro_ocl import gradients as g
+from astro_ocl.steps import gradients as g
 from astro_ocl.exceptions import MissingColumnError, NoUsableDataError
 
 

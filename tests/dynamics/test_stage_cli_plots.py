@@ -46,7 +46,7 @@ def test_build_gradients_fall_back_to_zhong2020(small_result):
 
 
 def test_figures(small_result, tmp_path, caplog):
-    from astro_ocl.plots import dynamics as pd
+    from astro_ocl.sinks.figures import dynamics as pd
     with caplog.at_level(logging.INFO, logger="astro_ocl"):
         files = pd.make_figures(small_result, tmp_path, formats=("png",))
     names = {f.name for f in files}
@@ -77,8 +77,8 @@ def test_gradients_command(tmp_path, capsys):
 
 
 def test_catalogue_with_enough_clusters_is_fitted_itself():
-    from astro_ocl.dynamics import read_cluster_dynamics_input
-    from astro_ocl.gradients import gradients_for_catalogue
+    from astro_ocl.steps.dynamics import read_cluster_dynamics_input
+    from astro_ocl.steps.gradients import gradients_for_catalogue
     big = read_cluster_dynamics_input()
     res = gradients_for_catalogue(big, nwalkers=8, nsteps=3000, seed=1, min_clusters=100,
                                   n_jobs=1)

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astro_ocl.catalogs import schema
+from astro_ocl import schema
 from astro_ocl.exceptions import OutputExistsError
-from astro_ocl.io.cds_bundle import cds_unit_string, write_cds_bundle
-from astro_ocl.io.tables import to_plain_table
-from astro_ocl.io.votable_cds import parse_cds_format
+from astro_ocl.sinks.cds_bundle import cds_unit_string, write_cds_bundle
+from astro_ocl.sinks.tables import to_plain_table
+from astro_ocl.sinks.votable_cds import parse_cds_format
 
 from .checks import votable_valid
 
@@ -100,7 +100,7 @@ def test_overwrite_and_atomic(result, tmp_path, monkeypatch):
         result.clusters.write(path, format="cds.submission")
     before = (path / "ReadMe").read_text()
     # a failure while writing leaves the previous bundle untouched and no temp dir
-    import astro_ocl.io.cds_bundle as cb
+    import astro_ocl.sinks.cds_bundle as cb
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -1,9 +1,10 @@
-"""Figures of astro_ocl.plots.catalogue: content (labels with units, points = data) and files."""
+"""Figures of astro_ocl.sinks.figures.catalogue:
+content (labels with units, points = data) and files."""
 import astropy.units as u
 import numpy as np
 import pytest
 
-from astro_ocl.plots import catalogue as cat
+from astro_ocl.sinks.figures import catalogue as cat
 
 
 def _by_gid(fig, gid):

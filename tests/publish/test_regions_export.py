@@ -12,7 +12,7 @@ from regions import CircleSkyRegion, PolygonSkyRegion, Regions
 
 from astro_ocl.cli import main
 from astro_ocl.exceptions import MissingColumnError, OutputExistsError
-from astro_ocl.io.regions import cluster_regions, region_adql, write_regions
+from astro_ocl.sinks.regions import cluster_regions, region_adql, write_regions
 
 from .checks import votable_valid
 
@@ -111,7 +111,7 @@ def test_export_from_build_directory(tmp_path, result):
 
 
 def test_tidal_radii_regions(result, tmp_path, built_dir):
-    from astro_ocl.io.regions import add_tidal_radii
+    from astro_ocl.sinks.regions import add_tidal_radii
     t = add_tidal_radii(result.clusters)
     names = list(t["Cluster"])
     # Hunt & Reffert (2023) rt of M67, by its main name (not Kharchenko 1's alias list)

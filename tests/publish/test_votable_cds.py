@@ -9,7 +9,7 @@ from astropy.io import votable
 from astropy.io.votable.ucd import check_ucd
 from astropy.table import QTable, Table
 
-from astro_ocl.catalogs import schema
+from astro_ocl import schema
 from astro_ocl.exceptions import InputDataError, OutputExistsError
 
 from .checks import votable_valid

@@ -5,10 +5,10 @@ with `astropy.io.registry` for `~astropy.table.Table` and
 `~astropy.table.QTable`:
 
 ``"votable.cds"``
-    `astro_ocl.io.votable_cds.write_votable_cds`: a VOTable with UCDs,
+    `astro_ocl.sinks.votable_cds.write_votable_cds`: a VOTable with UCDs,
     VOUnits, descriptions, COOSYS and provenance.
 ``"cds.submission"``
-    `astro_ocl.io.cds_bundle.write_cds_bundle`: a directory with a CDS ReadMe,
+    `astro_ocl.sinks.cds_bundle.write_cds_bundle`: a directory with a CDS ReadMe,
     fixed-width ``.dat`` files and the VOTables.
 
 Registration is cheap: the writer modules (and cdspyreadme) are imported only
@@ -26,7 +26,7 @@ def _write_votable_cds(table, path, **kwargs):
 
 
 _write_votable_cds.__doc__ = (
-    "Write a CDS-ready VOTable (see `astro_ocl.io.votable_cds.write_votable_cds`).")
+    "Write a CDS-ready VOTable (see `astro_ocl.sinks.votable_cds.write_votable_cds`).")
 
 
 def _write_cds_submission(table, path, **kwargs):
@@ -35,7 +35,7 @@ def _write_cds_submission(table, path, **kwargs):
 
 
 _write_cds_submission.__doc__ = (
-    "Write a CDS submission directory (see `astro_ocl.io.cds_bundle.write_cds_bundle`).")
+    "Write a CDS submission directory (see `astro_ocl.sinks.cds_bundle.write_cds_bundle`).")
 
 
 def register_formats():

@@ -52,11 +52,11 @@ import numpy as np
 from astropy.coordinates import CartesianDifferential, Galactocentric, SkyCoord
 from astropy.table import QTable
 
-from .catalogs import schema
-from .config import galactic_parameters
-from .exceptions import AstroOCLWarning, InputDataError, MissingColumnError
-from .logger import log
-from .utils import data_path, progress
+from .. import schema
+from ..config import galactic_parameters
+from ..exceptions import AstroOCLWarning, InputDataError, MissingColumnError
+from ..logger import log
+from ..utils import data_path, progress
 
 __all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
@@ -630,7 +630,7 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     path : str, optional
         Another copy of the Zhong et al. CSV (default the embedded one).
     cg : `~astropy.table.QTable`, optional
-        CG2020 table1 (default `~astro_ocl.catalogs.read_cg2020_clusters`).
+        CG2020 table1 (default `~astro_ocl.sources.read_cg2020_clusters`).
 
     Returns
     -------
@@ -641,8 +641,8 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
         Nflag12`` (numbers of stars behind RV and [Fe/H]), ``AgeNN`` (CG2020),
         and Zhong's own orbit values ``Rap_Z20, Rperi_Z20, EC_Z20, Zmax_Z20``.
     """
-    from .catalogs.readers import (_floats, _read_delimited, cluster_resolver,
-                                   read_cg2020_clusters)
+    from ..sources.files import (_floats, _read_delimited, cluster_resolver,
+                                 read_cg2020_clusters)
     path = str(path) if path is not None else str(data_path("zhong2020.csv.gz"))
     cols = _read_delimited(path, ",")
     f = lambda n: _floats(cols, n, path)  # noqa: E731

@@ -10,17 +10,17 @@ offline readers produce, so the pipeline downstream is the same code:
    (``conf.cg2020_members_table``);
 3. LAMOST stellar parameters of those members: a VizieR (TAP) table through an
    upload join (by Gaia ``source_id`` when the table has one, else by position
-   followed by the epoch-aware match of `~astro_ocl.crossmatch.attach_source_ids`
+   followed by the epoch-aware match of `~astro_ocl.steps.crossmatch.attach_source_ids`
    against the Gaia DR2 sources there), or a local LAMOST catalogue file read
-   in chunks (:mod:`astro_ocl.archives.lamost`).
+   in chunks (:mod:`astro_ocl.sources.surveys`).
 """
 import numpy as np
 import astropy.units as u
 from astropy.table import Table
 
-from ..catalogs import readers
-from ..config import conf
-from ..logger import log
+from .. import files as readers
+from ...config import conf
+from ...logger import log
 from .adql import quote_literal, quote_table
 from .gaia import gaia_client, sources_with_motion
 from .vizier import (cg2020_clusters, cg2020_members, lamost_for_members, plain_table,
@@ -88,7 +88,7 @@ def fetch_inputs(*, clusters=None, membership_threshold=None, lamost=None, gaia_
         TAP URLs (default ``conf.gaia_tap_url``, ``conf.vizier_tap_url``).
     timeout, retries : optional
         Per-request timeout and retries (default ``conf``).
-    cache : `~astro_ocl.archives.cache.QueryCache` or False, optional
+    cache : `~astro_ocl.sources.archives.cache.QueryCache` or False, optional
         Result cache (default the configured one).
     show_progress : bool, optional
     radius : `~astropy.units.Quantity`, optional
@@ -97,9 +97,9 @@ def fetch_inputs(*, clusters=None, membership_threshold=None, lamost=None, gaia_
     Returns
     -------
     dict
-        ``stars`` (as `~astro_ocl.catalogs.read_lamost`), ``members`` (as
-        `~astro_ocl.catalogs.read_cg_members`), ``cluster_params`` (as
-        `~astro_ocl.catalogs.read_cg2020_clusters`) and ``provenance`` (the
+        ``stars`` (as `~astro_ocl.sources.read_lamost`), ``members`` (as
+        `~astro_ocl.sources.read_cg_members`), ``cluster_params`` (as
+        `~astro_ocl.sources.read_cg2020_clusters`) and ``provenance`` (the
         queries).
     """
     options = dict(timeout=timeout, retries=retries, cache=cache)
@@ -122,7 +122,7 @@ def fetch_inputs(*, clusters=None, membership_threshold=None, lamost=None, gaia_
              threshold)
     r = u.Quantity(conf.match_radius_arcsec if radius is None else radius, u.arcsec)
     if kind == "file":
-        from .lamost import read_lamost_members
+        from ..surveys import read_lamost_members
         stars = read_lamost_members(where, members, radius=r, show_progress=show_progress)
     else:
         raw = lamost_for_members(members, table=where, client=viz, radius=r)
@@ -135,7 +135,7 @@ def fetch_inputs(*, clusters=None, membership_threshold=None, lamost=None, gaia_
             t = plain_table(raw)
             t.remove_columns(["member_source_id", "member_sep"])
             stars = readers.read_lamost(table=t, path=label)
-            from ..crossmatch import attach_source_ids
+            from ...steps.crossmatch import attach_source_ids
             stars = attach_source_ids(stars, _gaia_near(stars, r, gaia), radius=r)
         else:
             stars = readers.read_lamost(table=plain_table(raw), path=label)

@@ -14,9 +14,9 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table
 
-from ..catalogs import readers
-from ..config import conf
-from ..logger import log
+from .. import files as readers
+from ...config import conf
+from ...logger import log
 from .adql import in_list, quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
 
@@ -29,12 +29,12 @@ MEMBER_PROBA_COLUMN = "proba"
 
 
 def vizier_client(**options):
-    """A `~astro_ocl.archives.tap.TAPClient` on ``conf.vizier_tap_url``.
+    """A `~astro_ocl.sources.archives.tap.TAPClient` on ``conf.vizier_tap_url``.
 
     Parameters
     ----------
     **options
-        Passed to `~astro_ocl.archives.tap.TAPClient`; ``url`` overrides the URL.
+        Passed to `~astro_ocl.sources.archives.tap.TAPClient`; ``url`` overrides the URL.
     """
     url = options.pop("url", None) or conf.vizier_tap_url
     return TAPClient(url, name=options.pop("name", "VizieR"), **options)
@@ -43,7 +43,7 @@ def vizier_client(**options):
 def plain_table(qtable):
     """A `~astropy.table.Table` of a query result without its ``coord`` column.
 
-    The readers of :mod:`astro_ocl.catalogs.readers` take raw tables: they find
+    The readers of :mod:`astro_ocl.sources.files` take raw tables: they find
     columns by their known spellings and convert units themselves.
     """
     t = Table(qtable, copy=False)
@@ -62,8 +62,8 @@ def query_table(table, *, columns=None, where=None, client=None, maxrec=None, ca
     columns : list of str, optional
         Column names (quoted here); default all.
     where : str, optional
-        An ADQL condition built with :mod:`astro_ocl.archives.adql`.
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+        An ADQL condition built with :mod:`astro_ocl.sources.archives.adql`.
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
     maxrec : int, optional
     capped : bool
 
@@ -90,7 +90,7 @@ def _fmt(v):
 
 
 def cg2020_clusters(*, table=None, client=None):
-    """Cantat-Gaudin et al. (2020) table1 as `~astro_ocl.catalogs.read_cg2020_clusters` gives it.
+    """Cantat-Gaudin et al. (2020) table1 as `~astro_ocl.sources.read_cg2020_clusters` gives it.
 
     The whole table is fetched (2017 clusters; cached) so that any spelling of
     a cluster name resolves as offline.
@@ -99,7 +99,7 @@ def cg2020_clusters(*, table=None, client=None):
     ----------
     table : str, optional
         Default ``conf.cg2020_clusters_table``.
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
 
     Returns
     -------
@@ -117,7 +117,7 @@ def cg2020_clusters(*, table=None, client=None):
         for label in labels:
             src = lower.get(label.lower().rstrip("*"))
             if src is None:
-                from ..exceptions import MissingColumnError
+                from ...exceptions import MissingColumnError
                 raise MissingColumnError(f"column {label!r} not in {name} "
                                          f"(columns: {raw.colnames})", source=name,
                                          column=label)
@@ -144,15 +144,15 @@ def cg2020_members(*, clusters=None, threshold=None, resolver=None, table=None, 
         CG2020 spellings (resolve user input first); default all clusters.
     threshold : float, optional
         Default ``conf.membership_threshold``.
-    resolver : `~astro_ocl.catalogs.names.NameResolver`, optional
+    resolver : `~astro_ocl.sources.names.NameResolver`, optional
     table : str, optional
         Default ``conf.cg2020_members_table``.
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
 
     Returns
     -------
     `~astropy.table.QTable`
-        As `~astro_ocl.catalogs.read_cg_members` returns.
+        As `~astro_ocl.sources.read_cg_members` returns.
     """
     name = table or conf.cg2020_members_table
     threshold = conf.membership_threshold if threshold is None else float(threshold)
@@ -172,7 +172,7 @@ def table_columns(table, *, client=None):
     Parameters
     ----------
     table : str
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
 
     Returns
     -------
@@ -183,7 +183,7 @@ def table_columns(table, *, client=None):
                        + quote_literal(table), maxrec=100_000)
     names = [str(c).strip().strip('"') for c in res["column_name"]]
     if not names:
-        from ..exceptions import ServiceError
+        from ...exceptions import ServiceError
         raise ServiceError(f"table {table!r} is unknown to the service", url=client.url)
     return names
 
@@ -201,7 +201,7 @@ def lamost_for_members(members, *, table=None, client=None, by="auto", radius=No
         Canonical members (``source_id``, ``coord``).
     table : str, optional
         LAMOST table, default ``conf.lamost_table``.
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
     by : {"auto", "source_id", "position"}
         ``auto``: by Gaia source_id when the table has such a column, else by
         position within ``radius``.

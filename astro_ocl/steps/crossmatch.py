@@ -20,8 +20,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-from .accounting import StageLog
-from .exceptions import DroppedRowsWarning, NoUsableDataError
+from ..accounting import StageLog
+from ..exceptions import DroppedRowsWarning, NoUsableDataError
 
 __all__ = ["select_members", "deduplicate_stars", "sky_match", "attach_source_ids",
            "join_members", "unique_pairs"]
@@ -36,7 +36,7 @@ def select_members(members, *, threshold=0.7, stage_log=None):
     Parameters
     ----------
     members : `~astropy.table.QTable`
-        From `~astro_ocl.catalogs.read_cg_members` (``Cluster, source_id, proba``).
+        From `~astro_ocl.sources.read_cg_members` (``Cluster, source_id, proba``).
     threshold : float
         Minimum membership probability (0.7 in Fu et al. 2022).
     stage_log : `~astro_ocl.accounting.StageLog`, optional

@@ -200,10 +200,10 @@ def apply_schema(table, specs):
     return table
 
 
-# --- Orbits and integrals of motion (astro_ocl.dynamics, method step 7) ----------------
+# --- Orbits and integrals of motion (astro_ocl.steps.dynamics, method step 7) ----------------
 # Frame: astropy Galactocentric with R0, z_sun, v_c and the solar motion of
 # astro_ocl.config.galactic_parameters; potential McMillan (2017) in galpy. Sign
-# conventions are in each description (see also astro_ocl.dynamics). The galactocentric
+# conventions are in each description (see also astro_ocl.steps.dynamics). The galactocentric
 # Cartesian coordinates are named XGC, YGC, ZGC: X, Y, Z already name CG2020's
 # heliocentric coordinates.
 KPC_KMS = u.kpc * KMS

@@ -17,8 +17,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..config import conf
-from ..logger import log
+from ...config import conf
+from ...logger import log
 
 __all__ = ["QueryCache", "default_cache_dir", "upload_bytes"]
 
@@ -110,7 +110,7 @@ class QueryCache:
         dict
             The provenance stored.
         """
-        from .. import __version__
+        from ... import __version__
         self.directory.mkdir(parents=True, exist_ok=True)
         prov = {
             "service": url, "query": query, "rows": int(n_rows),

@@ -16,7 +16,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 
-from ..catalogs import readers
+from . import files as readers
 from ..config import conf
 from ..exceptions import InputDataError, MissingColumnError
 from ..logger import log
@@ -89,14 +89,14 @@ def read_lamost_members(path, members, *, radius=None, chunk_rows=100_000, show_
     radius : `~astropy.units.Quantity`, optional
         Positional pre-selection radius when the file has no Gaia id (default
         ``conf.match_radius_arcsec``); the final match is
-        `~astro_ocl.crossmatch.attach_source_ids`.
+        `~astro_ocl.steps.crossmatch.attach_source_ids`.
     chunk_rows : int
     show_progress : bool, optional
 
     Returns
     -------
     `~astropy.table.QTable`
-        The canonical star table (`~astro_ocl.catalogs.read_lamost`) of the kept rows.
+        The canonical star table (`~astro_ocl.sources.read_lamost`) of the kept rows.
     """
     ids = np.unique(np.asarray(members["source_id"], dtype=np.int64))
     r = u.Quantity(conf.match_radius_arcsec if radius is None else radius, u.arcsec)
@@ -138,8 +138,8 @@ def read_lamost_members(path, members, *, radius=None, chunk_rows=100_000, show_
     table = kept[0] if len(kept) == 1 else vstack(kept, metadata_conflicts="silent")
     stars = readers.read_lamost(table=table, path=str(path))
     if mode == "position":
-        from ..crossmatch import attach_source_ids
-        from .gaia import sources_with_motion
+        from ..steps.crossmatch import attach_source_ids
+        from .archives.gaia import sources_with_motion
         src = sources_with_motion(_member_sources(members))
         stars = attach_source_ids(stars, src, radius=r)
     return stars

@@ -20,9 +20,9 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from .exceptions import AstroOCLWarning, MissingColumnError, NoUsableDataError
-from .logger import log
-from .utils import progress as _progress
+from ..exceptions import AstroOCLWarning, MissingColumnError, NoUsableDataError
+from ..logger import log
+from ..utils import progress as _progress
 
 __all__ = ["AGE_GROUPS", "X_VARIABLES", "GradientFit", "GradientResult", "ConvergenceWarning",
            "fit_gradient", "gradient_table", "gradients_for_catalogue"]
@@ -352,7 +352,7 @@ def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=16, nsteps
 
     The embedded per-star sample has only 15 clusters, too few for six age
     groups; then the embedded cluster-level catalogue of Zhong et al. (2020, 295
-    LAMOST clusters, `~astro_ocl.dynamics.read_cluster_dynamics_input`) is fitted
+    LAMOST clusters, `~astro_ocl.steps.dynamics.read_cluster_dynamics_input`) is fitted
     instead, and the log says so.
 
     Parameters

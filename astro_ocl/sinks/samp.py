@@ -5,7 +5,7 @@ units, UCDs, descriptions and provenance survive in TOPCAT. Every connection
 uses a new SAMP client (registered on entry, unregistered on exit) and every
 call has a timeout::
 
-    from astro_ocl.samp import SAMPConnection
+    from astro_ocl.sinks.samp import SAMPConnection
 
     with SAMPConnection() as samp:                       # needs a running hub
         sent = samp.send_table(result.clusters, to="topcat", name="clusters")
@@ -33,8 +33,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .exceptions import NoHubError, SAMPError
-from .logger import log
+from ..exceptions import NoHubError, SAMPError
+from ..logger import log
 
 __all__ = ["SAMPConnection", "SentTable", "send_table", "run_hub", "DEFAULT_TIMEOUT",
            "NO_HUB_HELP"]
@@ -144,7 +144,7 @@ class SAMPConnection:
         """
         from pyvo.samp import SAMPHubError, SAMPIntegratedClient
         from pyvo.samp.errors import SAMPClientError
-        from . import __version__
+        from .. import __version__
         if self.connected:
             return self
         old = os.environ.get("SAMP_HUB")
@@ -307,14 +307,14 @@ class SAMPConnection:
         table_id : str, optional
             Identifier for later ``table.*`` messages (default: a new one).
         **write_kwargs
-            Passed to `~astro_ocl.io.votable_cds.write_votable_cds` (e.g.
+            Passed to `~astro_ocl.sinks.votable_cds.write_votable_cds` (e.g.
             ``provenance``, ``ucds``, ``descriptions``).
 
         Returns
         -------
         `SentTable`
         """
-        from .io.votable_cds import write_votable_cds
+        from .votable_cds import write_votable_cds
         self._need()
         name = name or table.meta.get("name") or "table"
         table_id = table_id or f"astro_ocl-{name}-{uuid.uuid4().hex[:8]}"

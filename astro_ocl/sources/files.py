@@ -3,7 +3,7 @@
 Every reader takes an optional path (default: the table embedded in
 ``astro_ocl/data``), returns a `~astropy.table.QTable` with units and a
 `~astropy.coordinates.SkyCoord` column ``coord`` where positions exist, names
-columns as in :mod:`astro_ocl.catalogs.schema`, and raises
+columns as in :mod:`astro_ocl.schema`, and raises
 `~astro_ocl.exceptions.InputDataError` naming file, column, row and value for
 bad input.
 """
@@ -21,7 +21,7 @@ from astropy.table import QTable, Table
 
 from ..exceptions import InputDataError, MissingColumnError
 from ..utils import data_path
-from . import schema
+from .. import schema
 from .names import NameResolver
 
 __all__ = ["read_lamost", "read_cg_members", "read_cg2020_clusters", "read_literature",
@@ -346,7 +346,7 @@ def read_cg2020_clusters(path=None):
 
 
 def cluster_resolver(clusters=None):
-    """A `~astro_ocl.catalogs.names.NameResolver` on the CG2020 cluster names.
+    """A `~astro_ocl.sources.names.NameResolver` on the CG2020 cluster names.
 
     Parameters
     ----------
@@ -383,7 +383,7 @@ def read_cg_members(path=None, *, format=None, table=None, resolver=None):
         astropy format of ``path``.
     table : `~astropy.table.Table`, optional
         In-memory table instead of a file.
-    resolver : `~astro_ocl.catalogs.names.NameResolver`, optional
+    resolver : `~astro_ocl.sources.names.NameResolver`, optional
         Name resolver (default: CG2020 names).
 
     Returns
@@ -485,7 +485,7 @@ def read_literature(name, *, path=None, resolver=None):
         ``Hunt2023``, ``Netopil2022``, ``Spina2021``).
     path : str, optional
         Another copy of the same table.
-    resolver : `~astro_ocl.catalogs.names.NameResolver`, optional
+    resolver : `~astro_ocl.sources.names.NameResolver`, optional
         Default: CG2020 names.
 
     Returns
@@ -593,7 +593,7 @@ def read_fu2022(path=None):
 
     Examples
     --------
-    >>> from astro_ocl.catalogs import read_fu2022
+    >>> from astro_ocl.sources import read_fu2022
     >>> fu = read_fu2022()
     >>> len(fu), fu["RVmed"].unit
     (386, Unit("km / s"))

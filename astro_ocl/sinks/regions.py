@@ -49,7 +49,7 @@ def add_tidal_radii(clusters, *, path=None):
     """
     from astropy.table import Table
 
-    from ..catalogs.names import name_key
+    from ..sources.names import name_key
     from ..utils import data_path
     import gzip
     path = str(path or data_path("hunt2023.csv.gz"))

@@ -128,7 +128,7 @@ def cds_unit_of(unit, *, spec=None):
     Parameters
     ----------
     unit : `~astropy.units.UnitBase` or None
-    spec : `~astro_ocl.catalogs.schema.ColumnSpec`, optional
+    spec : `~astro_ocl.schema.ColumnSpec`, optional
         Its ``cds_unit`` wins (log units: ``[-]``, ``[cm/s2]``, ``[yr]``).
     """
     if spec is not None and spec.cds_unit:

@@ -16,8 +16,8 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from ..gradients import AGE_GROUPS, X_VARIABLES
-from ..logger import log
+from ...steps.gradients import AGE_GROUPS, X_VARIABLES
+from ...logger import log
 from .catalogue import STYLE, _figure, _val, save_figure
 
 __all__ = ["make_figures", "gradient_figures", "fig_feh_gradient", "fig_ecc_apo",
@@ -121,7 +121,7 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
 
     Parameters
     ----------
-    gradients : `~astro_ocl.gradients.GradientResult`
+    gradients : `~astro_ocl.steps.gradients.GradientResult`
     x : {"RGC", "LZ/1e3", "E/1e5"}
     """
     spec = {lab: (col, unit, scale) for lab, col, unit, scale in X_VARIABLES}
@@ -167,7 +167,7 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
 
 
 def gradient_figures(gradients, outdir, *, formats=("png", "pdf"), suffix=""):
-    """Figs. 8 and 10 of a `~astro_ocl.gradients.GradientResult` into ``outdir``."""
+    """Figs. 8 and 10 of a `~astro_ocl.steps.gradients.GradientResult` into ``outdir``."""
     import matplotlib
     files = []
     for stem, x in (("fig08_feh_rgc", "RGC"), ("fig10_feh_lz", "LZ/1e3"),
@@ -217,7 +217,7 @@ def make_figures(result, outdir, *, formats=("png", "pdf")):
     files += gradient_figures(grad, outdir, formats=formats, suffix=suffix)
     if not own:
         # the orbit figures of the (larger) sample the gradients were fitted on
-        from ..dynamics import orbit_parameters, read_cluster_dynamics_input
+        from ...steps.dynamics import orbit_parameters, read_cluster_dynamics_input
         z = read_cluster_dynamics_input()
         orb = orbit_parameters(z, n_samples=0, outside="nan")
         for c in orb.colnames:

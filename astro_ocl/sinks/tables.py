@@ -7,8 +7,8 @@
   into unitless floats, stating the unit in the description, since VOUnit has
   no valid spelling for them.
 * :func:`write_votable` writes the CDS VOTable of
-  :mod:`astro_ocl.io.votable_cds` (UCDs and descriptions from
-  :mod:`astro_ocl.catalogs.schema`, provenance as INFO elements), atomically.
+  :mod:`astro_ocl.sinks.votable_cds` (UCDs and descriptions from
+  :mod:`astro_ocl.schema`, provenance as INFO elements), atomically.
 """
 import astropy.units as u
 import numpy as np
@@ -16,7 +16,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Column, MaskedColumn, Table
 from astropy.time import Time
 
-from ..catalogs import schema
+from .. import schema
 
 __all__ = ["flatten_coords", "to_plain_table", "write_votable", "is_log_unit"]
 
@@ -110,7 +110,7 @@ def to_plain_table(table, *, specs=None):
     ----------
     table : `~astropy.table.Table` or `~astropy.table.QTable`
     specs : dict, optional
-        Column specs (default: all of :mod:`astro_ocl.catalogs.schema`).
+        Column specs (default: all of :mod:`astro_ocl.schema`).
 
     Returns
     -------
@@ -158,7 +158,7 @@ def to_plain_table(table, *, specs=None):
 def write_votable(table, path, *, provenance=None, overwrite=True, specs=None):
     """Write ``table`` as a CDS VOTable, atomically (what `CatalogueResult.write` uses).
 
-    A thin wrapper of `astro_ocl.io.votable_cds.write_votable_cds` (format
+    A thin wrapper of `astro_ocl.sinks.votable_cds.write_votable_cds` (format
     ``"votable.cds"``): UCDs, VOUnits, descriptions, COOSYS, provenance INFOs.
     Columns the schema does not know are written without a UCD (with a logged
     warning) instead of raising.

@@ -1,8 +1,8 @@
 """Figures of the catalogue (Fu et al. 2022 Figs. 1-14 where the data allows).
 
 :func:`make_figures` writes every figure the result's data allows; the figure
-functions themselves live in :mod:`astro_ocl.plots.catalogue` (stars, RVs,
-literature, clouds) and :mod:`astro_ocl.plots.dynamics` (orbits, gradients).
+functions themselves live in :mod:`astro_ocl.sinks.figures.catalogue` (stars, RVs,
+literature, clouds) and :mod:`astro_ocl.sinks.figures.dynamics` (orbits, gradients).
 """
 
 __all__ = ["make_figures"]

@@ -12,8 +12,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 from astropy.time import Time
 
-from ..config import conf
-from ..utils import progress
+from ...config import conf
+from ...utils import progress
 from .adql import quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
 
@@ -25,12 +25,12 @@ GAIA_COLUMNS = ("source_id", "ra", "dec", "parallax", "pmra", "pmdec", "phot_g_m
 
 
 def gaia_client(**options):
-    """A `~astro_ocl.archives.tap.TAPClient` on ``conf.gaia_tap_url``.
+    """A `~astro_ocl.sources.archives.tap.TAPClient` on ``conf.gaia_tap_url``.
 
     Parameters
     ----------
     **options
-        Passed to `~astro_ocl.archives.tap.TAPClient` (``timeout``, ``retries``,
+        Passed to `~astro_ocl.sources.archives.tap.TAPClient` (``timeout``, ``retries``,
         ``cache``, ...); ``url`` overrides the configured URL.
     """
     url = options.pop("url", None) or conf.gaia_tap_url
@@ -53,7 +53,7 @@ def sources_by_id(source_ids, *, table=None, columns=GAIA_COLUMNS, client=None,
         Default ``conf.gaia_dr2_table``.
     columns : sequence of str
         Columns of ``table`` to return (``source_id`` first is customary).
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
         Default :func:`gaia_client`.
     chunk_size : int
         Identifiers per upload (large lists are sent in several asynchronous jobs).
@@ -95,7 +95,7 @@ def cone_search(coord, radius, *, table=None, columns=GAIA_COLUMNS, client=None,
     table : str, optional
         Default ``conf.gaia_dr2_table``.
     columns : sequence of str
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
     maxrec : int, optional
         Row limit (default ``conf.row_limit``).
     capped : bool
@@ -122,7 +122,7 @@ def cone_search(coord, radius, *, table=None, columns=GAIA_COLUMNS, client=None,
 
 
 def sources_with_motion(table):
-    """Gaia sources as `~astro_ocl.crossmatch.attach_source_ids` wants them.
+    """Gaia sources as `~astro_ocl.steps.crossmatch.attach_source_ids` wants them.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def dr3_radial_velocities(dr2_source_ids, *, client=None, show_progress=None):
     Parameters
     ----------
     dr2_source_ids : array-like of int
-    client : `~astro_ocl.archives.tap.TAPClient`, optional
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
     show_progress : bool, optional
 
     Returns

@@ -14,7 +14,7 @@ STILTS ``votlint``):
   log g) have no VOUnit spelling: they are written unitless and the unit is
   stated in the description;
 * ``width``/``precision`` come from the CDS format of the column
-  (`astro_ocl.catalogs.schema`), otherwise from the data;
+  (`astro_ocl.schema`), otherwise from the data;
 * `~astropy.coordinates.SkyCoord` columns are split into ``RAdeg``/``DEdeg``
   (and proper motions, distance, RV) that refer to a COOSYS (ICRS, with the
   epoch of the positions); epoch columns (UCD ``time.epoch``) refer to a
@@ -34,7 +34,7 @@ from astropy.io.votable.exceptions import W03
 from astropy.io.votable.ucd import check_ucd
 from astropy.table import Column, MaskedColumn, Table
 
-from ..catalogs import schema
+from .. import schema
 from ..exceptions import InputDataError
 from ..logger import log
 from ..utils import atomic_path
@@ -63,7 +63,7 @@ def specs_for(table):
     Returns
     -------
     dict
-        Mapping column name -> `~astro_ocl.catalogs.schema.ColumnSpec`; the
+        Mapping column name -> `~astro_ocl.schema.ColumnSpec`; the
         member or cluster specs take precedence when the table is one of those.
     """
     base = _all_schema_specs()

@@ -26,8 +26,8 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from ..logger import log
-from ..utils import atomic_path, data_path
+from ...logger import log
+from ...utils import atomic_path, data_path
 
 __all__ = ["make_figures", "fig_sky", "fig_rv_profiles", "fig_delta_rv", "fig_kiel",
            "fig_cmd", "fig_literature", "fig_clouds", "read_zucker2020", "FLAG_COLOURS",

@@ -10,7 +10,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable, join
 
-from .catalogs.readers import LITERATURE, read_literature
+from ..sources.files import LITERATURE, read_literature
 
 __all__ = ["compare", "literature_comparison", "offset_statistics"]
 
@@ -50,7 +50,7 @@ def compare(clusters, literature, *, quantity="RV"):
     clusters : `~astropy.table.QTable`
         Our cluster table (``Cluster``, ``RVmed``, ``[Fe/H]med`` ...).
     literature : `~astropy.table.QTable`
-        Canonical literature table (`~astro_ocl.catalogs.read_literature`).
+        Canonical literature table (`~astro_ocl.sources.read_literature`).
     quantity : {"RV", "[Fe/H]"}
         What to compare.
 
@@ -95,7 +95,7 @@ def literature_comparison(clusters, catalogues=None):
         Our cluster table.
     catalogues : dict or list, optional
         ``{name: QTable}`` of canonical literature tables, or names of the
-        embedded ones (default: all of `~astro_ocl.catalogs.LITERATURE`).
+        embedded ones (default: all of `~astro_ocl.sources.LITERATURE`).
 
     Returns
     -------

@@ -8,7 +8,7 @@ cannot change the query.
 
 Examples
 --------
->>> from astro_ocl.archives.adql import quote_table, quote_literal, in_list
+>>> from astro_ocl.sources.archives.adql import quote_table, quote_literal, in_list
 >>> quote_table("gaiadr2.gaia_source")
 'gaiadr2.gaia_source'
 >>> quote_table("J/A+A/640/A1/nodup")

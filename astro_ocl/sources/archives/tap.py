@@ -16,11 +16,11 @@ and pyvo leaves to the caller:
 * errors as `~astro_ocl.exceptions.ServiceError` /
   `~astro_ocl.exceptions.QueryTimeoutError` carrying the service URL, the
   ADQL and the server's message;
-* the result cache (:mod:`astro_ocl.archives.cache`): only complete, successful
+* the result cache (:mod:`astro_ocl.sources.archives.cache`): only complete, successful
   results are stored, and a cached result is parsed by the same code as a
   fresh one, so both are identical tables;
 * results as `~astropy.table.QTable` with normalised units
-  (:mod:`astro_ocl.archives.units`) and a ``coord`` `~astropy.coordinates.SkyCoord`
+  (:mod:`astro_ocl.sources.archives.units`) and a ``coord`` `~astropy.coordinates.SkyCoord`
   when the result has a position.
 
 Nothing here touches the network until a query is run.
@@ -37,9 +37,9 @@ from astropy.io.votable import parse as votable_parse
 from astropy.io.votable.exceptions import VOWarning
 from astropy.table import QTable, Table
 
-from ..config import conf
-from ..exceptions import (QueryTimeoutError, RowLimitError, RowLimitWarning, ServiceError)
-from ..logger import log
+from ...config import conf
+from ...exceptions import (QueryTimeoutError, RowLimitError, RowLimitWarning, ServiceError)
+from ...logger import log
 from .cache import QueryCache
 from .units import normalise_units
 
@@ -70,7 +70,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = float(timeout)
         self._responses = []
-        from .. import __version__
+        from ... import __version__
         self.headers["User-Agent"] = f"astro_ocl/{__version__} (pyvo)"
 
     def request(self, method, url, **kwargs):
@@ -231,7 +231,7 @@ def _find_position(table, fields):
 def votable_to_qtable(data):
     """Parse a TAP/VizieR result VOTable into a `~astropy.table.QTable`.
 
-    Units are normalised with :func:`~astro_ocl.archives.units.normalise_units`
+    Units are normalised with :func:`~astro_ocl.sources.archives.units.normalise_units`
     and a ``coord`` `~astropy.coordinates.SkyCoord` (ICRS) is added when the
     result has a main position (by UCD, else by column name).
 
@@ -315,7 +315,7 @@ class TAPClient:
         Longest single wait (also caps a server's ``Retry-After``).
     job_timeout : float, optional
         Deadline of an asynchronous job in seconds (default 20 × ``timeout``).
-    cache : `~astro_ocl.archives.cache.QueryCache` or False, optional
+    cache : `~astro_ocl.sources.archives.cache.QueryCache` or False, optional
         The result cache (default: ``conf.cache_dir``); False: no cache.
     name : str, optional
         Label for log messages.
@@ -339,7 +339,7 @@ class TAPClient:
 
     @property
     def cache(self):
-        """The `~astro_ocl.archives.cache.QueryCache` in use, or None."""
+        """The `~astro_ocl.sources.archives.cache.QueryCache` in use, or None."""
         if self._cache is False or (self._cache is None and not conf.use_cache):
             return None
         if self._cache is None:
@@ -471,7 +471,7 @@ class TAPClient:
         Parameters
         ----------
         query : str
-            ADQL (build it with :mod:`astro_ocl.archives.adql`).
+            ADQL (build it with :mod:`astro_ocl.sources.archives.adql`).
         uploads : dict, optional
             ``{name: table}`` uploaded as ``TAP_UPLOAD.name``.
         maxrec : int, optional
@@ -561,7 +561,7 @@ class TAPClient:
             prov = cache.put(key, data, url=self.url, query=query, n_rows=n, uploads=uploads)
         else:
             import datetime
-            from .. import __version__
+            from ... import __version__
             prov = {"service": self.url, "query": query, "rows": n,
                     "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
                         timespec="seconds"),

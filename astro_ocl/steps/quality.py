@@ -64,7 +64,7 @@ def rv_flag(draws, *, nsigma=2.0, values=None):
     Parameters
     ----------
     draws : ndarray, shape (K, n)
-        RV realisations of the n stars (see `astro_ocl.montecarlo.draw`).
+        RV realisations of the n stars (see `astro_ocl.steps.montecarlo.draw`).
     nsigma : float
         Width of the accepted band in pooled standard deviations.
     values : ndarray, shape (n,), optional
