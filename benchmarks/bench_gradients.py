@@ -20,7 +20,7 @@ def main():
     args = ap.parse_args()
 
     from astro_ocl.commands.gradients import _print_table
-    from astro_ocl.steps.dynamics import read_cluster_dynamics_input
+    from astro_ocl.sources.clusters import read_cluster_dynamics_input
     from astro_ocl.steps.gradients import gradient_table
 
     clusters = read_cluster_dynamics_input()

@@ -44,7 +44,8 @@ def main():
     d.interpolated_mcmillan17()
     print(f"interpolated McMillan17 from the shipped grid: {time.perf_counter() - t0:.2f} s")
 
-    z = d.read_cluster_dynamics_input()
+    from astro_ocl.sources.clusters import read_cluster_dynamics_input
+    z = read_cluster_dynamics_input()
     ok = np.isfinite(z["coord"].radial_velocity.value) & np.isfinite(z["coord"].distance.value)
     z = z[ok]
     sub = z[np.linspace(0, len(z) - 1, args.n_direct).astype(int)]

@@ -20,7 +20,7 @@ import numpy as np
 from astro_ocl import conf
 from astro_ocl.sources.archives import gaia
 from astro_ocl.sources.archives.cache import QueryCache
-from astro_ocl.sources.files import read_cg_members
+from astro_ocl.sources import read_cg_members
 
 
 def ids_of_size(n, members):

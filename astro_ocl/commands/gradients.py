@@ -62,7 +62,7 @@ def run(args):
         from ..exceptions import OutputExistsError
         raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
     if args.clusters is None:
-        from ..steps.dynamics import read_cluster_dynamics_input
+        from ..sources.clusters import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
         source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
     else:

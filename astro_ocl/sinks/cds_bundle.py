@@ -44,10 +44,9 @@ from astropy.table import Column, MaskedColumn, Table
 
 from ..logger import log
 from ..utils import atomic_directory
-from .tables import is_log_unit, to_plain_table
-from .votable_cds import (_auto_format, _kind,
-                          default_provenance,
-                          parse_cds_format, specs_for, write_votable_cds)
+from .. import schema
+from .tables import auto_format, is_log_unit, to_plain_table
+from .votable_cds import default_provenance, parse_cds_format, specs_for, write_votable_cds
 
 __all__ = ["write_cds_bundle", "cds_unit_of", "DEFAULT_METADATA"]
 
@@ -73,7 +72,8 @@ DEFAULT_METADATA = {
                 "the method of Fu et al. (2022, A&A 668, A4).",
     "description": "The cluster table gives, for each open cluster, the number of LAMOST "
                    "members, the median and mean radial velocity and [Fe/H] with their "
-                   "uncertainties from 5000 Monte Carlo realisations, and the dispersions. "
+                   "uncertainties from {n_realisations} Monte Carlo realisations, and the "
+                   "dispersions. "
                    "The member table lists the LAMOST stars matched to Cantat-Gaudin et al. "
                    "members with their quality flag. Built with the astro_ocl package.",
     "references": [
@@ -88,10 +88,6 @@ _TABLE_DESCRIPTIONS = {
     "clusters": "Open-cluster radial velocities and [Fe/H] from LAMOST members",
     "members": "LAMOST stars matched to open-cluster members, with quality flags",
 }
-
-_FLAG_NOTE = ("Flag: 0 = RV outlier beyond 2 sigma of the cluster mean (not used); "
-              "1 = used for the cluster RV (FLAG=1); 12 = used for the cluster RV and "
-              "[Fe/H] (FLAG=12: not a dwarf cooler than 5000 K, 4000 K <= Teff <= 7500 K).")
 
 _README_TEMPLATE = """\
 $catalogue                                                      ($author, $date)
@@ -183,7 +179,7 @@ def _prepare(table, specs, column_descriptions=None):
     for name in plain.colnames:
         col = plain[name]
         spec = specs.get(name)
-        fmt = spec.fmt if spec else _auto_format(col)
+        fmt = spec.fmt if spec else auto_format(col)
         kind, width, decimals = parse_cds_format(fmt)
         orig = table[name] if name in table.colnames else None
         unit = orig.unit if isinstance(orig, u.Quantity) else col.unit
@@ -228,7 +224,7 @@ def _bundle_tables(tables):
     if hasattr(tables, "clusters") and hasattr(tables, "members"):  # CatalogueResult
         return {"clusters": tables.clusters, "members": tables.members}
     if isinstance(tables, Table):
-        name = tables.meta.get("name") or _kind(tables) or "table1"
+        name = tables.meta.get("name") or tables.meta.get("schema") or "table1"
         return {str(name): tables}
     return dict(tables)
 
@@ -239,7 +235,7 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
 
     Parameters
     ----------
-    tables : `~astropy.table.Table`, dict or `~astro_ocl.pipeline.CatalogueResult`
+    tables : `~astropy.table.Table`, dict or `~astro_ocl.result.CatalogueResult`
         One table, a mapping ``{file stem: table}``, or a result (its
         ``clusters`` and ``members``).
     path : str or `~pathlib.Path`
@@ -277,6 +273,9 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
         first = next(iter(named.values()))
         provenance = default_provenance(first.meta)
     md = {**DEFAULT_METADATA, **(metadata or {})}
+    if "description" not in (metadata or {}):
+        md["description"] = md["description"].format(
+            n_realisations=provenance.get("n_realisations", "the"))
     descriptions = {**_TABLE_DESCRIPTIONS, **(descriptions or {})}
     path = Path(path)
     names = []
@@ -297,8 +296,9 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
                 ccol.set_format(fmt)
                 ccol.unit = cunit
                 ccol.description = cdesc
-                if name == "Flag":
-                    ccol.note = "\n    ".join(textwrap.wrap(_FLAG_NOTE, width=75))
+                note = schema.flag_note(provenance) if name == "Flag" else None
+                if note:  # the meaning of the flags for the cuts this build used
+                    ccol.note = "\n    ".join(textwrap.wrap(note, width=75))
             names.append(f"{stem}.dat")
         tm.writeCDSTables()
         prov = "".join(f"  {k}: {v}\n" for k, v in provenance.items())

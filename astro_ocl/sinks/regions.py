@@ -4,9 +4,8 @@
   centred on the CG2020 centre with radius ``r50`` (the radius containing half
   the members), or a tidal radius column such as ``r_t`` when the table has
   one, optionally scaled;
-* :func:`add_tidal_radii` adds the tidal radius ``r_t`` of Hunt & Reffert
-  (2023, A&A 673, A114; the embedded copy of their cluster table) to a
-  cluster table, so that footprints can use it (CG2020 gives only ``r50``);
+  (`astro_ocl.steps.compare.add_tidal_radii` adds the tidal radius ``r_t`` of
+  Hunt & Reffert 2023 to a cluster table);
 * :func:`write_regions` writes them as a DS9 or CRTF file (atomically) that
   `regions.Regions.read` reads back;
 * :func:`region_adql` turns a circle or polygon sky region into an ADQL
@@ -20,60 +19,12 @@ import numpy as np
 from ..exceptions import InputDataError, MissingColumnError
 from ..utils import atomic_path
 
-__all__ = ["cluster_regions", "write_regions", "region_adql", "add_tidal_radii",
-           "REGION_FORMATS"]
+__all__ = ["cluster_regions", "write_regions", "region_adql", "REGION_FORMATS"]
 
 #: File formats of :func:`write_regions` (`regions` names) and their extensions.
 REGION_FORMATS = {"ds9": ".reg", "crtf": ".crtf"}
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-def add_tidal_radii(clusters, *, path=None):
-    """A copy of ``clusters`` with the tidal radius ``r_t`` of Hunt & Reffert (2023).
-
-    Clusters are matched by name (their main name first, then the other names
-    they list); unmatched clusters get NaN.
-
-    Parameters
-    ----------
-    clusters : `~astropy.table.QTable`
-        With a ``Cluster`` column (CG2020 names).
-    path : str, optional
-        Another copy of the Hunt & Reffert (2023) table (CSV with ``Name``,
-        ``AllNames``, ``rt`` in degrees); default the embedded one.
-
-    Returns
-    -------
-    `~astropy.table.QTable`
-    """
-    from astropy.table import Table
-
-    from ..sources.names import name_key
-    from ..utils import data_path
-    import gzip
-    path = str(path or data_path("hunt2023.csv.gz"))
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fd:
-        hunt = Table.read(fd.read(), format="ascii.csv",
-                          include_names=["Name", "AllNames", "rt"], guess=False)
-    rt = np.asarray(hunt["rt"], float)
-    main, other = {}, {}
-    for i, (name, alls) in enumerate(zip(hunt["Name"], hunt["AllNames"])):
-        main.setdefault(name_key(name), i)
-        for alias in str(alls).split(","):
-            if alias.strip():
-                other.setdefault(name_key(alias), i)
-    values = np.full(len(clusters), np.nan)
-    for j, name in enumerate(clusters["Cluster"]):
-        k = name_key(name)
-        i = main.get(k, other.get(k))
-        if i is not None:
-            values[j] = rt[i]
-    out = clusters.copy()
-    out["r_t"] = values * u.deg  # NaN where Hunt & Reffert have no such cluster
-    out["r_t"].info.description = "Tidal radius (Hunt & Reffert 2023, A&A 673, A114)"
-    return out
 
 
 def cluster_regions(clusters, *, radius="r50", scale=1.0, color="green", skip_missing=False):

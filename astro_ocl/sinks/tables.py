@@ -6,9 +6,10 @@
 * :func:`to_plain_table` also turns log quantities (``dex``, ``dex(cm/s2)``)
   into unitless floats, stating the unit in the description, since VOUnit has
   no valid spelling for them.
-* :func:`write_votable` writes the CDS VOTable of
-  :mod:`astro_ocl.sinks.votable_cds` (UCDs and descriptions from
-  :mod:`astro_ocl.schema`, provenance as INFO elements), atomically.
+* :func:`auto_format` gives a CDS format to a column the schema does not know.
+
+The writers (:mod:`~astro_ocl.sinks.votable_cds`, :mod:`~astro_ocl.sinks.cds_bundle`)
+build on these; this module imports none of them.
 """
 import astropy.units as u
 import numpy as np
@@ -18,9 +19,10 @@ from astropy.time import Time
 
 from .. import schema
 
-__all__ = ["flatten_coords", "to_plain_table", "write_votable", "is_log_unit"]
+__all__ = ["flatten_coords", "to_plain_table", "is_log_unit", "auto_format", "COORD_PARTS"]
 
-_COORD_PARTS = (  # (attribute, column name, unit, description)
+#: How a SkyCoord column is split: (attribute, column name, unit, description).
+COORD_PARTS = (
     ("ra", "RAdeg", u.deg, "Right ascension (ICRS)"),
     ("dec", "DEdeg", u.deg, "Declination (ICRS)"),
     ("pm_ra_cosdec", "pmRA", u.mas / u.yr, "Proper motion in RA (pmRA*cos(DE))"),
@@ -61,7 +63,7 @@ def flatten_coords(table):
         out.remove_column(name)
         prefix = "" if first else f"{name}_"
         diffs = icrs.data.differentials.get("s")
-        for attr, cname, unit, desc in _COORD_PARTS:
+        for attr, cname, unit, desc in COORD_PARTS:
             cname = prefix + cname
             if cname in out.colnames:
                 continue
@@ -110,19 +112,18 @@ def to_plain_table(table, *, specs=None):
     ----------
     table : `~astropy.table.Table` or `~astropy.table.QTable`
     specs : dict, optional
-        Column specs (default: all of :mod:`astro_ocl.schema`).
+        Column specs (default: the schema's, looked up by name).
 
     Returns
     -------
     `~astropy.table.Table`
         NaN values become masked entries.
     """
-    specs = specs or schema.ALL_COLUMNS
     flat = flatten_coords(table)
     out = Table(meta=dict(flat.meta))
     for name in flat.colnames:
         col = flat[name]
-        spec = specs.get(name)
+        spec = specs.get(name) if specs is not None else schema.column_spec(name)
         desc = getattr(col.info, "description", None) or (spec.description if spec else None)
         if spec is not None and name not in table.colnames:  # made by flatten_coords
             desc = spec.description
@@ -155,26 +156,24 @@ def to_plain_table(table, *, specs=None):
     return out
 
 
-def write_votable(table, path, *, provenance=None, overwrite=True, specs=None):
-    """Write ``table`` as a CDS VOTable, atomically (what `CatalogueResult.write` uses).
-
-    A thin wrapper of `astro_ocl.sinks.votable_cds.write_votable_cds` (format
-    ``"votable.cds"``): UCDs, VOUnits, descriptions, COOSYS, provenance INFOs.
-    Columns the schema does not know are written without a UCD (with a logged
-    warning) instead of raising.
+def auto_format(col):
+    """A CDS-like format for a column the schema does not know.
 
     Parameters
     ----------
-    table : `~astropy.table.Table` or `~astropy.table.QTable`
-    path : str or `~pathlib.Path`
-        Output file.
-    provenance : dict, optional
-        Written as INFO elements.
-    overwrite : bool
-        Replace an existing file.
-    specs : dict, optional
-        Column specs (default: the package schema, member or cluster labels first).
+    col : array-like
     """
-    from .votable_cds import write_votable_cds
-    return write_votable_cds(table, path, provenance=provenance, overwrite=overwrite,
-                             specs=specs, strict=False)
+    data = np.ma.asarray(col)
+    kind = data.dtype.kind
+    if kind in "iu":
+        vals = data.compressed() if np.ma.isMaskedArray(data) else data
+        width = max([len(str(int(v))) for v in vals] or [1])
+        return f"I{width}"
+    if kind == "f":
+        vals = np.asarray(data.compressed() if np.ma.isMaskedArray(data) else data, float)
+        vals = vals[np.isfinite(vals)]
+        return f"E{12}.6" if vals.size and (np.abs(vals).max() > 1e7) else "F12.6"
+    if kind == "b":
+        return "I1"
+    strs = [str(v) for v in np.asarray(data)]
+    return f"A{max([len(s) for s in strs] or [1])}"

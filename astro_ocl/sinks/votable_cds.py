@@ -26,6 +26,7 @@ STILTS ``votlint``):
 """
 import re
 import warnings
+from dataclasses import replace
 
 import astropy.units as u
 import numpy as np
@@ -38,7 +39,7 @@ from .. import schema
 from ..exceptions import InputDataError
 from ..logger import log
 from ..utils import atomic_path
-from .tables import is_log_unit, to_plain_table
+from .tables import COORD_PARTS, auto_format, is_log_unit, to_plain_table
 
 __all__ = ["write_votable_cds", "specs_for", "FU2022_REFERENCE", "FU2022_BIBCODE",
            "vounit_or_none", "parse_cds_format", "default_provenance"]
@@ -54,7 +55,13 @@ _POS_UCDS = ("pos.eq.ra", "pos.eq.dec", "pos.pm", "pos.parallax", "pos.distance"
 
 
 def specs_for(table):
-    """The column specs that fit ``table`` best (member, cluster or all columns).
+    """The column specs of ``table``: its schema table (``meta["schema"]``) first.
+
+    No kind is guessed from column names: a table marked by
+    `astro_ocl.schema.apply_schema` gets its `~astro_ocl.schema.TableDef`; any
+    column (of any table) is otherwise looked up by name in the whole registry.
+    The flag columns' descriptions are generated from the quality cuts the
+    table's provenance records (`astro_ocl.schema.flag_descriptions`).
 
     Parameters
     ----------
@@ -63,27 +70,20 @@ def specs_for(table):
     Returns
     -------
     dict
-        Mapping column name -> `~astro_ocl.schema.ColumnSpec`; the
-        member or cluster specs take precedence when the table is one of those.
+        Mapping column name -> `~astro_ocl.schema.ColumnSpec` (also for the
+        columns the exporters make from a SkyCoord).
     """
-    base = _all_schema_specs()
-    if _kind(table) == "members":
-        return {**base, **schema.MEMBER_COLUMNS}
-    if _kind(table) == "clusters":
-        return {**base, **schema.CLUSTER_COLUMNS}
-    # star-level precision; comparison/matched tables get their own specs
-    return {**base, **schema.MEMBER_COLUMNS, **_extra_specs(table)}
-
-
-def _all_schema_specs():
-    """Every ``*_COLUMNS`` dict of the schema (e.g. orbit columns), ALL_COLUMNS last."""
-    out = {}
-    for name in sorted(dir(schema)):
-        value = getattr(schema, name)
-        if name.endswith("_COLUMNS") and name != "ALL_COLUMNS" and isinstance(value, dict):
-            out.update(value)
-    out.update(schema.ALL_COLUMNS)
-    return out
+    tdef = schema.table_def(table)
+    flags = schema.flag_descriptions(table.meta)
+    names = list(table.colnames) + [p[1] for p in COORD_PARTS]
+    specs = {}
+    for name in names:
+        spec = schema.column_spec(name, table=tdef)
+        if spec is not None and name in flags:
+            spec = replace(spec, description=flags[name])
+        if spec is not None:
+            specs[name] = spec
+    return specs
 
 
 def default_provenance(meta):
@@ -95,60 +95,8 @@ def default_provenance(meta):
     if isinstance(meta.get("provenance"), dict):
         return dict(meta["provenance"])
     return {k: v for k, v in meta.items()
-            if k not in ("name", "description", "provenance")
+            if k not in ("name", "description", "provenance", "schema")
             and isinstance(v, (str, int, float, bool))}
-
-
-#: UCDs and descriptions of our secondary tables (literature comparison: paper
-#: Tables 1 and 3; the matched tables behind it), as (ucd, description, fmt).
-COMPARISON_COLUMNS = {
-    "catalogue": ("meta.id;meta.main", "Literature catalogue", "A12"),
-    "quantity": ("meta.code", "Quantity compared (RV or [Fe/H])", "A6"),
-    "N": ("meta.number", "Number of clusters in common", "I4"),
-    "mean": ("stat.value;stat.mean", "Mean of the differences, this catalogue minus literature "
-             "(unit in column unit)", "F8.3"),
-    "median": ("stat.value;stat.median", "Median of the differences (unit in column unit)", "F8.3"),
-    "std": ("stat.stdev;arith.diff", "Standard deviation of the differences (unit in column unit)",
-            "F8.3"),
-    "robust_std": ("stat.stdev;arith.diff", "Robust standard deviation (1.4826 MAD) of the "
-                   "differences (unit in column unit)", "F8.3"),
-    "unit": ("meta.unit", "Unit of mean, median, std and robust_std", "A6"),
-    "reference": ("meta.bib", "Reference of the literature catalogue", "A40"),
-}
-_MATCHED_UCDS = {  # (RV, [Fe/H]) UCDs of the matched tables, chosen from the unit
-    "ours": ("spect.dopplerVeloc.opt", "phys.abund.Fe"),
-    "e_ours": ("stat.error;spect.dopplerVeloc.opt", "stat.error;phys.abund.Fe"),
-    "lit": ("spect.dopplerVeloc.opt", "phys.abund.Fe"),
-    "e_lit": ("stat.error;spect.dopplerVeloc.opt", "stat.error;phys.abund.Fe"),
-    "diff": ("spect.dopplerVeloc.opt;arith.diff", "phys.abund.Fe;arith.diff"),
-}
-
-
-def _extra_specs(table):
-    """Specs of the comparison and matched tables (not in the package schema)."""
-    names = set(table.colnames)
-    out = {}
-    if {"catalogue", "quantity", "median"} <= names:
-        for name, (ucd, desc, fmt) in COMPARISON_COLUMNS.items():
-            out[name] = schema.ColumnSpec(name, None, ucd, desc, fmt)
-    if {"ours", "lit", "diff"} <= names:
-        unit = getattr(table["ours"], "unit", None)
-        which = 1 if unit is not None and is_log_unit(unit) else 0
-        for name, ucds in _MATCHED_UCDS.items():
-            desc = getattr(table[name].info, "description", None) or name
-            out[name] = schema.ColumnSpec(name, unit, ucds[which], desc,
-                                          "F8.2" if which == 0 else "F7.3")
-        out["Cluster"] = schema.CLUSTER_COLUMNS["Cluster"]
-    return out
-
-
-def _kind(table):
-    names = set(table.colnames)
-    if "GaiaDR2" in names or "Flag" in names:
-        return "members"
-    if "Nall" in names or "RVmed" in names:
-        return "clusters"
-    return None
 
 
 def parse_cds_format(fmt):
@@ -194,29 +142,11 @@ def vounit_or_none(unit):
         return None
 
 
-def _auto_format(col):
-    """A CDS-like format for a column the schema does not know."""
-    data = np.ma.asarray(col)
-    kind = data.dtype.kind
-    if kind in "iu":
-        vals = data.compressed() if np.ma.isMaskedArray(data) else data
-        width = max([len(str(int(v))) for v in vals] or [1])
-        return f"I{width}"
-    if kind == "f":
-        vals = np.asarray(data.compressed() if np.ma.isMaskedArray(data) else data, float)
-        vals = vals[np.isfinite(vals)]
-        return f"E{12}.6" if vals.size and (np.abs(vals).max() > 1e7) else "F12.6"
-    if kind == "b":
-        return "I1"
-    strs = [str(v) for v in np.asarray(data)]
-    return f"A{max([len(s) for s in strs] or [1])}"
-
-
 def _column_meta(name, col, spec, ucds, descriptions):
     ucd = (ucds or {}).get(name) or (col.meta or {}).get("ucd") or (spec.ucd if spec else None)
     desc = ((descriptions or {}).get(name) or getattr(col, "description", None)
             or (spec.description if spec else None))
-    fmt = spec.fmt if spec else _auto_format(col)
+    fmt = spec.fmt if spec else auto_format(col)
     return ucd, desc, fmt
 
 
@@ -342,7 +272,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         # W03: names such as "[Fe/H]med" are not XML IDs; astropy derives valid IDs
         # ("__Fe_H_med") and says so. The name attribute keeps the CDS label.
         warnings.simplefilter("ignore", W03)
-        label = table_name or meta.get("name") or _kind(table) or "table"
+        label = table_name or meta.get("name") or meta.get("schema") or "table"
         vot = votable.from_table(plain, table_id=_xml_id(label))
     res = vot.resources[0]
     vt = res.tables[0]

@@ -1,10 +1,14 @@
-"""LAMOST stellar parameters from a local catalogue file, streamed in chunks.
+"""Spectroscopic surveys: LAMOST stellar parameters as the canonical star table.
 
-LAMOST distributes its catalogues (DR8 and later) as FITS or CSV files of
-several GB. :func:`read_lamost_members` reads such a file chunk by chunk and
-keeps only the rows of the wanted stars (by Gaia ``source_id`` when the file has
-it, else by position near the members), so memory use is one chunk plus the
-matches, whatever the file size.
+:func:`read_lamost` reads the embedded sample, a LAMOST catalogue file (FITS/CSV
+as the LAMOST site distributes it) or a VizieR LAMOST table. LAMOST distributes
+its catalogues (DR8 and later) as files of several GB: :func:`read_lamost_members`
+streams such a file chunk by chunk (:func:`iter_chunks`) and keeps the rows of the
+wanted stars, by Gaia ``source_id`` when the file has it, else the rows *near* the
+members, so memory use is one chunk plus the kept rows. A source never
+cross-matches: rows without a Gaia id are returned as plain stars and
+`astro_ocl.steps.crossmatch.match_stars` matches them (epoch propagation, every
+Gaia source inside the radius, one star per spectrum).
 """
 import csv
 import gzip
@@ -14,15 +18,107 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import Table, vstack
+from astropy.table import QTable, Table, vstack
 
-from . import files as readers
-from ..config import conf
+from .. import schema
+from ..accounting import StageLog
 from ..exceptions import InputDataError, MissingColumnError
 from ..logger import log
-from ..utils import progress
+from ..utils import data_path, progress
+from .files import check_errors, quantity_column, read_table_file, to_float, to_int
 
-__all__ = ["iter_chunks", "read_lamost_members"]
+__all__ = ["read_lamost", "iter_chunks", "read_lamost_members", "NEAR_MARGIN"]
+
+REQUIRED_STAR = ["rv", "e_rv", "teff", "logg", "feh"]
+ERROR_COLUMNS = {"e_rv", "e_teff", "e_logg", "e_feh", "e_parallax"}
+
+#: Rows of a file without Gaia ids are kept when they lie within the match radius plus
+#: this margin of a member (room for proper motion between the epochs); the
+#: cross-match step makes the real match.
+NEAR_MARGIN = 5 * u.arcsec
+
+
+def read_lamost(path=None, *, format=None, table=None):
+    """Read LAMOST-like per-star parameters into the canonical star table.
+
+    Accepts the embedded sample, a LAMOST catalogue file as the LAMOST site
+    distributes it (FITS or CSV with ``rv, rv_err, teff, ..., gaia_source_id``),
+    or a VizieR LAMOST table (``HRV, e_HRV, Teff, ...``): columns are found
+    through the aliases of `astro_ocl.schema.STARS`.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`, optional
+        Input file; default the embedded sample (691 LAMOST LRS stars of 15
+        clusters, see ``astro_ocl/data/manifest.json``).
+    format : str, optional
+        astropy format of ``path``.
+    table : `~astropy.table.Table`, optional
+        An in-memory table instead of a file (``path`` is then only a label).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        Columns ``source_id`` (Gaia DR2, int64, masked where a row has none;
+        absent when the input has no Gaia id), ``coord``
+        (`~astropy.coordinates.SkyCoord`, ICRS), ``rv, e_rv``
+        [km/s], ``teff, e_teff`` [K], ``logg`` [dex(cm/s2)], ``e_logg``,
+        ``feh, e_feh`` [dex] and whatever optional columns are present.
+        Missing values are NaN.
+
+    Raises
+    ------
+    InputDataError
+        Unreadable file, non-numeric value, negative uncertainty.
+    MissingColumnError
+        A required column (rv, e_rv, teff, logg, feh or a position) is absent.
+    """
+    if table is None:
+        path = Path(path) if path is not None else data_path("lamost_lrs_oc_members.ecsv")
+        table = read_table_file(path, format=format)
+    source = str(path) if path is not None else "<table>"
+    out = QTable()
+    found = {name: schema.STARS.find(table, name) for name in schema.STARS}
+    missing = [n for n in REQUIRED_STAR if found[n] is None]
+    if found["ra"] is None or found["dec"] is None:
+        missing += ["ra", "dec"]
+    if missing:
+        raise MissingColumnError(
+            f"required column(s) {missing} not found in {source}; known spellings: "
+            + "; ".join(f"{m}: {list(schema.STARS.spellings(m))}" for m in missing)
+            + f"; columns present: {table.colnames}", source=source)
+    for name in ("source_id", "dr3_source_id", "obsid"):
+        if found[name] is not None:
+            # a row without an identifier stays (masked): the cross-match step matches
+            # it by position or counts it as dropped
+            out[name] = to_int(table[found[name]], source=source, column=found[name],
+                               allow_missing=True)
+    if found["Cluster"] is not None:
+        out["Cluster"] = [str(c).strip() for c in table[found["Cluster"]]]
+    ra = quantity_column(table, "ra", found["ra"], u.deg, source=source)
+    dec = quantity_column(table, "dec", found["dec"], u.deg, source=source)
+    for name, val in (("ra", ra), ("dec", dec)):
+        bad = np.flatnonzero(~np.isfinite(val))
+        if bad.size:
+            raise InputDataError("missing position", source=source, column=found[name],
+                                 row=int(bad[0]))
+    if np.any(np.abs(dec.value) > 90):
+        i = int(np.flatnonzero(np.abs(dec.value) > 90)[0])
+        raise InputDataError("declination outside [-90, 90] deg", source=source,
+                             column=found["dec"], row=i, value=float(dec.value[i]))
+    out["coord"] = SkyCoord(ra=ra, dec=dec, frame="icrs")
+    for name in ("parallax", "e_parallax", "gmag", "bpmag", "rpmag", "rv", "e_rv", "teff",
+                 "e_teff", "logg", "e_logg", "feh", "e_feh", "snrg", "nobs"):
+        if found[name] is None:
+            continue
+        spec = schema.STARS[name]
+        q = quantity_column(table, name, found[name], spec.unit, source=source)
+        if name in ERROR_COLUMNS:
+            check_errors(np.asarray(getattr(q, "value", q)), source=source, column=found[name])
+        out[name] = q
+    schema.apply_schema(out, schema.STARS)
+    out.meta["source"] = source
+    return out
 
 
 def iter_chunks(path, *, chunk_rows=100_000):
@@ -77,8 +173,14 @@ def iter_chunks(path, *, chunk_rows=100_000):
                 return
 
 
-def read_lamost_members(path, members, *, radius=None, chunk_rows=100_000, show_progress=None):
-    """The rows of a (large) LAMOST catalogue file that belong to ``members``.
+def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_000,
+                        show_progress=None, stage_log=None):
+    """The rows of a (large) LAMOST catalogue file that may belong to ``members``.
+
+    A file with Gaia ids keeps the rows of the members' ``source_id``; a file
+    without keeps every row within ``near`` + `NEAR_MARGIN` of a member, as
+    plain stars (no ``source_id``): the cross-match step
+    (`astro_ocl.steps.crossmatch.match_stars`) matches them.
 
     Parameters
     ----------
@@ -86,29 +188,30 @@ def read_lamost_members(path, members, *, radius=None, chunk_rows=100_000, show_
         LAMOST catalogue, FITS or CSV (as the LAMOST site distributes it).
     members : `~astropy.table.QTable`
         Canonical members (``source_id``, ``coord``).
-    radius : `~astropy.units.Quantity`, optional
-        Positional pre-selection radius when the file has no Gaia id (default
-        ``conf.match_radius_arcsec``); the final match is
-        `~astro_ocl.steps.crossmatch.attach_source_ids`.
+    near : `~astropy.units.Quantity`
+        The match radius the cross-match will use.
     chunk_rows : int
     show_progress : bool, optional
+    stage_log : `~astro_ocl.accounting.StageLog`, optional
+        Records the rows read and the rows left out.
 
     Returns
     -------
     `~astropy.table.QTable`
-        The canonical star table (`~astro_ocl.sources.read_lamost`) of the kept rows.
+        The canonical star table (:func:`read_lamost`) of the kept rows.
     """
+    stage_log = stage_log if stage_log is not None else StageLog()
     ids = np.unique(np.asarray(members["source_id"], dtype=np.int64))
-    r = u.Quantity(conf.match_radius_arcsec if radius is None else radius, u.arcsec)
-    mcoord = members["coord"]
+    limit = u.Quantity(near, u.arcsec) + NEAR_MARGIN
+    mcoord = SkyCoord(ra=members["coord"].ra, dec=members["coord"].dec)
     kept, n_total, mode = [], 0, None
     for chunk in progress(iter_chunks(path, chunk_rows=chunk_rows), desc="LAMOST chunks",
                           enabled=show_progress):
         n_total += len(chunk)
         if mode is None:
-            id_col = readers._find(chunk, readers.STAR_ALIASES["source_id"])
-            ra_col = readers._find(chunk, readers.STAR_ALIASES["ra"])
-            dec_col = readers._find(chunk, readers.STAR_ALIASES["dec"])
+            id_col = schema.STARS.find(chunk, "source_id")
+            ra_col = schema.STARS.find(chunk, "ra")
+            dec_col = schema.STARS.find(chunk, "dec")
             mode = "id" if id_col else "position"
             if mode == "position" and (ra_col is None or dec_col is None):
                 raise MissingColumnError("the LAMOST file has neither a Gaia source_id nor "
@@ -120,39 +223,25 @@ def read_lamost_members(path, members, *, radius=None, chunk_rows=100_000, show_
                     [int(v) if str(v).strip().lstrip("-").isdigit() else -1 for v in col])
             keep = np.isin(vals, ids)
         else:
-            ra = readers.to_float(chunk[ra_col], source=str(path), column=ra_col)
-            dec = readers.to_float(chunk[dec_col], source=str(path), column=dec_col)
+            ra = to_float(chunk[ra_col], source=str(path), column=ra_col)
+            dec = to_float(chunk[dec_col], source=str(path), column=dec_col)
             ok = np.isfinite(ra) & np.isfinite(dec)
             keep = np.zeros(len(chunk), bool)
             if ok.any():
                 c = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg)
-                idx, sep, _ = c.match_to_catalog_sky(
-                    SkyCoord(ra=mcoord.ra, dec=mcoord.dec))
-                keep[np.flatnonzero(ok)[sep < r + 1 * u.arcsec]] = True
+                _, sep, _ = c.match_to_catalog_sky(mcoord)
+                keep[np.flatnonzero(ok)[sep < limit]] = True
         if keep.any():
             kept.append(chunk[keep])
-    log.info("%s: kept %d of %d rows (%s match)", path, sum(map(len, kept)), n_total, mode)
+    n_kept = sum(map(len, kept))
+    reason = ("Gaia source_id of no requested member" if mode == "id"
+              else f"farther than {limit} from every requested member")
+    stage_log.stage("survey file rows", n_in=n_total, n_out=n_kept,
+                    dropped={reason: n_total - n_kept},
+                    note=f"{path} ({mode})")
+    log.info("%s: kept %d of %d rows (%s)", path, n_kept, n_total, mode)
     if not kept:
         raise InputDataError("no row of the LAMOST file belongs to a requested member",
                              source=str(path))
     table = kept[0] if len(kept) == 1 else vstack(kept, metadata_conflicts="silent")
-    stars = readers.read_lamost(table=table, path=str(path))
-    if mode == "position":
-        from ..steps.crossmatch import attach_source_ids
-        from .archives.gaia import sources_with_motion
-        src = sources_with_motion(_member_sources(members))
-        stars = attach_source_ids(stars, src, radius=r)
-    return stars
-
-
-def _member_sources(members):
-    out = Table()
-    out["source_id"] = np.asarray(members["source_id"], np.int64)
-    c = members["coord"]
-    out["ra"], out["dec"] = c.ra.deg, c.dec.deg
-    try:
-        out["pmra"] = c.pm_ra_cosdec.to_value(u.mas / u.yr)
-        out["pmdec"] = c.pm_dec.to_value(u.mas / u.yr)
-    except (AttributeError, TypeError):
-        out["pmra"] = out["pmdec"] = np.zeros(len(out))
-    return out
+    return read_lamost(table=table, path=str(path))

@@ -3,16 +3,19 @@
 For each literature catalogue and quantity (RV, [Fe/H]) the clusters in common
 (matched by normalised name) give a matched table and the statistics of the
 difference ``ours - literature``: number, mean, median, standard deviation and
-robust scatter (1.4826 x median absolute deviation). LAMOST RVs sit a few km/s
+robust scatter (`astropy.stats.mad_std`). LAMOST RVs sit a few km/s
 below Gaia's; the offset is reported, never removed.
 """
 import astropy.units as u
 import numpy as np
+from astropy.stats import mad_std
 from astropy.table import QTable, join
 
-from ..sources.files import LITERATURE, read_literature
+from .. import schema
+from ..sources.literature import LITERATURE, read_literature
+from ..sources.names import name_key
 
-__all__ = ["compare", "literature_comparison", "offset_statistics"]
+__all__ = ["compare", "literature_comparison", "offset_statistics", "add_tidal_radii"]
 
 _QUANTITIES = {"RV": ("RVmed", "e_RVmed", u.km / u.s),
                "[Fe/H]": ("[Fe/H]med", "e_[Fe/H]med", u.dex)}
@@ -39,7 +42,7 @@ def offset_statistics(diff):
     med = np.median(d)
     return dict(N=int(d.size), mean=d.mean() * unit, median=med * unit,
                 std=(d.std(ddof=1) if d.size > 1 else np.nan) * unit,
-                robust_std=1.4826 * np.median(np.abs(d - med)) * unit)
+                robust_std=mad_std(d) * unit)
 
 
 def compare(clusters, literature, *, quantity="RV"):
@@ -79,8 +82,9 @@ def compare(clusters, literature, *, quantity="RV"):
     m = join(a, b, keys="Cluster", join_type="inner")
     m = m[np.isfinite(u.Quantity(m["ours"]).value)]
     m["diff"] = u.Quantity(m["ours"]) - u.Quantity(m["lit"])
-    m["diff"].info.description = f"{quantity}: this catalogue minus {literature.meta.get('name')}"
     m.meta.update(literature.meta)
+    schema.apply_schema(m, schema.MATCHED_RV if quantity == "RV" else schema.MATCHED_FEH)
+    m["diff"].info.description = f"{quantity}: this catalogue minus {literature.meta.get('name')}"
     m.meta["quantity"] = quantity
     m.meta["statistics"] = offset_statistics(m["diff"])
     return m
@@ -125,6 +129,43 @@ def literature_comparison(clusters, catalogues=None):
                                        "robust_std", "unit", "reference"),
                      dtype=(str, str, int, float, float, float, float, str, str)) if rows \
         else QTable(names=("catalogue", "quantity", "N"), dtype=(str, str, int))
-    summary.meta["description"] = ("Offsets this catalogue minus literature "
-                                   "(cf. Fu+2022 Tables 1, 3)")
+    schema.apply_schema(summary, schema.COMPARISON)
+    summary.meta["description"] = schema.COMPARISON.description
     return summary, matched
+
+
+def add_tidal_radii(clusters, tidal_radii):
+    """A copy of ``clusters`` with the tidal radius ``r_t`` of another catalogue.
+
+    Clusters are matched by name (the catalogue's main name first, then the other
+    names it lists); unmatched clusters get NaN.
+
+    Parameters
+    ----------
+    clusters : `~astropy.table.QTable`
+        With a ``Cluster`` column (CG2020 names).
+    tidal_radii : `~astropy.table.QTable`
+        ``Name``, ``AllNames``, ``r_t``
+        (`astro_ocl.sources.literature.read_tidal_radii`, Hunt & Reffert 2023).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+    """
+    main, other = {}, {}
+    for i, (name, alls) in enumerate(zip(tidal_radii["Name"], tidal_radii["AllNames"])):
+        main.setdefault(name_key(name), i)
+        for alias in str(alls).split(","):
+            if alias.strip():
+                other.setdefault(name_key(alias), i)
+    rt = u.Quantity(tidal_radii["r_t"]).to_value(u.deg)
+    values = np.full(len(clusters), np.nan)
+    for j, name in enumerate(clusters["Cluster"]):
+        k = name_key(name)
+        i = main.get(k, other.get(k))
+        if i is not None:
+            values[j] = rt[i]
+    out = clusters.copy()
+    out["r_t"] = values * u.deg  # NaN where the catalogue has no such cluster
+    out["r_t"].info.description = tidal_radii["r_t"].info.description
+    return out

@@ -10,6 +10,11 @@
   sources around them.
 * :func:`join_members` joins stars and members on Gaia DR2 ``source_id``.
 
+* :func:`match_stars` is method step 3 for every input path (embedded sample,
+  file, online): stars with a Gaia id are joined on it, the others are matched
+  by position (:func:`attach_source_ids`, then :func:`unique_pairs` so that one
+  spectrum is one star).
+
 Every function records what it dropped in a `~astro_ocl.accounting.StageLog`.
 """
 import warnings
@@ -17,14 +22,14 @@ import warnings
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
+from astropy.table import QTable, Table, unique, vstack
 from astropy.time import Time
 
 from ..accounting import StageLog
 from ..exceptions import DroppedRowsWarning, NoUsableDataError
 
-__all__ = ["select_members", "deduplicate_stars", "sky_match", "attach_source_ids",
-           "join_members", "unique_pairs"]
+__all__ = ["match_stars", "select_members", "deduplicate_stars", "sky_match",
+           "attach_source_ids", "join_members", "unique_pairs"]
 
 
 def select_members(members, *, threshold=0.7, stage_log=None):
@@ -50,16 +55,11 @@ def select_members(members, *, threshold=0.7, stage_log=None):
     stage_log = stage_log if stage_log is not None else StageLog()
     keep = np.asarray(members["proba"]) >= threshold
     sel = members[keep]
-    order = np.lexsort((np.arange(len(sel)), -np.asarray(sel["proba"]),
-                        np.asarray(sel["source_id"])))
-    ids = np.asarray(sel["source_id"])[order]
-    first = np.ones(len(ids), bool)
-    first[1:] = ids[1:] != ids[:-1]
-    out = sel[np.sort(order[first])]
+    out = sel[_best_per_key(sel["source_id"], -np.asarray(sel["proba"], float))]
     stage_log.stage("members", n_in=len(members), n_out=len(out),
                     dropped={f"probability < {threshold}": int((~keep).sum()),
                              "listed in another cluster with higher probability":
-                                 int((~first).sum())})
+                                 len(sel) - len(out)})
     if len(out) == 0:
         raise NoUsableDataError(f"no cluster member has probability >= {threshold}")
     return out
@@ -88,14 +88,12 @@ def deduplicate_stars(stars, *, key="source_id", stage_log=None):
         quality = np.nan_to_num(np.asarray(stars["snrg"], float), nan=-np.inf)
     else:
         quality = -np.nan_to_num(np.asarray(stars["e_rv"].value), nan=np.inf)
-    order = np.lexsort((np.arange(len(stars)), -quality, np.asarray(stars[key])))
-    ids = np.asarray(stars[key])[order]
-    first = np.ones(len(ids), bool)
-    first[1:] = ids[1:] != ids[:-1]
-    n_dup = int((~first).sum())
-    out = stars[np.sort(order[first])] if n_dup else stars
+    keep = _best_per_key(stars[key], -quality)
+    n_dup = len(stars) - len(keep)
+    out = stars[keep] if n_dup else stars
     if n_dup:
-        dup_ids = np.unique(ids[~first])
+        ids = np.asarray(stars[key])
+        dup_ids = np.unique(ids[np.setdiff1d(np.arange(len(stars)), keep)])
         warnings.warn(f"{n_dup} repeated observations of {dup_ids.size} stars with the same "
                       f"{key} (e.g. {dup_ids[0]}) in {stars.meta.get('source', 'the input')}: "
                       "kept the one with the highest S/N", DroppedRowsWarning)
@@ -104,15 +102,32 @@ def deduplicate_stars(stars, *, key="source_id", stage_log=None):
     return out
 
 
+def _best_per_key(keys, rank):
+    """Indices (in input order) of the best row per key: lowest ``rank``, then first listed."""
+    t = Table({"key": np.asarray(keys), "rank": np.asarray(rank, float),
+               "row": np.arange(len(keys))})
+    t.sort(["key", "rank", "row"])
+    return np.sort(np.asarray(unique(t, keys="key", keep="first")["row"]))
+
+
 def _propagate(coords, epoch):
-    """Move ``coords`` (with proper motions and obstime) to ``epoch``."""
+    """Move ``coords`` (with proper motions and obstime) to ``epoch``.
+
+    A source without a proper motion (NaN) stays at its catalogue position.
+    """
     if epoch is None or coords.obstime is None or "s" not in coords.data.differentials:
         return coords
+    pmra = coords.pm_ra_cosdec.to_value(u.mas / u.yr)
+    pmdec = coords.pm_dec.to_value(u.mas / u.yr)
+    has_pm = np.isfinite(pmra) & np.isfinite(pmdec)
+    motion = SkyCoord(ra=coords.ra, dec=coords.dec, pm_ra_cosdec=np.where(has_pm, pmra, 0)
+                      * u.mas / u.yr, pm_dec=np.where(has_pm, pmdec, 0) * u.mas / u.yr,
+                      obstime=coords.obstime, frame="icrs")
     with warnings.catch_warnings():
         # Sources without a distance: ERFA assumes a very large one, which is
         # exactly right for proper-motion propagation; it says so with a warning.
         warnings.filterwarnings("ignore", message=".*distance overridden.*")
-        return coords.apply_space_motion(new_obstime=Time(epoch))
+        return motion.apply_space_motion(new_obstime=Time(epoch))
 
 
 def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None):
@@ -183,14 +198,22 @@ def attach_source_ids(stars, sources, *, radius=3.5 * u.arcsec, epoch=None, stag
     counts = np.bincount(i_star, minlength=len(stars))
     out["n_match"] = counts[i_star]
     out["n_match"].info.description = "Number of Gaia sources within the match radius"
-    out["star_row"] = i_star
+    out["star_row"] = np.asarray(stars["star_row"])[i_star] if "star_row" in stars.colnames \
+        else i_star
     out["star_row"].info.description = "Row of the star in the input table"
     n_unmatched = int((counts == 0).sum())
     n_extra = int(np.clip(counts - 1, 0, None).sum())
+    pm = sources["coord"].data.differentials.get("s")
+    n_still = 0
+    if epoch is not None and pm is not None:
+        n_still = int((~np.isfinite(sources["coord"].pm_dec.value)).sum())
+    note = (f"{n_extra} extra rows for stars with several Gaia sources inside {radius}; "
+            + (f"Gaia positions propagated to {Time(epoch).jyear:.2f}"
+               + (f" ({n_still} sources without proper motion not moved)" if n_still else "")
+               if epoch is not None else "no epoch propagation"))
     stage_log.stage("sky match", n_in=len(stars), n_out=len(out),
                     dropped={f"no Gaia source within {radius}": n_unmatched}, added=n_extra,
-                    note=f"{n_extra} extra rows for stars with several Gaia sources "
-                         f"inside {radius}")
+                    note=note)
     return out
 
 
@@ -229,7 +252,7 @@ def unique_pairs(matched, *, stage_log=None):
     return out
 
 
-def join_members(stars, members, *, stage_log=None):
+def join_members(stars, members, *, stage_log=None, name="join members", require=True):
     """Join spectroscopic stars with cluster members on Gaia DR2 ``source_id``.
 
     Parameters
@@ -239,6 +262,10 @@ def join_members(stars, members, *, stage_log=None):
     members : `~astropy.table.QTable`
         Selected members (`select_members`).
     stage_log : `~astro_ocl.accounting.StageLog`, optional
+    name : str
+        Stage name in the log.
+    require : bool
+        Raise `~astro_ocl.exceptions.NoUsableDataError` when no star is a member.
 
     Returns
     -------
@@ -267,8 +294,86 @@ def join_members(stars, members, *, stage_log=None):
     for src, dst in (("parallax", "member_parallax"), ("gmag", "member_gmag")):
         if src in members.colnames:
             out[dst] = members[src][mrow]
-    stage_log.stage("join members", n_in=len(stars), n_out=len(out),
+    stage_log.stage(name, n_in=len(stars), n_out=len(out),
                     dropped={"not a selected cluster member": int((~hit).sum())})
+    if require and len(out) == 0:
+        raise NoUsableDataError("no spectroscopic star is a selected cluster member")
+    return out
+
+
+def match_stars(stars, members, *, gaia_sources=None, radius=3.5 * u.arcsec, epoch=None,
+                stage_log=None):
+    """Method step 3 for every input path: spectroscopic stars -> cluster members.
+
+    Stars with a Gaia DR2 ``source_id`` keep one observation per source
+    (:func:`deduplicate_stars`) and are joined with the members on it. Stars
+    without one (a file or table without Gaia ids, or rows missing it) are matched
+    by position to every Gaia source within ``radius`` (:func:`attach_source_ids`,
+    Gaia positions propagated to ``epoch``), joined with the members, and each
+    spectrum and each source is used once (:func:`unique_pairs`): one spectrum is
+    never two stars.
+
+    Parameters
+    ----------
+    stars : `~astropy.table.QTable`
+        Canonical star table (`~astro_ocl.sources.read_lamost`).
+    members : `~astropy.table.QTable`
+        Selected members (:func:`select_members`).
+    gaia_sources : `~astropy.table.QTable`, optional
+        Gaia sources (``source_id``, ``coord`` with proper motions and obstime) for
+        the positional match; needed when some star has no ``source_id``.
+    radius : `~astropy.units.Quantity`
+        Positional match radius (3.5 arcsec; the LAMOST fibre is 3.3 arcsec).
+    epoch : `~astropy.time.Time` or str, optional
+        Epoch of the star positions; None: no propagation.
+    stage_log : `~astro_ocl.accounting.StageLog`, optional
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        As :func:`join_members`.
+
+    Raises
+    ------
+    NoUsableDataError
+        No star is a member, or no star has a Gaia id and no ``gaia_sources`` were given.
+    """
+    stage_log = stage_log if stage_log is not None else StageLog()
+    if "source_id" in stars.colnames:
+        has_id = ~np.ma.getmaskarray(stars["source_id"])
+    else:
+        has_id = np.zeros(len(stars), bool)
+    parts = []
+    if has_id.any():
+        by_id = stars[has_id] if not has_id.all() else stars
+        if np.ma.isMaskedArray(by_id["source_id"]) or hasattr(by_id["source_id"], "mask"):
+            by_id = QTable(by_id, copy=True)
+            by_id["source_id"] = np.asarray(np.ma.getdata(by_id["source_id"]), np.int64)
+        by_id = deduplicate_stars(by_id, stage_log=stage_log)
+        parts.append(join_members(by_id, members, stage_log=stage_log, require=False))
+    n_pos = int((~has_id).sum())
+    if n_pos:
+        by_pos = QTable(stars[~has_id], copy=True)
+        by_pos["star_row"] = np.flatnonzero(~has_id)
+        if "source_id" in by_pos.colnames:
+            by_pos.remove_column("source_id")
+        if gaia_sources is None:
+            if not has_id.any():
+                raise NoUsableDataError(
+                    "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources with "
+                    "proper motions) to cross-match them by position")
+            stage_log.stage("stars without Gaia id", n_in=n_pos, n_out=0,
+                            dropped={"no Gaia id and no Gaia sources to match by position":
+                                     n_pos})
+        else:
+            matched = attach_source_ids(by_pos, gaia_sources, radius=radius, epoch=epoch,
+                                        stage_log=stage_log)
+            joined = join_members(matched, members, stage_log=stage_log, require=False,
+                                  name="join members" if not has_id.any()
+                                  else "join members (by position)")
+            parts.append(unique_pairs(joined, stage_log=stage_log))
+    out = parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent") \
+        if parts else QTable()
     if len(out) == 0:
         raise NoUsableDataError("no spectroscopic star is a selected cluster member")
     return out

@@ -60,7 +60,7 @@ from ..utils import data_path, progress
 
 __all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
-           "positions_back_in_time", "read_cluster_dynamics_input", "OrbitWarning"]
+           "positions_back_in_time", "OrbitWarning"]
 
 #: The shipped McMillan17 grid (see ``astro_ocl/data/manifest.json``).
 GRID_FILE = "mcmillan17_rz_grid.npz"
@@ -615,68 +615,3 @@ def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
     for k in ("XGC", "YGC", "ZGC", "RGC"):
         out[k].info.description = schema.ORBIT_COLUMNS[k].description + " at the look-back time"
     return out
-
-
-def read_cluster_dynamics_input(*, path=None, cg=None):
-    """Zhong et al. (2020) LAMOST clusters as input of the orbits and gradients.
-
-    The embedded Zhong et al. (2020, A&A 640, A127) table has, per cluster, the
-    LAMOST DR5 radial velocity and [Fe/H] (with the number of stars behind
-    each), Gaia DR2 proper motions and a distance (``DMode``). Ages and
-    parallax errors come from Cantat-Gaudin et al. (2020) table1, joined by name.
-
-    Parameters
-    ----------
-    path : str, optional
-        Another copy of the Zhong et al. CSV (default the embedded one).
-    cg : `~astropy.table.QTable`, optional
-        CG2020 table1 (default `~astro_ocl.sources.read_cg2020_clusters`).
-
-    Returns
-    -------
-    `~astropy.table.QTable`
-        In the layout of the catalogue's cluster table: ``Cluster, coord`` (ICRS,
-        distance DMode, proper motions, radial velocity), ``e_pmRA, e_pmDE,
-        e_plx`` (CG2020), ``RVmed, e_RVmed, Nflag1, [Fe/H]med, e_[Fe/H]med,
-        Nflag12`` (numbers of stars behind RV and [Fe/H]), ``AgeNN`` (CG2020),
-        and Zhong's own orbit values ``Rap_Z20, Rperi_Z20, EC_Z20, Zmax_Z20``.
-    """
-    from ..sources.files import (_floats, _read_delimited, cluster_resolver,
-                                 read_cg2020_clusters)
-    path = str(path) if path is not None else str(data_path("zhong2020.csv.gz"))
-    cols = _read_delimited(path, ",")
-    f = lambda n: _floats(cols, n, path)  # noqa: E731
-    cg = read_cg2020_clusters() if cg is None else cg
-    names, _ = cluster_resolver(cg).resolve_many(cols["Cluster"])
-    t = QTable()
-    t["Cluster"] = names
-    dist = f("DMode") * u.pc
-    t["coord"] = SkyCoord(ra=f("RA_ICRS") * u.deg, dec=f("DE_ICRS") * u.deg, distance=dist,
-                          pm_ra_cosdec=f("pmRA*") * u.mas / u.yr, pm_dec=f("pmDE") * u.mas / u.yr,
-                          radial_velocity=f("RV") * KMS, frame="icrs")
-    t["e_pmRA"] = f("e_pmRA*") * u.mas / u.yr
-    t["e_pmDE"] = f("e_pmDE") * u.mas / u.yr
-    cg_names = np.asarray(cg["Cluster"]).astype(str)
-    pos = {nm: i for i, nm in enumerate(cg_names)}
-    idx = np.array([pos.get(str(nm), -1) for nm in names])
-    known = idx >= 0
-    safe = np.where(known, idx, 0)
-    e_plx = np.where(known, u.Quantity(cg["e_plx"]).to_value(u.mas)[safe], np.nan)
-    t["e_plx"] = e_plx * u.mas
-    t["Dist"] = dist
-    t["RVmed"] = f("RV") * KMS
-    t["e_RVmed"] = f("e_RV") * KMS
-    t["Nflag1"] = f("o_RV")
-    t["[Fe/H]med"] = f("[Fe/H]") * u.dex
-    t["e_[Fe/H]med"] = f("e_[Fe/H]") * u.dex
-    t["Nflag12"] = np.nan_to_num(f("o_[Fe/H]")).astype(int)
-    t["AgeNN"] = np.where(known, np.asarray(cg["AgeNN"], float)[safe], np.nan)
-    for src, dst in (("Rap", "Rap_Z20"), ("Rperi", "Rperi_Z20"), ("Zmax", "Zmax_Z20")):
-        t[dst] = f(src) * u.kpc
-    t["EC_Z20"] = f("EC")
-    if (~known).any():
-        log.info("%d Zhong et al. (2020) clusters have no CG2020 match (no age)",
-                 int((~known).sum()))
-    t.meta.update(source=path, reference="Zhong et al. 2020, A&A 640, A127 (LAMOST DR5); "
-                  "ages and parallax errors from Cantat-Gaudin et al. 2020")
-    return t

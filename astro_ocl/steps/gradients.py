@@ -346,19 +346,24 @@ def gradient_table(clusters, *, age_groups=None, min_flag12=3, min_clusters=5, d
     return GradientResult(table=table, clusters=used, source=source or "<table>", fits=fits)
 
 
-def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=16, nsteps=3500,
-                            seed=None, progress=None, n_jobs=None, **kwargs):
-    """Table 6 for a catalogue build: its own clusters when enough, else Zhong et al. 2020.
+def gradients_for_catalogue(clusters=None, *, fallback=None, min_usable=50, nwalkers=16,
+                            nsteps=3500, seed=None, progress=None, n_jobs=None, **kwargs):
+    """Table 6 for a catalogue build: its own clusters when enough, else ``fallback``.
 
     The embedded per-star sample has only 15 clusters, too few for six age
-    groups; then the embedded cluster-level catalogue of Zhong et al. (2020, 295
-    LAMOST clusters, `~astro_ocl.steps.dynamics.read_cluster_dynamics_input`) is fitted
-    instead, and the log says so.
+    groups; then the caller's ``fallback`` sample (the build passes the embedded
+    Zhong et al. 2020 clusters, `~astro_ocl.sources.clusters.read_cluster_dynamics_input`)
+    is fitted instead, with a `~astro_ocl.exceptions.AstroOCLWarning` saying so
+    (and ``GradientResult.source`` naming it); without a fallback, too few
+    clusters raise.
 
     Parameters
     ----------
     clusters : `~astropy.table.QTable`, optional
         The catalogue's cluster table.
+    fallback : `~astropy.table.QTable` or callable, optional
+        The sample to fit when ``clusters`` has too few usable clusters, or a
+        function returning it (called only then); its ``meta["reference"]`` names it.
     min_usable : int
         Clusters with >= 3 FLAG=12 stars, [Fe/H], age and orbit needed to fit the
         catalogue's own clusters.
@@ -385,12 +390,14 @@ def gradients_for_catalogue(clusters=None, *, min_usable=50, nwalkers=16, nsteps
     if n_ok >= min_usable:
         src = "this catalogue"
         table = clusters
+    elif fallback is None:
+        raise NoUsableDataError(f"gradients: the catalogue has {n_ok} usable clusters "
+                                f"(< {min_usable}) and no fallback sample was given")
     else:
-        from .dynamics import read_cluster_dynamics_input
-        table = read_cluster_dynamics_input()
-        src = ("Zhong et al. 2020 (A&A 640, A127; LAMOST DR5 clusters) with CG2020 ages")
-        log.info("gradients: the catalogue has %d usable clusters (< %d); fitting the "
-                 "embedded %s instead", n_ok, min_usable, src)
+        table = fallback() if callable(fallback) else fallback
+        src = str(table.meta.get("reference", "the fallback sample"))
+        warnings.warn(f"gradients: the catalogue has {n_ok} usable clusters (< {min_usable}); "
+                      f"fitted on {src} instead", AstroOCLWarning)
     import os
     n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
     return gradient_table(table, nwalkers=nwalkers, nsteps=nsteps, seed=seed,

@@ -18,7 +18,7 @@ from astro_ocl.sources.archives.adql import in_list, quote_table
 from astro_ocl.sources.archives.cache import QueryCache
 from astro_ocl.sources.archives.online import fetch_inputs
 from astro_ocl.sources.archives.tap import TAPClient
-from astro_ocl.sources.files import read_cg2020_clusters, read_cg_members, read_lamost
+from astro_ocl.sources import read_cg2020_clusters, read_cg_members, read_lamost
 from astro_ocl.exceptions import (DroppedRowsWarning, RowLimitError, RowLimitWarning,
                                   ServiceError)
 from astro_ocl.pipeline import build_catalogue

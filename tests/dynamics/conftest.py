@@ -15,7 +15,7 @@ def mcmillan17():
 
 @pytest.fixture(scope="session")
 def cg2020():
-    from astro_ocl.sources.files import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     return read_cg2020_clusters()
 
 

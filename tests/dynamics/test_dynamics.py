@@ -9,6 +9,7 @@ from astropy.table import QTable
 
 from astro_ocl.steps import dynamics as d
 from astro_ocl.config import galactic_parameters
+from astro_ocl.sources.clusters import read_cluster_dynamics_input
 from astro_ocl.exceptions import InputDataError
 
 KMS = u.km / u.s
@@ -115,7 +116,7 @@ def test_berkeley29_published_values(berkeley29):
 
 
 def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
-    from astro_ocl.sources.files import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     from galpy.potential import evaluatePotentials
     cg = read_cg2020_clusters()
     names = ["NGC_2682", "Melotte_22", "NGC_2632", "Berkeley_32"]
@@ -138,7 +139,7 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
 
 @pytest.mark.slow
 def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
-    from astro_ocl.sources.files import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     cg = read_cg2020_clusters()
     rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ("NGC_2682", "Berkeley_32")]]
     c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
@@ -205,7 +206,7 @@ def test_positions_back_in_time(berkeley29):
 
 
 def test_zhong2020_dynamics_input():
-    z = d.read_cluster_dynamics_input()
+    z = read_cluster_dynamics_input()
     assert len(z) == 295
     r = z[list(z["Cluster"]).index("NGC_2682")]
     assert r["RVmed"].to_value(KMS) == pytest.approx(28.14, abs=0.01)
@@ -219,7 +220,7 @@ def test_orbit_schema_ucds_and_coverage(berkeley29):
     from astro_ocl import schema
     for name, spec in schema.ORBIT_COLUMNS.items():
         assert check_ucd(spec.ucd, check_controlled_vocabulary=True), (name, spec.ucd)
-        assert schema.CLUSTER_COLUMNS[name] is spec
+        assert schema.CLUSTERS[name] is spec
     for label in ("LX", "LY", "LZ", "ULSR", "VLSR", "WLSR", "ZGC", "RGC", "Peri", "Apo",
                   "Energy", "ecc"):
         assert label in schema.ORBIT_COLUMNS
@@ -234,7 +235,7 @@ def test_orbit_schema_ucds_and_coverage(berkeley29):
 def test_zhong2020_orbits_close_to_their_published_ones():
     """Zhong et al. (2020) integrated the same clusters in another Galactic model:
     our apocentres and eccentricities agree with theirs to a few per cent."""
-    z = d.read_cluster_dynamics_input()
+    z = read_cluster_dynamics_input()
     o = d.orbit_parameters(z, n_samples=0, outside="nan")
     ratio = o["Apo"].value / z["Rap_Z20"].to_value(u.kpc)
     assert abs(np.nanmedian(ratio) - 1) < 0.05

@@ -69,7 +69,16 @@ def test_linear_and_too_few_points():
 
 
 def test_gradient_table_on_zhong2020():
-    res = g.gradients_for_catalogue(None, nwalkers=16, nsteps=2500, seed=3, min_clusters=10)
+    from astro_ocl.exceptions import AstroOCLWarning
+    from astro_ocl.sources.clusters import read_cluster_dynamics_input
+    # galpy imports astroquery, which replaces warnings.showwarning on import: import it
+    # first so that pytest.warns sees the warning
+    import galpy.potential  # noqa: F401
+    with pytest.raises(NoUsableDataError, match="no fallback"):
+        g.gradients_for_catalogue(None)
+    with pytest.warns(AstroOCLWarning, match="fitted on Zhong"):
+        res = g.gradients_for_catalogue(None, fallback=read_cluster_dynamics_input,
+                                        nwalkers=16, nsteps=2500, seed=3, min_clusters=10)
     t = res.table
     assert "Zhong" in res.source
     assert list(t["age_group"][::3]) == [a[0] for a in g.AGE_GROUPS] + ["all"]

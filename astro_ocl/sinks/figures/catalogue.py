@@ -1,7 +1,7 @@
 """Figures of the catalogue itself: stars, radial velocities, literature, clouds.
 
 The figures of Fu et al. (2022) that the data of a
-`~astro_ocl.pipeline.CatalogueResult` allows:
+`~astro_ocl.result.CatalogueResult` allows:
 
 ===========  ===============================================================
 Fig. 1       sky coverage of the members (Galactic Aitoff projection)
@@ -21,42 +21,19 @@ pyplot, so no global state and no display needed) or None when the data do not
 allow it; :func:`make_figures` writes them all as PNG and PDF.
 """
 import re
-from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 
 from ...logger import log
-from ...utils import atomic_path, data_path
+from .common import new_figure, save_figures, values
 
 __all__ = ["make_figures", "fig_sky", "fig_rv_profiles", "fig_delta_rv", "fig_kiel",
-           "fig_cmd", "fig_literature", "fig_clouds", "read_zucker2020", "FLAG_COLOURS",
-           "STYLE"]
+           "fig_cmd", "fig_literature", "fig_clouds", "FLAG_COLOURS"]
 
 #: Colours of the member quality flags (Fig. 2, 4).
 FLAG_COLOURS = {0: "tab:red", 1: "tab:blue", 12: "tab:green"}
 FLAG_LABELS = {0: "FLAG=0 (RV outlier)", 1: "FLAG=1 (RV only)", 12: "FLAG=12 (RV and [Fe/H])"}
-
-#: matplotlib rc settings of the figures (publication style).
-STYLE = {
-    "font.size": 10, "axes.labelsize": 10, "axes.titlesize": 10, "legend.fontsize": 8,
-    "xtick.direction": "in", "ytick.direction": "in", "xtick.top": True, "ytick.right": True,
-    "savefig.dpi": 150, "savefig.bbox": "tight", "figure.dpi": 100,
-}
-
-
-def _figure(**kwargs):
-    from matplotlib.figure import Figure
-    return Figure(**kwargs)
-
-
-def _val(col, unit=None):
-    """Plain float array of a (Quantity/masked) column, NaN where masked."""
-    if hasattr(col, "unit") and isinstance(col, u.Quantity):
-        arr = col.to_value(unit) if unit is not None else col.value
-    else:
-        arr = np.ma.filled(np.ma.asarray(col, dtype=float), np.nan)
-    return np.asarray(arr, dtype=float)
 
 
 def _prov_float(result, key, default):
@@ -80,7 +57,7 @@ def fig_sky(result):
     gal = m["coord"].galactic
     lon = -gal.l.wrap_at(180 * u.deg).radian  # longitude increases to the left
     lat = gal.b.radian
-    fig = _figure(figsize=(7.5, 4.2))
+    fig = new_figure(figsize=(7.5, 4.2))
     ax = fig.add_subplot(projection="aitoff")
     flags = np.asarray(m["Flag"])
     for flag, colour in FLAG_COLOURS.items():
@@ -126,10 +103,10 @@ def fig_rv_profiles(result, *, clusters=None, ncols=4, max_clusters=16, nsigma=N
         order = np.argsort(-np.asarray(c["Nall"]), kind="stable")
         clusters = [str(c["Cluster"][i]) for i in order[:max_clusters]]
     nrows = int(np.ceil(len(clusters) / ncols))
-    fig = _figure(figsize=(2.6 * ncols, 2.1 * nrows), layout="constrained")
+    fig = new_figure(figsize=(2.6 * ncols, 2.1 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
-    rv_all = _val(result.members["RV"], u.km / u.s)
-    erv_all = _val(result.members["e_RV"], u.km / u.s)
+    rv_all = values(result.members["RV"], u.km / u.s)
+    erv_all = values(result.members["e_RV"], u.km / u.s)
     flags = np.asarray(result.members["Flag"])
     names = list(np.asarray(c["Cluster"]).astype(str))
     for ax, name in zip(axes.flat, clusters):
@@ -145,7 +122,7 @@ def fig_rv_profiles(result, *, clusters=None, ncols=4, max_clusters=16, nsigma=N
             ax.plot(x, np.exp(-0.5 * ((x - r) / e) ** 2) / (e * np.sqrt(2 * np.pi)),
                     color=FLAG_COLOURS.get(int(f), "k"), lw=0.7, gid=f"star-flag{int(f)}")
         row = names.index(name)
-        ax.axvline(_val(c["RVmean"], u.km / u.s)[row], color="k", ls="--", lw=0.8)
+        ax.axvline(values(c["RVmean"], u.km / u.s)[row], color="k", ls="--", lw=0.8)
         ax.set_title(f"{name.replace('_', ' ')} (N={len(idx)})", fontsize=8)
         ax.set_xlabel("RV (km/s)")
         ax.set_ylabel("probability density (s/km)", fontsize=7)
@@ -172,17 +149,18 @@ def fig_delta_rv(result, *, bins=None):
     m = result.members
     gaia_col = next((n for n in ("RV_Gaia", "RVGaia", "rv_gaia") if n in m.colnames), None)
     if gaia_col is not None:
-        d = _val(m["RV"], u.km / u.s) - _val(m[gaia_col], u.km / u.s)
+        d = values(m["RV"], u.km / u.s) - values(m[gaia_col], u.km / u.s)
         what, unit_label = "member stars", "stars"
     elif ("Soubiran2018", "RV") in (result.matched or {}):
         t = result.matched[("Soubiran2018", "RV")]
-        d = _val(t["diff"], u.km / u.s) if isinstance(t["diff"], u.Quantity) else _val(t["diff"])
+        d = values(t["diff"], u.km / u.s) if isinstance(t["diff"], u.Quantity) \
+            else values(t["diff"])
         what, unit_label = "clusters (Gaia DR2, Soubiran et al. 2018)", "clusters"
     else:
         log.info("Fig. 3 skipped: no Gaia radial velocities in the result")
         return None
     d = d[np.isfinite(d)]
-    fig = _figure(figsize=(4.5, 3.5), layout="constrained")
+    fig = new_figure(figsize=(4.5, 3.5), layout="constrained")
     ax = fig.add_subplot()
     if bins is None:
         nb = max(5, int(np.sqrt(d.size)) + 2)
@@ -211,15 +189,15 @@ def fig_kiel(result):
     ``qc_dwarf_logg``) cooler than ``qc_cool_dwarf_teff``.
     """
     m = result.members
-    teff = _val(m["Teff"], u.K)
+    teff = values(m["Teff"], u.K)
     logg = np.asarray(m["logg"].value if hasattr(m["logg"], "value") else m["logg"], float)
-    feh = _val(m["[Fe/H]"])
+    feh = values(m["[Fe/H]"])
     flags = np.asarray(m["Flag"])
     tmin = _prov_float(result, "qc_teff_min", 4000.0)
     tmax = _prov_float(result, "qc_teff_max", 7500.0)
     tcool = _prov_float(result, "qc_cool_dwarf_teff", 5000.0)
     gdwarf = _prov_float(result, "qc_dwarf_logg", 3.5)
-    fig = _figure(figsize=(9, 3.8), layout="constrained")
+    fig = new_figure(figsize=(9, 3.8), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     tlo, thi = min(np.nanmin(teff), tmin) - 300, max(np.nanmax(teff), tmax) + 300
     for ax in (ax1, ax2):
@@ -265,18 +243,18 @@ def fig_cmd(result, *, clusters=None, n=4):
         clusters = [str(c["Cluster"][i]) for i in order[:n]]
     groups = _member_groups(result)
     m = result.members
-    g, bp, rp = (_val(m[k], u.mag) for k in ("Gmag", "BPmag", "RPmag"))
-    rv, feh = _val(m["RV"], u.km / u.s), _val(m["[Fe/H]"])
+    g, bp, rp = (values(m[k], u.mag) for k in ("Gmag", "BPmag", "RPmag"))
+    rv, feh = values(m["RV"], u.km / u.s), values(m["[Fe/H]"])
     flags = np.asarray(m["Flag"])
-    fig = _figure(figsize=(2.8 * len(clusters) + 1, 6), layout="constrained")
+    fig = new_figure(figsize=(2.8 * len(clusters) + 1, 6), layout="constrained")
     axes = fig.subplots(2, len(clusters), squeeze=False)
     for j, name in enumerate(clusters):
         idx = groups[name]
         colour = bp[idx] - rp[idx]
-        for i, (values, label, cmap) in enumerate(((rv, "RV (km/s)", "coolwarm"),
-                                                   (feh, "[Fe/H] (dex)", "viridis"))):
+        for i, (quantity, label, cmap) in enumerate(((rv, "RV (km/s)", "coolwarm"),
+                                                     (feh, "[Fe/H] (dex)", "viridis"))):
             ax = axes[i, j]
-            v = values[idx]
+            v = quantity[idx]
             use = np.isfinite(v) & (flags[idx] == 12 if i == 1 else np.isin(flags[idx], (1, 12)))
             sc = ax.scatter(colour[use], g[idx][use], c=v[use], s=12, cmap=cmap,
                             gid="cmd-coloured")
@@ -306,12 +284,12 @@ def fig_literature(result, quantity="RV"):
     unit = "km/s" if quantity == "RV" else "dex"
     ncols = min(3, len(matched))
     nrows = int(np.ceil(len(matched) / ncols))
-    fig = _figure(figsize=(3.2 * ncols, 3.0 * nrows), layout="constrained")
+    fig = new_figure(figsize=(3.2 * ncols, 3.0 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     comp = result.comparison
     for ax, (cat, t) in zip(axes.flat, matched.items()):
-        x, y = _val(t["lit"]), _val(t["ours"])
-        ex, ey = _val(t["e_lit"]), _val(t["e_ours"])
+        x, y = values(t["lit"]), values(t["ours"])
+        ex, ey = values(t["e_lit"]), values(t["e_ours"])
         ax.errorbar(x, y, xerr=np.where(np.isfinite(ex), ex, 0),
                     yerr=np.where(np.isfinite(ey), ey, 0), fmt="none", ecolor="0.6", lw=0.6)
         ax.scatter(x, y, s=14, c="tab:blue", zorder=3, gid="literature")
@@ -332,57 +310,33 @@ def fig_literature(result, quantity="RV"):
 
 
 # -- Figs. 13-14 -------------------------------------------------------------------
-def read_zucker2020(path=None):
-    """Zucker et al. (2020) cloud sightlines (A&A 633, A51, table A1) as a QTable.
-
-    Returns ``Name, GLON, GLAT, d16, d50, d84`` (distances in pc) and ``X, Y, Z``
-    (heliocentric Galactic Cartesian, pc; X towards the Galactic centre).
-
-    Parameters
-    ----------
-    path : str, optional
-        The VizieR TSV export; default the embedded copy.
-    """
-    from astropy.table import QTable, Table
-    path = str(path or data_path("zucker2020_tablea1.tsv.gz"))
-    raw = Table.read(path, format="ascii.basic", delimiter="\t", comment="#",
-                     data_start=3, header_start=0, guess=False, fast_reader=False)
-    out = QTable()
-    out["Name"] = [str(s).strip() for s in raw["Name"]]
-    out["GLON"] = np.asarray(raw["GLON"], float) * u.deg
-    out["GLAT"] = np.asarray(raw["GLAT"], float) * u.deg
-    for k in ("d16", "d50", "d84"):
-        out[k] = np.asarray(raw[k], float) * u.pc
-    lon, lat, d = out["GLON"], out["GLAT"], out["d50"]
-    out["X"] = d * np.cos(lat) * np.cos(lon)
-    out["Y"] = d * np.cos(lat) * np.sin(lon)
-    out["Z"] = d * np.sin(lat)
-    out.meta["reference"] = "Zucker C. et al. 2020, A&A 633, A51 (2020A&A...633A..51Z)"
-    return out
-
-
 def fig_clouds(result, *, max_log_age=8.0, clouds=None):
     """Figs. 13-14: young clusters with molecular clouds (Zucker et al. 2020).
 
     Heliocentric Galactic X-Y and X-Z (pc) of the clusters younger than
     10**``max_log_age`` yr (coloured by log age, sized by their number of
-    LAMOST members) and of the cloud sightlines. None without young clusters.
+    LAMOST members) and of the cloud sightlines ``clouds``
+    (`astro_ocl.sources.literature.read_zucker2020`). None without young
+    clusters or without clouds.
     """
     c = result.clusters
-    age = _val(c["AgeNN"])
+    age = values(c["AgeNN"])
     young = np.isfinite(age) & (age < max_log_age)
     if not young.any():
         log.info("Figs. 13-14 skipped: no cluster younger than 10^%g yr", max_log_age)
         return None
-    clouds = read_zucker2020() if clouds is None else clouds
-    lon, lat = _val(c["GLON"], u.deg)[young], _val(c["GLAT"], u.deg)[young]
-    dist = _val(c["Dist"], u.pc)[young]
+    if clouds is None:
+        log.info("Figs. 13-14 skipped: no molecular clouds given "
+                 "(astro_ocl.sources.literature.read_zucker2020)")
+        return None
+    lon, lat = values(c["GLON"], u.deg)[young], values(c["GLAT"], u.deg)[young]
+    dist = values(c["Dist"], u.pc)[young]
     lr, br = np.radians(lon), np.radians(lat)
     X, Y, Z = dist * np.cos(br) * np.cos(lr), dist * np.cos(br) * np.sin(lr), dist * np.sin(br)
-    fig = _figure(figsize=(10, 4.4), layout="constrained")
+    fig = new_figure(figsize=(10, 4.4), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, (cy, yname) in zip(axes, ((Y, "Y"), (Z, "Z"))):
-        ax.scatter(_val(clouds["X"], u.pc), _val(clouds[yname], u.pc), s=8, c="0.6",
+        ax.scatter(values(clouds["X"], u.pc), values(clouds[yname], u.pc), s=8, c="0.6",
                    marker="s", alpha=0.6, label=f"clouds, Zucker+2020 (N={len(clouds)})",
                    gid="clouds")
         sc = ax.scatter(X, cy, c=age[young], s=20 + 2 * np.asarray(c["Nall"])[young],
@@ -411,46 +365,28 @@ _FIGURES = (
     ("fig05_cmd_rv_feh", fig_cmd, {}),
     ("fig06_literature_rv", fig_literature, {"quantity": "RV"}),
     ("fig07_literature_feh", fig_literature, {"quantity": "[Fe/H]"}),
-    ("fig13_14_young_clusters_clouds", fig_clouds, {}),
 )
 
 
-def save_figure(fig, outdir, stem, *, formats=("png", "pdf")):
-    """Save ``fig`` as ``outdir/stem.<format>`` for each format (atomically)."""
-    import matplotlib
-    files = []
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(STYLE):
-        for fmt in formats:
-            path = outdir / f"{stem}.{fmt}"
-            with atomic_path(path, overwrite=True) as tmp:
-                fig.savefig(tmp, format=fmt)
-            files.append(path)
-    return files
-
-
-def make_figures(result, outdir, *, formats=("png", "pdf")):
+def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
     """Write every catalogue figure the data allows into ``outdir``.
 
     Parameters
     ----------
-    result : `~astro_ocl.pipeline.CatalogueResult`
+    result : `~astro_ocl.result.CatalogueResult`
     outdir : str or `~pathlib.Path`
     formats : tuple of str
         matplotlib file formats.
+    clouds : `~astropy.table.QTable`, optional
+        Molecular clouds of Figs. 13-14 (skipped without).
 
     Returns
     -------
     list of `~pathlib.Path`
     """
-    import matplotlib
-    files = []
-    for stem, func, kwargs in _FIGURES:
-        with matplotlib.rc_context(STYLE):
-            fig = func(result, **kwargs)
-        if fig is None:
-            continue
-        files += save_figure(fig, outdir, stem, formats=formats)
+    files = save_figures(
+        [(stem, (lambda f=func, k=kwargs: f(result, **k))) for stem, func, kwargs in _FIGURES]
+        + [("fig13_14_young_clusters_clouds", lambda: fig_clouds(result, clouds=clouds))],
+        outdir, formats=formats)
     log.info("wrote %d figure files to %s", len(files), outdir)
     return files

@@ -16,15 +16,19 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from ...steps.gradients import AGE_GROUPS, X_VARIABLES
 from ...logger import log
-from .catalogue import STYLE, _figure, _val, save_figure
+from .common import new_figure, save_figures, values
 
 __all__ = ["make_figures", "gradient_figures", "fig_feh_gradient", "fig_ecc_apo",
            "fig_integrals", "fig_z_rgc"]
 
 KMS = u.km / u.s
 MIN_POINTS = 3
+
+#: The abscissae of a gradient fit as drawn: label -> (column, unit, scale, axis label).
+_GRADIENT_AXES = {"RGC": ("RGC", u.kpc, 1.0, r"$R_{GC}$ (kpc)"),
+                  "LZ/1e3": ("LZ", u.kpc * KMS, 1e3, r"$L_Z$ ($10^3$ kpc km s$^{-1}$)"),
+                  "E/1e5": ("Energy", u.km ** 2 / u.s ** 2, 1e5, r"$E$ ($10^5$ km$^2$ s$^{-2}$)")}
 
 
 def _has(table, *cols):
@@ -43,15 +47,15 @@ def fig_ecc_apo(clusters, *, title=""):
     if not _has(clusters, "Apo", "ecc"):
         log.info("Fig. 9 skipped%s: no orbits (Apo, ecc)", f" ({title})" if title else "")
         return None
-    apo, ecc = _val(clusters["Apo"], u.kpc), _val(clusters["ecc"])
+    apo, ecc = values(clusters["Apo"], u.kpc), values(clusters["ecc"])
     ok = _finite(apo, ecc)
     if ok.sum() < MIN_POINTS:
         log.info("Fig. 9 skipped%s: %d clusters with an orbit", f" ({title})" if title else "",
                  int(ok.sum()))
         return None
-    fig = _figure(figsize=(4.5, 3.6))
+    fig = new_figure(figsize=(4.5, 3.6))
     ax = fig.add_subplot()
-    feh = _val(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    feh = values(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
     if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
         sc = ax.scatter(apo[ok], ecc[ok], c=feh[ok], s=12, cmap="coolwarm", vmin=-0.5,
                         vmax=0.3)
@@ -59,8 +63,8 @@ def fig_ecc_apo(clusters, *, title=""):
     else:
         ax.scatter(apo[ok], ecc[ok], s=12, color="k")
     if "e_ecc" in clusters.colnames and "e_Apo" in clusters.colnames:
-        ax.errorbar(apo[ok], ecc[ok], xerr=_val(clusters["e_Apo"], u.kpc)[ok],
-                    yerr=_val(clusters["e_ecc"])[ok], fmt="none", ecolor="0.6", lw=0.6,
+        ax.errorbar(apo[ok], ecc[ok], xerr=values(clusters["e_Apo"], u.kpc)[ok],
+                    yerr=values(clusters["e_ecc"])[ok], fmt="none", ecolor="0.6", lw=0.6,
                     zorder=0)
     ax.set_xlabel("Apocentre (kpc)")
     ax.set_ylabel("Eccentricity")
@@ -73,15 +77,15 @@ def fig_integrals(clusters, *, title=""):
     if not _has(clusters, "LZ", "Energy"):
         log.info("Fig. 11 skipped%s: no integrals of motion", f" ({title})" if title else "")
         return None
-    lz = _val(clusters["LZ"], u.kpc * KMS)
-    en = _val(clusters["Energy"], KMS ** 2)
+    lz = values(clusters["LZ"], u.kpc * KMS)
+    en = values(clusters["Energy"], KMS ** 2)
     ok = _finite(lz, en)
     if ok.sum() < MIN_POINTS:
         log.info("Fig. 11 skipped%s: %d clusters", f" ({title})" if title else "", int(ok.sum()))
         return None
-    fig = _figure(figsize=(4.5, 3.6))
+    fig = new_figure(figsize=(4.5, 3.6))
     ax = fig.add_subplot()
-    feh = _val(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    feh = values(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
     if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
         sc = ax.scatter(lz[ok] / 1e3, en[ok] / 1e5, c=feh[ok], s=12, cmap="coolwarm",
                         vmin=-0.5, vmax=0.3)
@@ -100,13 +104,13 @@ def fig_z_rgc(clusters, *, title=""):
         log.info("Fig. 12 skipped%s: no Galactocentric positions and velocities",
                  f" ({title})" if title else "")
         return None
-    rr, zz = _val(clusters["RGC"], u.kpc), _val(clusters["ZGC"], u.kpc)
-    vphi = _val(clusters["vphi"], KMS)
+    rr, zz = values(clusters["RGC"], u.kpc), values(clusters["ZGC"], u.kpc)
+    vphi = values(clusters["vphi"], KMS)
     ok = _finite(rr, zz, vphi)
     if ok.sum() < MIN_POINTS:
         log.info("Fig. 12 skipped%s: %d clusters", f" ({title})" if title else "", int(ok.sum()))
         return None
-    fig = _figure(figsize=(5.0, 3.4))
+    fig = new_figure(figsize=(5.0, 3.4))
     ax = fig.add_subplot()
     sc = ax.scatter(rr[ok], zz[ok], c=vphi[ok], s=12, cmap="viridis", vmin=150, vmax=280)
     fig.colorbar(sc, ax=ax, label=r"$v_\phi$ (km s$^{-1}$)")
@@ -124,7 +128,7 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
     gradients : `~astro_ocl.steps.gradients.GradientResult`
     x : {"RGC", "LZ/1e3", "E/1e5"}
     """
-    spec = {lab: (col, unit, scale) for lab, col, unit, scale in X_VARIABLES}
+    spec = {lab: axis[:3] for lab, axis in _GRADIENT_AXES.items()}
     if gradients is None or x not in spec:
         log.info("Fig. %s skipped: no gradient fits", "8" if x == "RGC" else "10")
         return None
@@ -133,13 +137,14 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
     if len(cl) < MIN_POINTS:
         log.info("Fig. %s skipped: %d clusters", "8" if x == "RGC" else "10", len(cl))
         return None
-    xv = _val(cl[col], unit) / scale
-    feh = _val(cl["[Fe/H]med"])
-    efeh = _val(cl["e_[Fe/H]med"])
-    groups = [g[0] for g in AGE_GROUPS]
-    fig = _figure(figsize=(9.0, 5.4))
-    axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
+    xv = values(cl[col], unit) / scale
+    feh = values(cl["[Fe/H]med"])
+    efeh = values(cl["e_[Fe/H]med"])
     table = gradients.table
+    # the age groups of the fit, in its order (the last row group "all" is not a panel)
+    groups = [g for g in dict.fromkeys(np.asarray(table["age_group"]).astype(str)) if g != "all"]
+    fig = new_figure(figsize=(9.0, 5.4))
+    axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
     for ax, label in zip(axes, groups):
         sel = np.asarray(cl["age_group"]) == label
         ax.errorbar(xv[sel], feh[sel], yerr=efeh[sel], fmt="o", ms=3, color="k",
@@ -155,8 +160,7 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
         else:
             ax.text(0.03, 0.05, "not fitted", transform=ax.transAxes, fontsize=7)
         ax.set_title(f"{label} (N={int(sel.sum())})", fontsize=8)
-    xlabels = {"RGC": r"$R_{GC}$ (kpc)", "LZ/1e3": r"$L_Z$ ($10^3$ kpc km s$^{-1}$)",
-               "E/1e5": r"$E$ ($10^5$ km$^2$ s$^{-2}$)"}
+    xlabels = {lab: axis[3] for lab, axis in _GRADIENT_AXES.items()}
     for ax in axes[3:]:
         ax.set_xlabel(xlabels[x])
     for ax in axes[::3]:
@@ -168,35 +172,30 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
 
 def gradient_figures(gradients, outdir, *, formats=("png", "pdf"), suffix=""):
     """Figs. 8 and 10 of a `~astro_ocl.steps.gradients.GradientResult` into ``outdir``."""
-    import matplotlib
-    files = []
-    for stem, x in (("fig08_feh_rgc", "RGC"), ("fig10_feh_lz", "LZ/1e3"),
-                    ("fig10_feh_energy", "E/1e5")):
-        with matplotlib.rc_context(STYLE):
-            fig = fig_feh_gradient(gradients, x=x)
-        if fig is not None:
-            files += save_figure(fig, outdir, stem + suffix, formats=formats)
-    return files
+    return save_figures([(stem + suffix, (lambda x=x: fig_feh_gradient(gradients, x=x)))
+                         for stem, x in (("fig08_feh_rgc", "RGC"), ("fig10_feh_lz", "LZ/1e3"),
+                                         ("fig10_feh_energy", "E/1e5"))],
+                        outdir, formats=formats)
 
 
 def _orbit_figures(clusters, outdir, *, formats, suffix, title):
-    import matplotlib
-    files = []
-    for stem, func in (("fig09_ecc_apo", fig_ecc_apo), ("fig11_integrals", fig_integrals),
-                       ("fig12_z_rgc_vphi", fig_z_rgc)):
-        with matplotlib.rc_context(STYLE):
-            fig = func(clusters, title=title)
-        if fig is not None:
-            files += save_figure(fig, outdir, stem + suffix, formats=formats)
-    return files
+    return save_figures([(stem + suffix, (lambda f=func: f(clusters, title=title)))
+                         for stem, func in (("fig09_ecc_apo", fig_ecc_apo),
+                                            ("fig11_integrals", fig_integrals),
+                                            ("fig12_z_rgc_vphi", fig_z_rgc))],
+                        outdir, formats=formats)
 
 
 def make_figures(result, outdir, *, formats=("png", "pdf")):
     """Write the orbit and gradient figures a result allows into ``outdir``.
 
+    The orbit figures of the sample the gradients were fitted on, when it is not
+    this catalogue, are drawn from ``result.gradient_sample`` (the build gives
+    that sample its orbit columns; nothing is integrated here).
+
     Parameters
     ----------
-    result : `~astro_ocl.pipeline.CatalogueResult`
+    result : `~astro_ocl.result.CatalogueResult`
     outdir : str or `~pathlib.Path`
     formats : tuple of str
 
@@ -215,15 +214,9 @@ def make_figures(result, outdir, *, formats=("png", "pdf")):
     own = grad.source == "this catalogue"
     suffix = "" if own else "_zhong2020"
     files += gradient_figures(grad, outdir, formats=formats, suffix=suffix)
-    if not own:
-        # the orbit figures of the (larger) sample the gradients were fitted on
-        from ...steps.dynamics import orbit_parameters, read_cluster_dynamics_input
-        z = read_cluster_dynamics_input()
-        orb = orbit_parameters(z, n_samples=0, outside="nan")
-        for c in orb.colnames:
-            if c != "Cluster":
-                z[c] = orb[c]
-        files += _orbit_figures(z, outdir, formats=formats, suffix=suffix,
+    sample = getattr(result, "gradient_sample", None)
+    if not own and sample is not None:
+        files += _orbit_figures(sample, outdir, formats=formats, suffix=suffix,
                                 title="(Zhong et al. 2020)")
     log.info("wrote %d orbit/gradient figure files to %s", len(files), outdir)
     return files

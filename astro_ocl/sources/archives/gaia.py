@@ -13,6 +13,7 @@ from astropy.table import Table, vstack
 from astropy.time import Time
 
 from ...config import conf
+from ...logger import log
 from ...utils import progress
 from .adql import quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
@@ -135,17 +136,22 @@ def sources_with_motion(table):
         ``source_id`` and ``coord`` with proper motions and obstime J2015.5.
     """
     from astropy.table import QTable
-    out = QTable()
-    out["source_id"] = np.asarray(table["source_id"], dtype=np.int64)
 
     def val(name, unit):
         col = table[name]
-        v = col.to_value(unit) if isinstance(col, u.Quantity) else np.asarray(col, float)
-        return np.nan_to_num(np.ma.filled(np.ma.asarray(v, dtype=float), 0.0))
+        v = col.to_value(unit) if isinstance(col, u.Quantity) else col
+        return np.ma.filled(np.ma.asarray(v, dtype=float), np.nan)
 
-    out["coord"] = SkyCoord(ra=val("ra", u.deg) * u.deg, dec=val("dec", u.deg) * u.deg,
-                            pm_ra_cosdec=val("pmra", u.mas / u.yr) * u.mas / u.yr,
-                            pm_dec=val("pmdec", u.mas / u.yr) * u.mas / u.yr,
+    ra, dec = val("ra", u.deg), val("dec", u.deg)
+    has_pos = np.isfinite(ra) & np.isfinite(dec)
+    if not has_pos.all():  # no position, nothing to match: never a fake (0, 0)
+        log.info("%d Gaia sources without a position left out", int((~has_pos).sum()))
+    out = QTable()
+    out["source_id"] = np.asarray(table["source_id"], dtype=np.int64)[has_pos]
+    # a missing proper motion stays NaN: the cross-match does not move that source
+    out["coord"] = SkyCoord(ra=ra[has_pos] * u.deg, dec=dec[has_pos] * u.deg,
+                            pm_ra_cosdec=val("pmra", u.mas / u.yr)[has_pos] * u.mas / u.yr,
+                            pm_dec=val("pmdec", u.mas / u.yr)[has_pos] * u.mas / u.yr,
                             obstime=Time(2015.5, format="jyear"), frame="icrs")
     return out
 

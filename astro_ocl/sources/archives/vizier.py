@@ -14,7 +14,9 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table
 
-from .. import files as readers
+from ... import schema
+from ..clusters import CG2020_VIZIER_COLUMNS, read_cg2020_clusters
+from ..members import read_cg_members
 from ...config import conf
 from ...logger import log
 from .adql import in_list, quote_identifier, quote_literal, quote_table
@@ -110,7 +112,7 @@ def cg2020_clusters(*, table=None, client=None):
     result = client.query(f"SELECT * FROM {quote_table(name)} ORDER BY Cluster")
     raw = plain_table(result)
     lower = {c.lower().rstrip("*"): c for c in raw.colnames}
-    labels = ["Cluster", "RA_ICRS", "DE_ICRS"] + [v for _, v, _ in readers._CG2020_COLUMNS]
+    labels = ["Cluster", "RA_ICRS", "DE_ICRS"] + [v for _, v, _ in CG2020_VIZIER_COLUMNS]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cg2020_table1.tsv"
         cols = []
@@ -129,21 +131,21 @@ def cg2020_clusters(*, table=None, client=None):
                                                                np.ma.getmaskarray(c))]
                              for c in cols]):
                 f.write("|".join(_fmt(v) for v in row) + "\n")
-        out = readers.read_cg2020_clusters(path)
+        out = read_cg2020_clusters(path)
     out.meta["source"] = f"{client.url if client else conf.vizier_tap_url} {name}"
     out.meta["provenance"] = result.meta.get("provenance", {})
     return out
 
 
-def cg2020_members(*, clusters=None, threshold=None, resolver=None, table=None, client=None):
+def cg2020_members(*, clusters=None, threshold=0.7, resolver=None, table=None, client=None):
     """Cantat-Gaudin members with probability >= ``threshold``.
 
     Parameters
     ----------
     clusters : list of str, optional
         CG2020 spellings (resolve user input first); default all clusters.
-    threshold : float, optional
-        Default ``conf.membership_threshold``.
+    threshold : float
+        Minimum membership probability (0.7, as Fu et al. 2022).
     resolver : `~astro_ocl.sources.names.NameResolver`, optional
     table : str, optional
         Default ``conf.cg2020_members_table``.
@@ -155,12 +157,12 @@ def cg2020_members(*, clusters=None, threshold=None, resolver=None, table=None, 
         As `~astro_ocl.sources.read_cg_members` returns.
     """
     name = table or conf.cg2020_members_table
-    threshold = conf.membership_threshold if threshold is None else float(threshold)
+    threshold = float(threshold)
     where = f"{quote_identifier(MEMBER_PROBA_COLUMN)} >= {quote_literal(threshold)}"
     if clusters:
         where += f" AND {in_list(MEMBER_CLUSTER_COLUMN, clusters)}"
     result = query_table(name, where=where, client=client)
-    out = readers.read_cg_members(table=plain_table(result), path=name, resolver=resolver)
+    out = read_cg_members(table=plain_table(result), path=name, resolver=resolver)
     out.meta["source"] = f"{client.url if client else conf.vizier_tap_url} {name}"
     out.meta["provenance"] = result.meta.get("provenance", {})
     return out
@@ -188,11 +190,12 @@ def table_columns(table, *, client=None):
     return names
 
 
-def _find(names, aliases):
-    return readers._find(Table(names=names), aliases)
+def _find(names, column):
+    return schema.STARS.find(Table(names=names), column)
 
 
-def lamost_for_members(members, *, table=None, client=None, by="auto", radius=None):
+def lamost_for_members(members, *, table=None, client=None, by="auto",
+                       radius=3.5 * u.arcsec):
     """LAMOST stellar parameters of cluster members (TAP upload join).
 
     Parameters
@@ -205,8 +208,8 @@ def lamost_for_members(members, *, table=None, client=None, by="auto", radius=No
     by : {"auto", "source_id", "position"}
         ``auto``: by Gaia source_id when the table has such a column, else by
         position within ``radius``.
-    radius : `~astropy.units.Quantity`, optional
-        Default ``conf.match_radius_arcsec`` (3.5 arcsec).
+    radius : `~astropy.units.Quantity`
+        Rows within this angle of a member are returned (3.5 arcsec).
 
     Returns
     -------
@@ -218,8 +221,8 @@ def lamost_for_members(members, *, table=None, client=None, by="auto", radius=No
     client = client or vizier_client()
     name = table or conf.lamost_table
     cols = table_columns(name, client=client)
-    id_col = _find(cols, readers.STAR_ALIASES["source_id"])
-    obsid = _find(cols, readers.STAR_ALIASES["obsid"])
+    id_col = _find(cols, "source_id")
+    obsid = _find(cols, "obsid")
     order = f" ORDER BY l.{quote_identifier(obsid)}" if obsid else ""
     if by == "source_id" and id_col is None:
         raise ValueError(f"{name} has no Gaia source_id column (columns: {cols})")
@@ -230,11 +233,11 @@ def lamost_for_members(members, *, table=None, client=None, by="auto", radius=No
         up = Table({"source_id": ids})
         maxrec = None  # repeated observations: no a-priori bound; default limit applies
         return client.query(query, uploads={"members": up}, maxrec=maxrec)
-    ra_col = _find(cols, readers.STAR_ALIASES["ra"])
-    dec_col = _find(cols, readers.STAR_ALIASES["dec"])
+    ra_col = _find(cols, "ra")
+    dec_col = _find(cols, "dec")
     if ra_col is None or dec_col is None:
         raise ValueError(f"{name} has neither a Gaia source_id nor a position column")
-    r = u.Quantity(conf.match_radius_arcsec if radius is None else radius, u.arcsec)
+    r = u.Quantity(radius, u.arcsec)
     first = np.unique(np.asarray(members["source_id"], dtype=np.int64), return_index=True)[1]
     m = members[np.sort(first)]
     up = Table({"source_id": np.asarray(m["source_id"], np.int64),
