@@ -11,7 +11,9 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from .config import conf, galactic_parameters  # noqa: F401
 from .logger import log  # noqa: F401
-from . import io as _io  # noqa: F401  (registers the "votable.cds" and "cds.submission" writers)
+from .pipeline import build_catalogue  # noqa: F401  (network-free, no heavy imports)
+# importing sinks registers the "votable.cds" and "cds.submission" writers
+from . import sinks as _sinks  # noqa: F401
 
 try:
     __version__ = _version("astro_ocl")
@@ -19,9 +21,3 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__", "conf", "galactic_parameters", "log", "build_catalogue"]
-
-
-def build_catalogue(*args, **kwargs):
-    """Build the open-cluster catalogue; see `astro_ocl.pipeline.build_catalogue`."""
-    from .pipeline import build_catalogue as _build
-    return _build(*args, **kwargs)

@@ -13,10 +13,12 @@ class StageLog:
     --------
     >>> sl = StageLog()
     >>> sl.stage("members", n_in=10, n_out=7, dropped={"probability < 0.7": 3})
-    >>> print(sl.as_table()["stage", "n_in", "n_out", "n_dropped"])
-     stage  n_in n_out n_dropped
-    ------- ---- ----- ---------
-    members   10     7         3
+    >>> sl.stage("sky match", n_in=7, n_out=8, added=2, dropped={"no Gaia source": 1})
+    >>> print(sl.as_table()["stage", "n_in", "n_out", "n_dropped", "n_added"])
+      stage   n_in n_out n_dropped n_added
+    --------- ---- ----- --------- -------
+      members   10     7         3       0
+    sky match    7     8         1       2
     >>> sl["members"]["dropped"]
     {'probability < 0.7': 3}
     """
@@ -63,9 +65,14 @@ class StageLog:
         raise KeyError(name)
 
     def as_table(self):
-        """The log as a `~astropy.table.Table` (one row per stage)."""
-        return Table(rows=[(r["stage"], r["n_in"], r["n_out"], r["n_in"] - r["n_out"],
-                            "; ".join(f"{k}: {v}" for k, v in r["dropped"].items()))
+        """The log as a `~astropy.table.Table` (one row per stage).
+
+        ``n_dropped`` counts the rows dropped (the sum of the reasons) and
+        ``n_added`` the rows a stage created, so ``n_in - n_dropped + n_added ==
+        n_out`` and neither is ever negative.
+        """
+        return Table(rows=[(r["stage"], r["n_in"], r["n_out"], sum(r["dropped"].values()),
+                            r["added"], "; ".join(f"{k}: {v}" for k, v in r["dropped"].items()))
                            for r in self.records],
-                     names=("stage", "n_in", "n_out", "n_dropped", "reasons"),
-                     dtype=(str, int, int, int, str))
+                     names=("stage", "n_in", "n_out", "n_dropped", "n_added", "reasons"),
+                     dtype=(str, int, int, int, int, str))

@@ -3,11 +3,18 @@
 Two kinds of settings live here:
 
 * :data:`conf`, an `astropy.config.ConfigNamespace`: service URLs, table names,
-  timeouts, row limits and the cache directory. Every item can be set in
+  timeouts, retries, row limits, the cache and progress bars, nothing else. Every
+  item can be set in
   ``~/.astropy/config/astro_ocl.cfg`` or at run time
   (``astro_ocl.conf.timeout = 120``, or ``with conf.set_temp("timeout", 10):``).
 * :class:`galactic_parameters`, an `astropy.utils.state.ScienceState` holding the
   Sun's position and motion used for Galactocentric coordinates and orbits.
+
+Science defaults (membership threshold 0.7, 5000 Monte Carlo realisations, match
+radius 3.5 arcsec, quality cuts) are *not* configuration: they are explicit keyword
+defaults of `astro_ocl.build_catalogue`, recorded in the provenance of every
+output, so that no line in a user's config file can silently change published
+numbers.
 
 Nothing here touches the network.
 """
@@ -54,13 +61,7 @@ class Conf(_config.ConfigNamespace):
     lamost_table = _config.ConfigItem(
         "V/164/stellar5", "LAMOST stellar-parameter table on VizieR (DR5: V/164/stellar5).")
 
-    # --- method defaults --------------------------------------------------------------
-    membership_threshold = _config.ConfigItem(
-        0.7, "Minimum Cantat-Gaudin membership probability of a member.", cfgtype="float")
-    n_realisations = _config.ConfigItem(
-        5000, "Monte Carlo realisations per cluster.", cfgtype="integer")
-    match_radius_arcsec = _config.ConfigItem(
-        3.5, "LAMOST -> Gaia positional match radius in arcsec.", cfgtype="float")
+    # --- behaviour -------------------------------------------------------------------
     show_progress = _config.ConfigItem(
         True, "Show progress bars on long work (when tqdm is installed and the "
         "output is a terminal).", cfgtype="boolean")

@@ -2,12 +2,12 @@
 
 :func:`reproduce_fu2022` rebuilds what the published inputs allow and holds it
 against every column of the published cluster table (CDS J/A+A/668/A4,
-`~astro_ocl.catalogs.read_fu2022`):
+`~astro_ocl.sources.clusters.read_fu2022`):
 
 * the dynamics of all 386 clusters (Cantat-Gaudin et al. 2020 position,
   distance and proper motion, the published ``RVmed``), computed twice: in the
   package's default, physically correct convention and in the convention of the
-  published numbers (``convention="fu2022"``, see `astro_ocl.dynamics.CONVENTIONS`);
+  published numbers (``convention="fu2022"``, see `astro_ocl.steps.dynamics.CONVENTIONS`);
 * paper Table 6, fitted on the published catalogue with CG2020 ages;
 * the per-star statistics (``Nall`` ... ``[Fe/H]med``) of the clusters that the
   embedded LAMOST sample covers.
@@ -18,23 +18,21 @@ numbers is kept as evidence in the report. The default output stays the
 physically correct computation; the paper's conventions are named switches.
 """
 import datetime
-import html
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from .catalogs.readers import cluster_resolver, read_cg2020_clusters, read_fu2022
 from .config import galactic_parameters
 from .logger import log
-from .utils import atomic_directory
+from .sources.clusters import cluster_resolver, read_cg2020_clusters, read_fu2022
 
 __all__ = ["COMPARED", "Tolerance", "Hypothesis", "HYPOTHESES", "ReproductionResult",
-           "published_inputs", "reproduce_fu2022", "compare_columns"]
+           "published_inputs", "reproduce_fu2022", "compare_columns", "evaluate_hypotheses",
+           "table6_consistency"]
 
 KMS = u.km / u.s
 KPC_KMS = u.kpc * KMS
@@ -120,7 +118,7 @@ def published_inputs(*, fu=None, cg=None):
     Parameters
     ----------
     fu : `~astropy.table.QTable`, optional
-        The published catalogue (default `~astro_ocl.catalogs.read_fu2022`).
+        The published catalogue (default `~astro_ocl.sources.clusters.read_fu2022`).
     cg : `~astropy.table.QTable`, optional
         Cantat-Gaudin et al. 2020 table1 (default the embedded copy).
 
@@ -166,7 +164,7 @@ def published_inputs(*, fu=None, cg=None):
 
 
 def _dynamics(inputs, convention, **options):
-    from .dynamics import OrbitWarning, orbit_parameters
+    from .steps.dynamics import OrbitWarning, orbit_parameters
     with warnings.catch_warnings():
         # clusters unbound in McMillan17 are reported by the comparison itself
         warnings.simplefilter("ignore", OrbitWarning)
@@ -227,7 +225,7 @@ def _vlsr_hypotheses():
 
 def _convention_hypothesis():
     return Hypothesis("convention fu2022", tuple(c for c, _, _, g in COMPARED if g == "dynamics"),
-                      "all the paper-convention choices of astro_ocl.dynamics.CONVENTIONS"
+                      "all the paper-convention choices of astro_ocl.steps.dynamics.CONVENTIONS"
                       "['fu2022'] together",
                       lambda inputs, ours: _published_labels(_dynamics(inputs, "fu2022")))
 
@@ -248,7 +246,7 @@ def _variant(name, columns, description, **changes):
     """A hypothesis: the standard computation with some convention choices changed."""
     import dataclasses
 
-    from .dynamics import CONVENTIONS
+    from .steps.dynamics import CONVENTIONS
 
     options = {k: changes.pop(k) for k in ("integration_time",) if k in changes}
 
@@ -259,7 +257,7 @@ def _variant(name, columns, description, **changes):
 
 
 def _orbit_hypotheses():
-    from .dynamics import K_365D
+    from .steps.dynamics import K_365D
     z14 = {"z_sun": 14.0 * u.pc}
     frame = ("ZGC", "LX", "LY", "ULSR", "WLSR")
     shifted = dict(frame="galactic-shifted", galactic_parameters=z14)
@@ -529,7 +527,7 @@ def _unexplained(col, s, sf, held, hypotheses):
 def _paper_table6(path):
     """Paper Table 6 values (NaN where unknown) and a note saying where they came from."""
     from .exceptions import InputDataError
-    from .gradients import read_fu2022_table6
+    from .sources.clusters import read_fu2022_table6
     try:
         return read_fu2022_table6(path), f"paper values from {path or 'the shipped file'}"
     except InputDataError as exc:
@@ -542,7 +540,7 @@ def _paper_table6(path):
 
 
 def _table6(inputs, *, paper_table6=None):
-    from .gradients import AGE_GROUPS, FU2022_UNCERTAINTY, X_VARIABLES, gradient_table
+    from .steps.gradients import AGE_GROUPS, FU2022_UNCERTAINTY, X_VARIABLES, gradient_table
     paper, paper_note = _paper_table6(paper_table6)
     clusters = QTable()
     clusters["Cluster"] = inputs["Cluster"]
@@ -587,6 +585,7 @@ def _table6(inputs, *, paper_table6=None):
                   paper="Fu et al. 2022, A&A 668, A4, Table 6", paper_values=paper_note,
                   model="[Fe/H] = a x^2 + b x + c; x = RGC [kpc], LZ/1e3 [kpc km/s], "
                         "E/1e5 [km2/s2]")
+    t.meta["consistency"] = table6_consistency(t)
     return t
 
 
@@ -620,31 +619,14 @@ class ReproductionResult:
     provenance: dict = field(default_factory=dict)
 
     def report_markdown(self):
-        """The report as Markdown text."""
-        return _markdown(self)
+        """The report as Markdown text (`astro_ocl.sinks.reproduce.report_markdown`)."""
+        from .sinks.reproduce import report_markdown
+        return report_markdown(self)
 
-    def write(self, outdir, *, overwrite=False, figures=True):
-        """Write ``report.md``, ``report.html``, ``columns.ecsv``, ``clusters.ecsv``,
-        ``table6.ecsv``, ``hypotheses.ecsv`` and ``figures/*.png`` into ``outdir``,
-        atomically (a failure leaves the previous ``outdir`` or nothing).
-
-        Returns
-        -------
-        list of `~pathlib.Path`
-        """
-        names = []
-        with atomic_directory(outdir, overwrite=overwrite) as tmp:
-            for label, table in (("columns", self.columns), ("clusters", self.clusters),
-                                 ("table6", self.table6), ("hypotheses", self.hypotheses)):
-                table.write(tmp / f"{label}.ecsv", format="ascii.ecsv")
-                names.append(f"{label}.ecsv")
-            md = self.report_markdown()
-            (tmp / "report.md").write_text(md, encoding="utf-8")
-            (tmp / "report.html").write_text(_html(md), encoding="utf-8")
-            names += ["report.md", "report.html"]
-            if figures:
-                names += [str(p.relative_to(tmp)) for p in _figures(self, tmp / "figures")]
-        return [Path(outdir) / n for n in names]
+    def write(self, outdir, **options):
+        """Write the report into ``outdir`` (`astro_ocl.sinks.reproduce.write_report`)."""
+        from .sinks.reproduce import write_report
+        return write_report(self, outdir, **options)
 
 
 def reproduce_fu2022(*, seed=1, n_realisations=5000, paper_table6=None):
@@ -720,9 +702,9 @@ def _defects(inputs):
     has_orbit = np.isfinite(_value(inputs["Peri"]))
     bad = np.flatnonzero(nodist & has_orbit)
     if bad.size:
-        from .dynamics import _energy
-        centre = float(_energy(np.array([0.01]), np.array([0.0]), 0.0, potential="interpolated",
-                               units=(8.2, 232.8))[0])
+        from .steps.dynamics import orbital_energy
+        centre = float(orbital_energy(np.array([0.01]), np.array([0.0]), 0.0,
+                                      units=(8.2, 232.8))[0])
         peri, ecc = _value(inputs["Peri"])[bad], _value(inputs["ecc"])[bad]
         energy = _value(inputs["Energy"])[bad]
         out.append(f"{bad.size} clusters have no CG2020 distance (and blank RGC, ZGC, L, "
@@ -754,42 +736,6 @@ def _defects(inputs):
     return out
 
 
-# --- report rendering ----------------------------------------------------------------
-
-def _markdown(r):
-    c = r.columns
-    lines = ["# Reproducing Fu et al. 2022 (A&A 668, A4; J/A+A/668/A4)", "",
-             f"astro_ocl {r.provenance.get('version')} on {r.provenance.get('date')}. "
-             "`ours` is the package's default (physically correct) computation, `fu2022` the "
-             "paper convention (`convention=\"fu2022\"`).", "",
-             "## Columns", "",
-             "| column | n | median diff | max diff | median rel. | within tol. "
-             "| fu2022: within tol. | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
-    for row in c:
-        lines.append(f"| {row['column']} | {row['n']} | {row['median_diff']:+.4g} "
-                     f"| {row['max_diff']:+.4g} | {row['median_reldiff']:.2g} "
-                     f"| {100 * row['frac_ok']:.1f} % | {100 * row['frac_ok_fu2022']:.1f} % "
-                     f"| {row['verdict']} |")
-    lines += ["", "## Explanations", ""]
-    for row in c:
-        lines.append(f"- **{row['column']}** ({row['verdict']}; tolerance {row['tolerance']}; "
-                     f"worst: {row['worst'] or '-'}): {row['explanation']}")
-    lines += ["", "## Hypotheses tested", "",
-              "| hypothesis | column | n | median diff | max diff | median rel. | within tol. "
-              "| holds |", "|---|---|---|---|---|---|---|---|"]
-    for h in r.hypotheses:
-        lines.append(f"| {h['hypothesis']} | {h['column']} | {h['n']} | {h['median_diff']:+.4g} "
-                     f"| {h['max_diff']:+.4g} | {h['median_reldiff']:.2g} "
-                     f"| {100 * h['frac_ok']:.1f} % | {'yes' if h['holds'] else 'no'} |")
-    lines += _table6_markdown(r.table6)
-    lines += ["", "## Defects of the published table", ""]
-    lines += [f"- {d}" for d in r.defects]
-    lines += ["", "## Figures", "", "`figures/<column>.png`: published against ours, per "
-              "column (default convention and paper convention).", ""]
-    return "\n".join(lines)
-
-
 def table6_consistency(t6):
     """How far the default fit (sigma = e_[Fe/H]med) lies from the paper-convention fit.
 
@@ -807,94 +753,3 @@ def table6_consistency(t6):
     return dict(n=int(ok.sum()), n_over_1=int(np.sum(z[ok] > 1)),
                 max_z=float(np.max(z[ok])) if ok.any() else np.nan,
                 width_ratio=float(np.median(sig[ok] / sig_o[ok])) if ok.any() else np.nan)
-
-
-def _table6_markdown(t6):
-    lines = ["", "## Table 6 (metallicity gradients)", "",
-             f"Model: {t6.meta.get('model')}. Fits: {t6.meta.get('method')}, on the published "
-             "catalogue (clusters with >= 3 FLAG=12 stars and a CG2020 age).", ""]
-    z = np.abs(np.asarray(t6["z"], float))
-    if np.isfinite(z).any():
-        zo = np.abs(np.asarray(t6["z_ours"], float))
-        lines.append(
-            f"Against the paper: paper convention (sigma = `{t6.meta.get('uncertainty_fu2022')}`) "
-            f"max |z| = {np.nanmax(z):.2f}, {int(np.sum(z <= 0.5))} of {int(np.isfinite(z).sum())}"
-            f" within 0.5 sigma; default (sigma = `e_[Fe/H]med`) max |z| = {np.nanmax(zo):.2f}, "
-            f"{int(np.sum(zo > 1))} beyond 1 sigma.")
-    else:
-        lines.append(f"Against the paper: not compared ({t6.meta.get('paper_values')}).")
-    c = table6_consistency(t6)
-    lines += ["", "Which per-cluster [Fe/H] uncertainty the paper used is not stated. Evidence "
-              "available here: the default fit (sigma = `e_[Fe/H]med`) lies more than 1 sigma "
-              f"from the paper-convention fit (sigma = `{t6.meta.get('uncertainty_fu2022')}`, the "
-              f"star-to-star dispersion) for {c['n_over_1']} of {c['n']} coefficients (at most "
-              f"{c['max_z']:.2f} sigma), and the paper-convention error bars are "
-              f"{c['width_ratio']:.1f} times wider: the pattern reported for the default fit "
-              "against the published Table 6 (12 of 54 beyond 1 sigma, up to 2.95 sigma, error "
-              "bars ~4x narrower). e_[Fe/H]mean, s_[Fe/H]/sqrt(N) and error floors do not give "
-              "that pattern (see `astro_ocl.gradients.FU2022_UNCERTAINTY`).", "",
-              "| age group | x | coef | N | paper | +/- | fu2022 p16/p50/p84 | z | default p50 |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for q in t6:
-        lines.append(f"| {q['age_group']} | {q['x']} | {q['coefficient']} | {q['N']} "
-                     f"| {q['paper']:.4g} | +{q['paper_plus']:.3g}/-{q['paper_minus']:.3g} "
-                     f"| {q['p16']:.4g} / {q['p50']:.4g} / {q['p84']:.4g} | {q['z']:+.2f} "
-                     f"| {q['p50_ours']:.4g} |")
-    return lines
-
-
-def _html(md):
-    """A self-contained HTML page of the Markdown report (tables, lists, headings)."""
-    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'>"
-           "<title>Reproducing Fu et al. 2022</title><style>"
-           "body{font-family:sans-serif;max-width:70em;margin:auto}"
-           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
-           "</style></head><body>"]
-    in_table = in_list = False
-    for line in md.splitlines():
-        esc = html.escape(line)
-        if line.startswith("|"):
-            cells = [html.escape(x.strip()) for x in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-                out.append("<tr>" + "".join(f"<th>{x}</th>" for x in cells) + "</tr>")
-            else:
-                out.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("- "):
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{_inline(esc[2:])}</li>")
-            continue
-        if in_list:
-            out.append("</ul>")
-            in_list = False
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{_inline(esc[level:].strip())}</h{level}>")
-        elif line.strip():
-            out.append(f"<p>{_inline(esc)}</p>")
-    if in_table:
-        out.append("</table>")
-    if in_list:
-        out.append("</ul>")
-    out.append("</body></html>")
-    return "\n".join(out)
-
-
-def _inline(text):
-    import re
-    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-def _figures(r, outdir):
-    from .plots.reproduce import plot_published_vs_ours
-    return plot_published_vs_ours(r.clusters, [c for c, *_ in COMPARED], outdir)

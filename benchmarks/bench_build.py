@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 
 import astro_ocl
-from astro_ocl.montecarlo import draw, summarise
+from astro_ocl.steps.montecarlo import draw, summarise
 
 
 def loop_baseline(values, errors, k, rng):

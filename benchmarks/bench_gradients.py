@@ -64,11 +64,13 @@ def main():
 
     from astro_ocl.exceptions import InputDataError
     from astro_ocl.commands.gradients import _print_table
-    from astro_ocl.gradients import (FU2022_UNCERTAINTY, compare_with_table6, gradient_table,
-                                     read_fu2022_gradient_input, read_fu2022_table6)
+    from astro_ocl.reproduce import published_inputs
+    from astro_ocl.sources.clusters import read_fu2022_table6
+    from astro_ocl.steps.gradients import (FU2022_UNCERTAINTY, compare_with_table6,
+                                           gradient_table)
 
     unc = args.uncertainty or FU2022_UNCERTAINTY
-    clusters = read_fu2022_gradient_input()
+    clusters = published_inputs()
     common = dict(uncertainty=unc, include_all=False,
                   source="Fu et al. 2022 (J/A+A/668/A4) with CG2020 ages")
     times = []

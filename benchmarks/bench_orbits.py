@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_orbits.py [--n-direct 40] [--clusters 386] [--sam
 Prints, in one run:
 
 1. per-orbit time of direct galpy (McMillan17, DOP853 in C, 3 Gyr, output every
-   1 Myr) and of `astro_ocl.dynamics` (interpolated McMillan17, leapfrog in C,
+   1 Myr) and of `astro_ocl.steps.dynamics` (interpolated McMillan17, leapfrog in C,
    dt = 0.5 Myr, same output times) on the same clusters, and their ratio;
 2. the largest differences of Peri, Apo (relative), ecc (absolute), Energy and
    LZ (relative) between the two, against the targets (0.5 %, 0.5 %, 0.005,
@@ -34,7 +34,7 @@ def main():
     from galpy.potential import evaluatePotentials
     from galpy.util.conversion import get_physical
 
-    from astro_ocl import dynamics as d
+    from astro_ocl.steps import dynamics as d
     print(f"cores: {os.cpu_count()}")
     t0 = time.perf_counter()
     mc17 = d.mcmillan17()
@@ -44,7 +44,8 @@ def main():
     d.interpolated_mcmillan17()
     print(f"interpolated McMillan17 from the shipped grid: {time.perf_counter() - t0:.2f} s")
 
-    z = d.read_cluster_dynamics_input()
+    from astro_ocl.sources.clusters import read_cluster_dynamics_input
+    z = read_cluster_dynamics_input()
     ok = np.isfinite(z["coord"].radial_velocity.value) & np.isfinite(z["coord"].distance.value)
     z = z[ok]
     sub = z[np.linspace(0, len(z) - 1, args.n_direct).astype(int)]

@@ -6,7 +6,7 @@
 For each size N: N Gaia DR2 source_ids (the 13 504 embedded members, padded with
 identifiers that are not in the table) are uploaded and joined to
 ``gaiadr2.gaia_source`` in one asynchronous TAP job through
-`astro_ocl.archives.gaia.sources_by_id` (the online build's code path), cache off:
+`astro_ocl.sources.archives.gaia.sources_by_id` (the online build's code path), cache off:
 prints uploaded ids/s and result rows/s. Then the same query with the cache: a
 miss (query + store) and a hit (read + parse), and the hit/miss time ratio.
 """
@@ -18,9 +18,9 @@ import time
 import numpy as np
 
 from astro_ocl import conf
-from astro_ocl.archives import gaia
-from astro_ocl.archives.cache import QueryCache
-from astro_ocl.catalogs.readers import read_cg_members
+from astro_ocl.sources.archives import gaia
+from astro_ocl.sources.archives.cache import QueryCache
+from astro_ocl.sources import read_cg_members
 
 
 def ids_of_size(n, members):

@@ -45,12 +45,12 @@ def test_refuses_to_overwrite_and_keeps_old_output(tmp_path, capsys):
 
 
 def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
-    import astro_ocl.io.tables as tables
+    import astro_ocl.sinks.catalogue as catalogue
 
     def broken(*args, **kwargs):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(tables, "write_votable", broken)
+    monkeypatch.setattr(catalogue, "write_votable_cds", broken)
     out = tmp_path / "cat"
     with pytest.raises(OSError, match="simulated"):
         cli.main(["build", "--out", str(out), "--realisations", "50", "--orbit-samples", "0",

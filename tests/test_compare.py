@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from astropy.table import QTable
 
-from astro_ocl.compare import compare, literature_comparison, offset_statistics
+from astro_ocl.steps.compare import compare, literature_comparison, offset_statistics
 
 
 def _ours():

@@ -6,8 +6,8 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from astro_ocl.accounting import StageLog
-from astro_ocl.crossmatch import (attach_source_ids, deduplicate_stars, join_members,
-                                  select_members, sky_match)
+from astro_ocl.steps.crossmatch import (attach_source_ids, deduplicate_stars, join_members,
+                                        select_members, sky_match)
 from astro_ocl.exceptions import DroppedRowsWarning, NoUsableDataError
 from conftest import make_members, make_stars
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from astro_ocl.montecarlo import draw, mc_statistics, summarise
+from astro_ocl.steps.montecarlo import draw, mc_statistics, summarise
 
 
 def test_recovers_known_gaussian_within_mc_error():

@@ -1,6 +1,6 @@
 import pytest
 
-from astro_ocl.catalogs import NameResolver, cluster_resolver, name_key, normalise_name
+from astro_ocl.sources import NameResolver, cluster_resolver, name_key, normalise_name
 from astro_ocl.exceptions import UnknownClusterError
 
 

@@ -6,7 +6,7 @@ from astropy.coordinates import SkyCoord
 
 import astro_ocl
 from astro_ocl.exceptions import DroppedRowsWarning, NoUsableDataError, UnknownClusterError
-from astro_ocl.quality import QualityCuts
+from astro_ocl.steps.quality import QualityCuts
 from conftest import make_members, make_stars
 
 KMS = u.km / u.s

@@ -2,8 +2,8 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from astro_ocl.montecarlo import draw
-from astro_ocl.quality import QualityCuts, parameter_flag, rv_flag
+from astro_ocl.steps.montecarlo import draw
+from astro_ocl.steps.quality import QualityCuts, parameter_flag, rv_flag
 
 
 def test_three_sigma_outlier_gets_flag0():

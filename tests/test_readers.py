@@ -7,8 +7,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from astro_ocl.catalogs import (LITERATURE, read_cg2020_clusters, read_cg_members, read_lamost,
-                                read_literature)
+from astro_ocl.sources import (LITERATURE, read_cg2020_clusters, read_cg_members, read_lamost,
+                               read_literature)
 from astro_ocl.exceptions import InputDataError, MissingColumnError
 from astro_ocl.utils import data_path
 
@@ -145,7 +145,7 @@ def test_member_probability_out_of_range(tmp_path):
 
 
 def test_fu2022_published_catalogue():
-    from astro_ocl.catalogs import read_fu2022
+    from astro_ocl.sources import read_fu2022
     t = read_fu2022()
     manifest = json.loads(data_path("manifest.json").read_text())
     entry = {e["file"]: e for e in manifest["files"]}["fu2022_clusters.csv.gz"]
@@ -166,7 +166,7 @@ def test_fu2022_published_catalogue():
 
 
 def test_fu2022_bad_file(tmp_path):
-    from astro_ocl.catalogs import read_fu2022
+    from astro_ocl.sources import read_fu2022
     p = tmp_path / "fu.csv"
     p.write_text("Cluster,Nall\nX,1\n")
     with pytest.raises(MissingColumnError, match="Nflag1"):

@@ -19,10 +19,15 @@ def add_parser(sub):
     p.add_argument("--out", default="catalogue", type=Path, help="output directory")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--seed", type=int, default=None, help="random seed (reproducible output)")
-    p.add_argument("--realisations", type=int, default=None,
-                   help="Monte Carlo realisations per cluster (default conf.n_realisations=5000)")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="minimum membership probability (default 0.7)")
+    p.add_argument("--realisations", type=int, default=5000,
+                   help="Monte Carlo realisations per cluster")
+    p.add_argument("--threshold", type=float, default=0.7,
+                   help="minimum membership probability")
+    p.add_argument("--match-radius", type=float, default=3.5, metavar="ARCSEC",
+                   help="positional match radius (stars without a Gaia id)")
+    p.add_argument("--epoch", default=None,
+                   help="epoch of the star positions (e.g. J2000 or 2011.5): Gaia positions "
+                        "are propagated to it for the positional match")
     p.add_argument("--clusters", nargs="+", metavar="NAME", help="only these clusters")
     p.add_argument("--stars", type=Path,
                    help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) instead of the "
@@ -49,6 +54,10 @@ def add_parser(sub):
     p.add_argument("--no-gradients", action="store_true",
                    help="skip the [Fe/H] gradient fits (paper Table 6; on the embedded Zhong "
                         "et al. 2020 clusters when the catalogue has too few)")
+    p.add_argument("--convention", choices=("standard", "fu2022"), default="standard",
+                   help="orbits, integrals of motion and gradient errors: 'standard' "
+                        "(physically correct) or 'fu2022' (as the published catalogue of Fu "
+                        "et al. 2022 computed them; see 'astro-ocl reproduce')")
     p.add_argument("--figures", action="store_true",
                    help="also write the paper's figures (PNG and PDF) into OUT/figures")
     return p
@@ -56,7 +65,7 @@ def add_parser(sub):
 
 def run(args):
     from ..pipeline import build_catalogue
-    from ..quality import QualityCuts
+    from ..steps.quality import QualityCuts
 
     t0 = time.perf_counter()
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
@@ -71,10 +80,16 @@ def run(args):
     result = build_catalogue(stars=args.stars, members=args.members, clusters=args.clusters,
                              membership_threshold=args.threshold,
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
-                             literature=not args.no_literature,
+                             match_radius=args.match_radius * u.arcsec,
+                             epoch=_epoch(args.epoch), literature=not args.no_literature,
                              orbit_samples=args.orbit_samples,
-                             gradients=not args.no_gradients, **options)
-    files = result.write(args.out, overwrite=args.overwrite, figures=args.figures)
+                             gradients=not args.no_gradients, convention=args.convention,
+                             **options)
+    clouds = None
+    if args.figures:
+        from ..sources.literature import read_zucker2020
+        clouds = read_zucker2020()
+    files = result.write(args.out, overwrite=args.overwrite, figures=args.figures, clouds=clouds)
     if result.gradients is not None:
         from .gradients import print_gradients
         print_gradients(result.gradients)
@@ -85,3 +100,19 @@ def run(args):
         print(f"  {r['stage']:<22s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}")
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _epoch(text):
+    """``J2000``, ``2011.5`` or an ISO date as a `~astropy.time.Time` (None stays None)."""
+    if text is None:
+        return None
+    from astropy.time import Time
+    try:
+        return Time(float(text), format="jyear")
+    except ValueError:
+        pass
+    try:
+        return Time(text)
+    except ValueError:
+        raise SystemExit(f"astro-ocl build: error: --epoch {text!r} is not an epoch "
+                         "(e.g. J2000, 2011.5, 2012-01-01)") from None

@@ -19,7 +19,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..archives.cache import QueryCache
+    from ..sources.archives.cache import QueryCache
     cache = QueryCache(args.dir)
     if args.action == "clear":
         n = cache.clear()

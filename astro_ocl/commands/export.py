@@ -28,8 +28,8 @@ def add_catalogue_options(p):
     p.add_argument("--catalogue", type=Path, metavar="DIR",
                    help="directory written by `astro-ocl build` (default: build offline now)")
     p.add_argument("--seed", type=int, default=1, help="random seed when building")
-    p.add_argument("--realisations", type=int, default=None,
-                   help="Monte Carlo realisations when building (default conf.n_realisations)")
+    p.add_argument("--realisations", type=int, default=5000,
+                   help="Monte Carlo realisations when building")
 
 
 def add_parser(sub):
@@ -62,7 +62,7 @@ def load_catalogue(args):
     from astropy.table import QTable
 
     from ..exceptions import InputDataError
-    from ..io.votable_cds import default_provenance
+    from ..sinks.votable_cds import default_provenance
     if getattr(args, "catalogue", None):
         d = Path(args.catalogue)
         tables = {}
@@ -84,7 +84,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
 
     Parameters
     ----------
-    result : `~astro_ocl.pipeline.CatalogueResult` or similar
+    result : `~astro_ocl.result.CatalogueResult` or similar
         Anything with ``clusters``, ``members`` and ``provenance``.
     out : str or `~pathlib.Path`
     formats : sequence of str
@@ -93,7 +93,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     radius, radius_scale
         Region radius column and scale (``ds9``/``crtf``).
     metadata : dict, optional
-        CDS ReadMe fields (see `astro_ocl.io.cds_bundle.write_cds_bundle`).
+        CDS ReadMe fields (see `astro_ocl.sinks.cds_bundle.write_cds_bundle`).
 
     Returns
     -------
@@ -101,10 +101,10 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     """
     from astropy.io.fits.verify import VerifyWarning
 
-    from ..io.cds_bundle import write_cds_bundle
-    from ..io.regions import REGION_FORMATS, add_tidal_radii, write_regions
-    from ..io.tables import to_plain_table
-    from ..io.votable_cds import write_votable_cds
+    from ..sinks.cds_bundle import write_cds_bundle
+    from ..sinks.regions import REGION_FORMATS, write_regions
+    from ..sinks.tables import to_plain_table
+    from ..sinks.votable_cds import write_votable_cds
     from ..utils import atomic_path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,7 +141,9 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
         elif fmt in REGION_FORMATS:
             clusters = result.clusters
             if radius == "r_t" and "r_t" not in clusters.colnames:
-                clusters = add_tidal_radii(clusters)  # Hunt & Reffert 2023
+                from ..sources.literature import read_tidal_radii
+                from ..steps.compare import add_tidal_radii
+                clusters = add_tidal_radii(clusters, read_tidal_radii())  # Hunt & Reffert 2023
             files.append(write_regions(clusters, out / f"clusters{REGION_FORMATS[fmt]}",
                                        format=fmt, radius=radius, scale=radius_scale,
                                        overwrite=overwrite, skip_missing=radius != "r50"))

@@ -1,8 +1,6 @@
 """``astro-ocl gradients``: metallicity gradients (paper Table 6) and the orbits behind them.
 
-Also registers a post-build step of ``astro-ocl build`` that fits the gradients
-(light MCMC settings; on the embedded Zhong et al. 2020 clusters when the
-catalogue has too few) and prints them.
+``print_gradients`` is what ``astro-ocl build`` prints after its own fits.
 """
 import argparse
 import time
@@ -10,22 +8,35 @@ from pathlib import Path
 
 __all__ = ["add_parser", "run", "print_gradients"]
 
+DEFAULT = "e_[Fe/H]med"
+
 
 def add_parser(sub):
     p = sub.add_parser(
-        "gradients", help="fit the [Fe/H] gradients of paper Table 6 (emcee)",
-        description="Fit [Fe/H] = a x^2 + b x + c against RGC, LZ/1e3 and E/1e5 for six age "
-                    "groups (Fu et al. 2022 Table 6) with emcee. Input: a cluster table "
-                    "written by 'astro-ocl build' (clusters.ecsv) or, by default, the "
-                    "embedded Zhong et al. (2020) LAMOST clusters with CG2020 ages.",
+        "gradients", help="fit the [Fe/H] gradients of paper Table 6",
+        description="Fit [Fe/H] = a x^2 + b x + c against RGC [kpc], LZ/1e3 [kpc km/s] and "
+                    "E/1e5 [km2/s2] for six age groups (Fu et al. 2022 Table 6): the exact "
+                    "Gaussian posterior (weighted least squares; default) or emcee (the "
+                    "paper's 300 walkers x 10000 steps). Input: a cluster table written by "
+                    "'astro-ocl build' (clusters.ecsv) or, by default, the embedded Zhong et "
+                    "al. (2020) LAMOST clusters with CG2020 ages.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--clusters", type=Path, default=None,
                    help="cluster table (ECSV/VOTable with RGC, LZ, Energy or a coord, "
                         "[Fe/H]med, e_[Fe/H]med, Nflag12, AgeNN); default Zhong et al. 2020")
     p.add_argument("--out", type=Path, default=Path("gradients.ecsv"), help="output table")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--walkers", type=int, default=300, help="emcee walkers (paper: 300)")
-    p.add_argument("--steps", type=int, default=10000, help="emcee steps (paper: 10000)")
+    p.add_argument("--method", choices=("analytic", "emcee"), default="analytic",
+                   help="exact Gaussian posterior, or emcee as a cross-check")
+    p.add_argument("--uncertainty", default=None, metavar="COLUMN",
+                   help="per-cluster [Fe/H] error column (default e_[Fe/H]med; "
+                        "--convention fu2022: s_[Fe/H], the star-to-star dispersion)")
+    p.add_argument("--convention", choices=("standard", "fu2022"), default="standard",
+                   help="'fu2022': the [Fe/H] errors that reproduce the paper's Table 6")
+    p.add_argument("--walkers", type=int, default=300,
+                   help="emcee walkers (paper: 300; --method emcee only)")
+    p.add_argument("--steps", type=int, default=10000,
+                   help="emcee steps (paper: 10000; --method emcee only)")
     p.add_argument("--min-flag12", type=int, default=3,
                    help="minimum FLAG=12 stars of a cluster")
     p.add_argument("--min-clusters", type=int, default=5,
@@ -54,7 +65,7 @@ def run(args):
 
     from astropy.table import QTable
 
-    from ..gradients import gradient_table
+    from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
     from ..utils import atomic_path
 
     t0 = time.perf_counter()
@@ -62,14 +73,17 @@ def run(args):
         from ..exceptions import OutputExistsError
         raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
     if args.clusters is None:
-        from ..dynamics import read_cluster_dynamics_input
+        from ..sources.clusters import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
         source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
     else:
         clusters = QTable.read(args.clusters)
         source = str(args.clusters)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    res = gradient_table(clusters, nwalkers=args.walkers, nsteps=args.steps,
+    unc = args.uncertainty or (FU2022_UNCERTAINTY if args.convention == "fu2022"
+                               else DEFAULT_UNCERTAINTY)
+    res = gradient_table(clusters, method=args.method, uncertainty=unc,
+                         nwalkers=args.walkers, nsteps=args.steps,
                          min_flag12=args.min_flag12, min_clusters=args.min_clusters,
                          seed=args.seed, source=source, n_jobs=jobs)
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
@@ -77,7 +91,7 @@ def run(args):
     _print_table(res.table)
     files = [args.out]
     if args.figures is not None:
-        from ..plots.dynamics import gradient_figures
+        from ..sinks.figures.dynamics import gradient_figures
         files += gradient_figures(res, args.figures)
     print(f"{len(res.clusters)} clusters from {source}; wrote {', '.join(map(str, files))} "
           f"in {time.perf_counter() - t0:.1f} s")
@@ -85,8 +99,11 @@ def run(args):
 
 
 def print_gradients(result):
-    """Print a `~astro_ocl.gradients.GradientResult` (what ``astro-ocl build`` shows)."""
-    print(f"[Fe/H] gradients (paper Table 6) of {result.source}, {len(result.clusters)} "
-          f"clusters, emcee {result.table.meta['nwalkers']} walkers x "
-          f"{result.table.meta['nsteps']} steps:")
+    """Print a `~astro_ocl.steps.gradients.GradientResult` (what ``astro-ocl build`` shows)."""
+    meta = result.table.meta
+    how = (f"emcee {meta['nwalkers']} walkers x {meta['nsteps']} steps"
+           if meta.get("method") == "emcee" else "exact Gaussian posterior")
+    print(f"[Fe/H] = a x^2 + b x + c (paper Table 6; x = RGC [kpc], LZ/1e3 [kpc km/s], "
+          f"E/1e5 [km2/s2]) of {result.source}, {len(result.clusters)} clusters, {how}, "
+          f"[Fe/H] errors {meta.get('uncertainty', DEFAULT)}:")
     _print_table(result.table)

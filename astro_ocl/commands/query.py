@@ -36,7 +36,7 @@ def add_parser(sub):
 
 
 def _read_upload(spec):
-    from ..catalogs.readers import read_table_file
+    from ..sources.files import read_table_file
     name, sep, path = spec.partition("=")
     if not sep:
         name, path = "upload", spec
@@ -63,8 +63,8 @@ def _vounits(table):
 
 
 def run(args):
-    from ..archives.gaia import gaia_client
-    from ..archives.vizier import vizier_client
+    from ..sources.archives.gaia import gaia_client
+    from ..sources.archives.vizier import vizier_client
     from ..utils import atomic_path
     factory = gaia_client if args.service == "gaia" else vizier_client
     client = factory(url=args.url, timeout=args.timeout,

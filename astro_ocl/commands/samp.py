@@ -40,7 +40,7 @@ def add_parser(sub):
 
 def run(args):
     from ..exceptions import UnknownClusterError
-    from ..samp import SAMPConnection, run_hub
+    from ..sinks.samp import SAMPConnection, run_hub
     if args.samp_command == "hub":
         print("SAMP hub on 127.0.0.1" + (f" (lockfile {args.lockfile})" if args.lockfile else "")
               + "; Ctrl-C to stop", flush=True)

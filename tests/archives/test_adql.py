@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from astro_ocl.archives.adql import in_list, quote_identifier, quote_literal, quote_table
+from astro_ocl.sources.archives.adql import in_list, quote_identifier, quote_literal, quote_table
 
 INJECTIONS = [
     "NGC_2682' OR '1'='1",

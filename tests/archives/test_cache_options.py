@@ -4,8 +4,8 @@ import pytest
 from astropy.table import Table
 
 from astro_ocl import conf
-from astro_ocl.archives.cache import QueryCache, default_cache_dir
-from astro_ocl.archives.online import parse_lamost_option
+from astro_ocl.sources.archives.cache import QueryCache, default_cache_dir
+from astro_ocl.sources.archives.online import parse_lamost_option
 
 
 def test_key_depends_on_everything():

@@ -8,8 +8,8 @@ import time
 import astropy.units as u
 import pytest
 
-from astro_ocl.archives.cache import QueryCache
-from astro_ocl.archives.tap import TAPClient
+from astro_ocl.sources.archives.cache import QueryCache
+from astro_ocl.sources.archives.tap import TAPClient
 from astro_ocl.exceptions import (QueryTimeoutError, RowLimitError, RowLimitWarning,
                                   ServiceError)
 

@@ -13,12 +13,12 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from astro_ocl import conf
-from astro_ocl.archives import gaia, vizier
-from astro_ocl.archives.adql import in_list, quote_table
-from astro_ocl.archives.cache import QueryCache
-from astro_ocl.archives.online import fetch_inputs
-from astro_ocl.archives.tap import TAPClient
-from astro_ocl.catalogs.readers import read_cg2020_clusters, read_cg_members, read_lamost
+from astro_ocl.sources.archives import gaia, vizier
+from astro_ocl.sources.archives.adql import in_list, quote_table
+from astro_ocl.sources.archives.cache import QueryCache
+from astro_ocl.sources.archives.online import fetch_inputs
+from astro_ocl.sources.archives.tap import TAPClient
+from astro_ocl.sources import read_cg2020_clusters, read_cg_members, read_lamost
 from astro_ocl.exceptions import (DroppedRowsWarning, RowLimitError, RowLimitWarning,
                                   ServiceError)
 from astro_ocl.pipeline import build_catalogue

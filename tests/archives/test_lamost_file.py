@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astro_ocl.archives.lamost import iter_chunks, read_lamost_members
-from astro_ocl.catalogs.readers import read_cg_members, read_lamost
+from astro_ocl.sources.surveys import iter_chunks, read_lamost_members
+from astro_ocl.steps.crossmatch import match_stars
+from astro_ocl.sources import read_cg_members, read_lamost
 from astro_ocl.exceptions import DroppedRowsWarning, InputDataError
 from astro_ocl.utils import data_path
 
@@ -54,9 +55,12 @@ def test_by_position(sample, members, tmp_path):
     t.remove_columns(["gaia_source_id", "dr3_source_id"])
     path = tmp_path / "lamost_nogaia.csv"
     t.write(path, format="ascii.csv")
+    near = read_lamost_members(path, members, chunk_rows=250)
+    assert "source_id" not in near.colnames   # a source does not cross-match
+    gaia = members["source_id", "coord"]      # the member Gaia sources (J2015.5, pm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        stars = read_lamost_members(path, members, chunk_rows=250)
+        stars = match_stars(near, members, gaia_sources=gaia)
     offline = read_lamost()
     expected = set(np.asarray(offline["source_id"])) & set(np.asarray(members["source_id"]))
     got = set(np.asarray(stars["source_id"]))
@@ -80,7 +84,7 @@ def test_no_member_in_file(sample, tmp_path):
 
 @pytest.mark.integration
 def test_online_fetch_with_local_lamost_file(sample, tmp_path, local_services):
-    from astro_ocl.archives.online import fetch_inputs
+    from astro_ocl.sources.archives.online import fetch_inputs
     path = tmp_path / "lamost.fits"
     sample.write(path)
     got = fetch_inputs(clusters=["NGC_2682"], lamost=str(path))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 
-from astro_ocl.archives.tap import votable_to_qtable
+from astro_ocl.sources.archives.tap import votable_to_qtable
 from astro_ocl.exceptions import ServiceError
 
 DATA = Path(__file__).parent / "data"

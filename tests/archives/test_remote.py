@@ -5,7 +5,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 
 from astro_ocl import conf
-from astro_ocl.archives import gaia, vizier
+from astro_ocl.sources.archives import gaia, vizier
 
 pytestmark = pytest.mark.remote_data
 

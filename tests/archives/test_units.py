@@ -3,7 +3,7 @@ import astropy.units as u
 import pytest
 from astropy.table import Table
 
-from astro_ocl.archives.units import UNIT_MAP, normalise_unit, normalise_units
+from astro_ocl.sources.archives.units import UNIT_MAP, normalise_unit, normalise_units
 
 
 @pytest.mark.parametrize("text", sorted(UNIT_MAP))

@@ -9,13 +9,13 @@ from astropy.coordinates import SkyCoord
 @pytest.fixture(scope="session")
 def mcmillan17():
     """galpy's McMillan17 (about 10 s to build, so once per session)."""
-    from astro_ocl.dynamics import mcmillan17
+    from astro_ocl.steps.dynamics import mcmillan17
     return mcmillan17()
 
 
 @pytest.fixture(scope="session")
 def cg2020():
-    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     return read_cg2020_clusters()
 
 

@@ -7,8 +7,9 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from astro_ocl import dynamics as d
+from astro_ocl.steps import dynamics as d
 from astro_ocl.config import galactic_parameters
+from astro_ocl.sources.clusters import read_cluster_dynamics_input
 from astro_ocl.exceptions import InputDataError
 
 KMS = u.km / u.s
@@ -115,7 +116,7 @@ def test_berkeley29_published_values(berkeley29):
 
 
 def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
-    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     from galpy.potential import evaluatePotentials
     cg = read_cg2020_clusters()
     names = ["NGC_2682", "Melotte_22", "NGC_2632", "Berkeley_32"]
@@ -138,7 +139,7 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
 
 @pytest.mark.slow
 def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
-    from astro_ocl.catalogs.readers import read_cg2020_clusters
+    from astro_ocl.sources.clusters import read_cg2020_clusters
     cg = read_cg2020_clusters()
     rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ("NGC_2682", "Berkeley_32")]]
     c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
@@ -205,7 +206,7 @@ def test_positions_back_in_time(berkeley29):
 
 
 def test_zhong2020_dynamics_input():
-    z = d.read_cluster_dynamics_input()
+    z = read_cluster_dynamics_input()
     assert len(z) == 295
     r = z[list(z["Cluster"]).index("NGC_2682")]
     assert r["RVmed"].to_value(KMS) == pytest.approx(28.14, abs=0.01)
@@ -216,10 +217,10 @@ def test_zhong2020_dynamics_input():
 def test_orbit_schema_ucds_and_coverage(berkeley29):
     from astropy.io.votable.ucd import check_ucd
 
-    from astro_ocl.catalogs import schema
+    from astro_ocl import schema
     for name, spec in schema.ORBIT_COLUMNS.items():
         assert check_ucd(spec.ucd, check_controlled_vocabulary=True), (name, spec.ucd)
-        assert schema.CLUSTER_COLUMNS[name] is spec
+        assert schema.CLUSTERS[name] is spec
     for label in ("LX", "LY", "LZ", "ULSR", "VLSR", "WLSR", "ZGC", "RGC", "Peri", "Apo",
                   "Energy", "ecc"):
         assert label in schema.ORBIT_COLUMNS
@@ -234,7 +235,7 @@ def test_orbit_schema_ucds_and_coverage(berkeley29):
 def test_zhong2020_orbits_close_to_their_published_ones():
     """Zhong et al. (2020) integrated the same clusters in another Galactic model:
     our apocentres and eccentricities agree with theirs to a few per cent."""
-    z = d.read_cluster_dynamics_input()
+    z = read_cluster_dynamics_input()
     o = d.orbit_parameters(z, n_samples=0, outside="nan")
     ratio = o["Apo"].value / z["Rap_Z20"].to_value(u.kpc)
     assert abs(np.nanmedian(ratio) - 1) < 0.05
@@ -242,14 +243,14 @@ def test_zhong2020_orbits_close_to_their_published_ones():
 
 
 def _published(name):
-    from astro_ocl.catalogs import read_fu2022
+    from astro_ocl.sources.clusters import read_fu2022
     fu = read_fu2022()
     return fu[fu["Cluster"] == name][0]
 
 
 @pytest.mark.parametrize("name", ["Berkeley_29", "Berkeley_32", "NGC_2682"])
 def test_fu2022_convention_reproduces_published_orbits(cg2020, name):
-    from astro_ocl.dynamics import orbit_parameters
+    from astro_ocl.steps.dynamics import orbit_parameters
     r = cg2020.loc[name]
     pub = _published(name)
     c = SkyCoord(ra=[r["coord"].ra.deg] * u.deg, dec=[r["coord"].dec.deg] * u.deg,
@@ -277,14 +278,29 @@ def test_fu2022_convention_reproduces_published_orbits(cg2020, name):
 
 
 def test_unknown_convention(berkeley29):
-    from astro_ocl.dynamics import orbit_parameters
+    from astro_ocl.steps.dynamics import orbit_parameters
     with pytest.raises(ValueError, match="unknown convention 'paper'"):
         orbit_parameters(berkeley29, n_samples=0, convention="paper")
 
 
 def test_fu2022_convention_leaves_galactic_parameters_alone(berkeley29):
     from astro_ocl.config import galactic_parameters
-    from astro_ocl.dynamics import orbit_parameters
+    from astro_ocl.steps.dynamics import orbit_parameters
     before = dict(galactic_parameters.get())
     orbit_parameters(berkeley29, n_samples=0, convention="fu2022")
     assert galactic_parameters.get()["z_sun"] == before["z_sun"] == 20.8 * u.pc
+
+
+def test_parallax_draws_are_a_truncated_normal():
+    # parallax 1 mas +- 2 mas: an untruncated normal would give negative and infinite
+    # distances; the truncated one keeps every draw within 0.2-5 times the distance
+    from astro_ocl.steps.dynamics import orbit_parameters
+    c = SkyCoord(ra=[10.0] * u.deg, dec=[60.0] * u.deg, distance=[1.0] * u.kpc,
+                 pm_ra_cosdec=[1.0] * u.mas / u.yr, pm_dec=[-1.0] * u.mas / u.yr,
+                 radial_velocity=[-10.0] * u.km / u.s)
+    out = orbit_parameters(c, n_samples=300, seed=4, errors={"parallax": 2.0 * u.mas})
+    assert np.isfinite(out["e_RGC"][0].value)
+    # RGC of a cluster at most 5 kpc from the Sun differs from R0 by less than 5 kpc
+    assert out["e_RGC"][0].to_value(u.kpc) < 5
+    again = orbit_parameters(c, n_samples=300, seed=4, errors={"parallax": 2.0 * u.mas})
+    assert again["e_RGC"][0] == out["e_RGC"][0]

@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astro_ocl.catalogs import schema
 from astro_ocl.exceptions import OutputExistsError
-from astro_ocl.io.cds_bundle import cds_unit_string, write_cds_bundle
-from astro_ocl.io.tables import to_plain_table
-from astro_ocl.io.votable_cds import parse_cds_format
+from astro_ocl.sinks.cds_bundle import cds_unit_string, write_cds_bundle
+from astro_ocl.sinks.tables import to_plain_table
+from astro_ocl.sinks.votable_cds import parse_cds_format
 
 from .checks import votable_valid
 
@@ -54,9 +53,10 @@ def test_files_and_readme(bundle):
 def test_round_trip_ascii_cds(result, bundle, stem):
     path, _ = bundle
     table = getattr(result, stem)
-    specs = schema.CLUSTER_COLUMNS if stem == "clusters" else schema.MEMBER_COLUMNS
+    from astro_ocl.sinks.votable_cds import specs_for
     back = Table.read(path / f"{stem}.dat", readme=str(path / "ReadMe"), format="ascii.cds")
-    plain = to_plain_table(table, specs={**schema.ALL_COLUMNS, **specs})
+    specs = specs_for(table)
+    plain = to_plain_table(table, specs=specs)
     assert back.colnames == plain.colnames
     assert len(back) == len(table)
     for name in plain.colnames:
@@ -100,7 +100,7 @@ def test_overwrite_and_atomic(result, tmp_path, monkeypatch):
         result.clusters.write(path, format="cds.submission")
     before = (path / "ReadMe").read_text()
     # a failure while writing leaves the previous bundle untouched and no temp dir
-    import astro_ocl.io.cds_bundle as cb
+    import astro_ocl.sinks.cds_bundle as cb
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

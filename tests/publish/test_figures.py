@@ -1,9 +1,10 @@
-"""Figures of astro_ocl.plots.catalogue: content (labels with units, points = data) and files."""
+"""Figures of astro_ocl.sinks.figures.catalogue:
+content (labels with units, points = data) and files."""
 import astropy.units as u
 import numpy as np
 import pytest
 
-from astro_ocl.plots import catalogue as cat
+from astro_ocl.sinks.figures import catalogue as cat
 
 
 def _by_gid(fig, gid):
@@ -97,19 +98,22 @@ def test_fig6_7_literature(result, quantity, unit):
 
 
 def test_fig13_clouds(result):
-    fig = cat.fig_clouds(result)
-    clouds = cat.read_zucker2020()
+    from astro_ocl.sources.literature import read_zucker2020
+    clouds = read_zucker2020()
+    fig = cat.fig_clouds(result, clouds=clouds)
     assert len(clouds) == 326
     young = (np.asarray(result.clusters["AgeNN"], float) < 8).sum()
     assert young > 0
     assert _npoints(fig, "young-clusters") == 2 * young  # X-Y and X-Z panels
     assert _npoints(fig, "clouds") == 2 * len(clouds)
     assert ("X (pc, towards the Galactic centre)", "Y (pc)") in _labels(fig)
-    assert cat.fig_clouds(result, max_log_age=5) is None
+    assert cat.fig_clouds(result, max_log_age=5, clouds=clouds) is None
+    assert cat.fig_clouds(result) is None  # figures read no file: no clouds, no figure
 
 
 def test_make_figures_png_pdf(result, tmp_path):
-    files = cat.make_figures(result, tmp_path / "figs")
+    from astro_ocl.sources.literature import read_zucker2020
+    files = cat.make_figures(result, tmp_path / "figs", clouds=read_zucker2020())
     stems = {p.stem for p in files}
     assert {"fig01_sky", "fig02_rv_profiles", "fig03_delta_rv", "fig04_kiel_feh_teff",
             "fig05_cmd_rv_feh", "fig06_literature_rv", "fig07_literature_feh",

@@ -12,7 +12,7 @@ from regions import CircleSkyRegion, PolygonSkyRegion, Regions
 
 from astro_ocl.cli import main
 from astro_ocl.exceptions import MissingColumnError, OutputExistsError
-from astro_ocl.io.regions import cluster_regions, region_adql, write_regions
+from astro_ocl.sinks.regions import cluster_regions, region_adql, write_regions
 
 from .checks import votable_valid
 
@@ -111,8 +111,10 @@ def test_export_from_build_directory(tmp_path, result):
 
 
 def test_tidal_radii_regions(result, tmp_path, built_dir):
-    from astro_ocl.io.regions import add_tidal_radii
-    t = add_tidal_radii(result.clusters)
+    from astro_ocl.sources.literature import read_tidal_radii
+    from astro_ocl.steps.compare import add_tidal_radii
+    hunt = read_tidal_radii()
+    t = add_tidal_radii(result.clusters, hunt)
     names = list(t["Cluster"])
     # Hunt & Reffert (2023) rt of M67, by its main name (not Kharchenko 1's alias list)
     assert u.isclose(t["r_t"][names.index("NGC_2682")], 0.59597 * u.deg)
@@ -120,7 +122,7 @@ def test_tidal_radii_regions(result, tmp_path, built_dir):
     assert np.all(t["r_t"] > t["r50"])
     fake = result.clusters[:2].copy()
     fake["Cluster"][1] = "Nowhere_1"
-    ft = add_tidal_radii(fake)
+    ft = add_tidal_radii(fake, hunt)
     assert np.isnan(ft["r_t"][1])
     assert len(cluster_regions(ft, radius="r_t", skip_missing=True)) == 1
     out = tmp_path / "exp"

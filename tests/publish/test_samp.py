@@ -4,7 +4,7 @@ import time
 import pytest
 
 from astro_ocl.exceptions import NoHubError, SAMPError
-from astro_ocl.samp import SAMPConnection, send_table
+from astro_ocl.sinks.samp import SAMPConnection, send_table
 
 
 def test_no_hub_clear_error(tmp_path, result):

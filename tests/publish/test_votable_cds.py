@@ -9,7 +9,7 @@ from astropy.io import votable
 from astropy.io.votable.ucd import check_ucd
 from astropy.table import QTable, Table
 
-from astro_ocl.catalogs import schema
+from astro_ocl import schema
 from astro_ocl.exceptions import InputDataError, OutputExistsError
 
 from .checks import votable_valid
@@ -44,7 +44,7 @@ def test_result_tables(result, tmp_path, votlint, label):
     assert tab.get_field_by_id("RAdeg").ref == vot.coordinate_systems[0].ID
     # width/precision from the CDS formats of the schema
     ra = tab.get_field_by_id("RAdeg")
-    spec = (schema.MEMBER_COLUMNS if label == "members" else schema.CLUSTER_COLUMNS)["RAdeg"]
+    spec = (schema.MEMBERS if label == "members" else schema.CLUSTERS)["RAdeg"]
     assert f"F{ra.width}.{ra.precision.lstrip('F')}" == spec.fmt
     # provenance and reference as INFO elements
     infos = {i.name: i.value for i in vot.resources[0].infos}

@@ -1,0 +1,77 @@
+"""Sinks: everything that writes or sends a result; nothing here computes science.
+
+Importing this package (which ``import astro_ocl`` does) registers two formats
+with `astropy.io.registry` for `~astropy.table.Table` and
+`~astropy.table.QTable` (ECSV and FITS are astropy's own):
+
+``"votable.cds"``
+    `astro_ocl.sinks.votable_cds.write_votable_cds`: a VOTable with UCDs,
+    VOUnits, descriptions, COOSYS and provenance.
+``"cds.submission"``
+    `astro_ocl.sinks.cds_bundle.write_cds_bundle`: a directory with a CDS ReadMe,
+    fixed-width ``.dat`` files and the VOTables.
+
+Registration is cheap (the writer modules and cdspyreadme are imported only when
+a table is written), never replaces a format someone else registered, and lets
+any error of a writer through.
+
+Modules: :mod:`~.sinks.tables` (plain tables for file formats),
+:mod:`~.sinks.votable_cds`, :mod:`~.sinks.cds_bundle`, :mod:`~.sinks.catalogue`
+(a whole result into a directory, atomically), :mod:`~.sinks.regions`,
+:mod:`~.sinks.samp`, :mod:`~.sinks.figures` (figures only draw what they are given).
+"""
+from astropy.io import registry as _registry
+from astropy.table import QTable as _QTable, Table as _Table
+
+__all__ = ["register_formats", "FORMATS"]
+
+
+def _write_votable_cds(table, path, **kwargs):
+    from .votable_cds import write_votable_cds
+    return write_votable_cds(table, path, **kwargs)
+
+
+_write_votable_cds.__doc__ = (
+    "Write a CDS-ready VOTable (see `astro_ocl.sinks.votable_cds.write_votable_cds`).")
+
+
+def _write_cds_submission(table, path, **kwargs):
+    from .cds_bundle import write_cds_bundle
+    return write_cds_bundle(table, path, **kwargs)
+
+
+_write_cds_submission.__doc__ = (
+    "Write a CDS submission directory (see `astro_ocl.sinks.cds_bundle.write_cds_bundle`).")
+
+#: The formats this package adds to `astropy.io.registry` and their writers.
+FORMATS = {"votable.cds": _write_votable_cds, "cds.submission": _write_cds_submission}
+
+
+def _ours(func):
+    return getattr(func, "__module__", None) == __name__
+
+
+def register_formats():
+    """Register the ``votable.cds`` and ``cds.submission`` writers (idempotent).
+
+    Raises
+    ------
+    astropy.io.registry.IORegistryError
+        When another package already registered one of these names: it is never
+        replaced.
+    """
+    for cls in (_Table, _QTable):
+        for name, func in FORMATS.items():
+            try:
+                existing = _registry.get_writer(name, cls)
+            except _registry.IORegistryError:  # not registered yet
+                existing = None
+            if existing is None:
+                _registry.register_writer(name, cls, func)
+            elif not _ours(existing):
+                raise _registry.IORegistryError(
+                    f"format {name!r} of {cls.__name__} is already registered by "
+                    f"{existing.__module__}; astro_ocl does not replace it")
+
+
+register_formats()

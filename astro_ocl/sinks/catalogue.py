@@ -1,0 +1,65 @@
+"""Write a `~astro_ocl.result.CatalogueResult` into a directory, atomically."""
+from pathlib import Path
+
+from ..utils import atomic_directory
+from .votable_cds import write_votable_cds
+
+__all__ = ["write_catalogue"]
+
+
+def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votable"),
+                    figures=False, clouds=None):
+    """Write the catalogue into ``outdir``.
+
+    ``clusters`` and ``members`` (in ``formats``), ``literature_comparison.ecsv``,
+    ``stage_log.ecsv``, and when the result has them ``gradients.ecsv`` (paper
+    Table 6) and ``orbit_history.ecsv`` (positions 0-500 Myr ago); with
+    ``figures=True`` the paper's figures in ``figures/``. The whole directory is
+    written atomically: a failure leaves the previous ``outdir`` (or nothing)
+    in place, never a half-written one.
+
+    Parameters
+    ----------
+    result : `~astro_ocl.result.CatalogueResult`
+    outdir : str or `~pathlib.Path`
+        Output directory.
+    overwrite : bool
+        Replace an existing ``outdir``.
+    formats : tuple of str
+        Any of ``"ecsv"``, ``"votable"``.
+    figures : bool
+        Also draw the figures (`astro_ocl.sinks.figures.make_figures`, PNG and PDF).
+    clouds : `~astropy.table.QTable`, optional
+        Molecular clouds for Figs. 13-14 (`astro_ocl.sources.literature.read_zucker2020`).
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+        The files written (at their final place).
+    """
+    names = []
+    with atomic_directory(outdir, overwrite=overwrite) as tmp:
+        for label, table in (("clusters", result.clusters), ("members", result.members)):
+            if "ecsv" in formats:
+                table.write(tmp / f"{label}.ecsv", format="ascii.ecsv")
+                names.append(f"{label}.ecsv")
+            if "votable" in formats:
+                write_votable_cds(table, tmp / f"{label}.vot", provenance=result.provenance,
+                                  overwrite=True, strict=False)
+                names.append(f"{label}.vot")
+        if result.comparison is not None:
+            result.comparison.write(tmp / "literature_comparison.ecsv", format="ascii.ecsv")
+            names.append("literature_comparison.ecsv")
+        result.stage_log.as_table().write(tmp / "stage_log.ecsv", format="ascii.ecsv")
+        names.append("stage_log.ecsv")
+        if result.gradients is not None:
+            result.gradients.table.write(tmp / "gradients.ecsv", format="ascii.ecsv")
+            names.append("gradients.ecsv")
+        if result.orbit_history is not None:
+            result.orbit_history.write(tmp / "orbit_history.ecsv", format="ascii.ecsv")
+            names.append("orbit_history.ecsv")
+        if figures:
+            from .figures import make_figures
+            names += [str(f.relative_to(tmp)) for f in
+                      make_figures(result, tmp / "figures", clouds=clouds)]
+    return [Path(outdir) / n for n in names]

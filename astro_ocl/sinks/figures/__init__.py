@@ -1,0 +1,34 @@
+"""Figures of the catalogue (Fu et al. 2022 Figs. 1-14 where the data allows).
+
+:func:`make_figures` writes every figure the result's data allows; the figure
+functions themselves live in :mod:`astro_ocl.sinks.figures.catalogue` (stars, RVs,
+literature, clouds) and :mod:`astro_ocl.sinks.figures.dynamics` (orbits, gradients).
+"""
+
+__all__ = ["make_figures"]
+
+
+def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
+    """Write all figures of a `~astro_ocl.result.CatalogueResult` into ``outdir``.
+
+    Figures only draw the data they are given: they read no file and compute no
+    orbit.
+
+    Parameters
+    ----------
+    result : `~astro_ocl.result.CatalogueResult`
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+        File formats (matplotlib names).
+    clouds : `~astropy.table.QTable`, optional
+        Molecular clouds for Figs. 13-14
+        (`astro_ocl.sources.literature.read_zucker2020`).
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
+    from . import catalogue, dynamics
+    files = catalogue.make_figures(result, outdir, formats=formats, clouds=clouds)
+    files += dynamics.make_figures(result, outdir, formats=formats)
+    return files

@@ -1,0 +1,22 @@
+"""Sources: canonical `~astropy.table.QTable` objects in, nothing else.
+
+Readers of the published tables (files or the embedded copies) and the archives
+(:mod:`astro_ocl.sources.archives`, TAP). A source never cross-matches and never
+computes science; the names, units and descriptions of its columns come from
+:mod:`astro_ocl.schema`.
+
+=============================  ============================================
+:mod:`~.sources.clusters`      CG2020 parameters, Fu et al. 2022, Zhong et al. 2020
+:mod:`~.sources.members`       Cantat-Gaudin members
+:mod:`~.sources.surveys`       LAMOST stellar parameters (files of any size)
+:mod:`~.sources.literature`    literature cluster catalogues, tidal radii, clouds
+:mod:`~.sources.names`         cluster-name normalisation
+:mod:`~.sources.files`         reading files and converting values
+:mod:`~.sources.archives`      Gaia and VizieR through TAP
+=============================  ============================================
+"""
+from .clusters import cluster_resolver, read_cg2020_clusters, read_fu2022  # noqa: F401
+from .literature import LITERATURE, read_literature  # noqa: F401
+from .members import read_cg_members  # noqa: F401
+from .names import NameResolver, name_key, normalise_name  # noqa: F401
+from .surveys import read_lamost  # noqa: F401

@@ -1,0 +1,177 @@
+"""Reading table files: any astropy format, delimited text, and value conversion.
+
+The helpers every reader of :mod:`astro_ocl.sources` uses to turn a raw file into
+canonical columns, raising `~astro_ocl.exceptions.InputDataError` that names the
+file, column, row and value of bad input.
+"""
+import csv
+import gzip
+import warnings
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from ..exceptions import InputDataError, MissingColumnError
+
+__all__ = ["read_table_file", "to_float", "to_int", "quantity_column",
+           "check_errors", "read_delimited", "delimited_floats"]
+
+
+def read_table_file(path, *, format=None):
+    """Read any table file astropy can read (FITS, ECSV, CSV, VOTable), errors named.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        The file.
+    format : str, optional
+        astropy format name; guessed from the extension by default.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError("input file does not exist", source=str(path))
+    if format is None:
+        name = path.name.lower().removesuffix(".gz")
+        format = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits",
+                  ".fit": "fits", ".vot": "votable", ".xml": "votable"}.get(
+                      Path(name).suffix, None)
+    try:
+        with warnings.catch_warnings():
+            # unit strings astropy does not know are handled column by column below
+            warnings.simplefilter("ignore", u.UnitsWarning)
+            return Table.read(path, format=format) if format else Table.read(path)
+    except Exception as exc:
+        raise InputDataError(f"cannot read table: {type(exc).__name__}: {exc}",
+                             source=str(path)) from exc
+
+
+def to_float(col, *, source=None, column=None):
+    """Convert a column to a float ndarray (masked -> NaN), naming any bad value.
+
+    Parameters
+    ----------
+    col : array-like
+        Column values (numbers, strings, masked).
+    source, column : str, optional
+        File and column name for the error message.
+    """
+    data = getattr(col, "value", col) if isinstance(col, u.Quantity) else col
+    if isinstance(data, np.ma.MaskedArray) or hasattr(data, "mask"):
+        mask = np.ma.getmaskarray(data)
+        data = np.ma.getdata(data)
+    else:
+        mask = np.zeros(len(data), bool)
+    try:
+        out = np.asarray(data, dtype=float)
+    except (TypeError, ValueError):
+        out = np.empty(len(data))
+        for i, v in enumerate(data):
+            if mask[i]:
+                out[i] = np.nan
+                continue
+            s = v.decode() if isinstance(v, bytes) else str(v)
+            s = s.strip()
+            if s in ("", "--", "nan", "NaN", "null", "NULL"):
+                out[i] = np.nan
+                continue
+            try:
+                out[i] = float(s)
+            except ValueError:
+                raise InputDataError("non-numeric value", source=source, column=column,
+                                     row=i, value=s) from None
+    out = out.copy()
+    out[mask] = np.nan
+    return out
+
+
+def to_int(col, *, source, column, allow_missing=False):
+    """Identifiers as int64; a non-integer value raises, naming its row.
+
+    Parameters
+    ----------
+    col : array-like
+    source, column : str
+        File and column name for the error message.
+    allow_missing : bool
+        Return a `~astropy.table.MaskedColumn` masked where a value is missing
+        (masked or blank) instead of raising.
+    """
+    data = np.ma.getdata(col)
+    mask = np.ma.getmaskarray(col).copy()
+    if data.dtype.kind not in "iu":
+        text = np.array([(v.decode() if isinstance(v, bytes) else str(v)).strip()
+                         for v in data]) if len(data) else np.array([], str)
+        mask |= np.isin(text, ("", "--", "nan", "NaN", "null", "NULL"))
+        data = np.where(mask, "0", text) if data.dtype.kind in "USO" else data
+    if mask.any() and not allow_missing:
+        raise InputDataError("missing identifier", source=source, column=column,
+                             row=int(np.flatnonzero(mask)[0]))
+    try:
+        values = np.asarray(data, dtype=np.int64) if data.dtype.kind != "f" \
+            else np.where(mask, 0, np.nan_to_num(data)).astype(np.int64)
+    except (TypeError, ValueError):
+        for i, v in enumerate(data):
+            try:
+                int(v)
+            except (TypeError, ValueError):
+                raise InputDataError("non-integer identifier", source=source, column=column,
+                                     row=i, value=v) from None
+        raise
+    if mask.any():
+        return MaskedColumn(values, mask=mask)
+    return values
+
+
+def quantity_column(table, name, colname, unit, *, source):
+    """Column as a Quantity in ``unit``; a column unit is converted, none assumed."""
+    col = table[colname]
+    values = to_float(col, source=source, column=colname)
+    col_unit = getattr(col, "unit", None)
+    if unit is None:
+        return values
+    if col_unit is not None and not isinstance(col_unit, u.UnrecognizedUnit) \
+            and str(col_unit) not in ("", "-"):
+        try:
+            return (values * col_unit).to(unit)
+        except u.UnitConversionError:
+            if isinstance(unit, u.FunctionUnitBase) or unit == u.dex:
+                return values * unit  # log quantities: VizieR writes [-], [cm/s2]
+            raise InputDataError(f"unit {col_unit} cannot be converted to {unit}",
+                                 source=source, column=colname) from None
+    return values * unit
+
+
+def check_errors(values, *, source, column):
+    bad = np.flatnonzero(values < 0)
+    if bad.size:
+        i = int(bad[0])
+        raise InputDataError(f"negative uncertainty ({bad.size} rows)", source=source,
+                             column=column, row=i, value=float(values[i]))
+
+
+def read_delimited(path, delimiter):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f, delimiter=delimiter))
+    except OSError as exc:
+        raise InputDataError(f"cannot read file: {exc}", source=str(path)) from exc
+    if not rows:
+        raise InputDataError("empty file", source=str(path))
+    header = [h.strip() for h in rows[0]]
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise InputDataError(f"row has {len(r)} fields, header has {len(header)}",
+                                 source=str(path), row=i)
+    cols = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
+    return cols
+
+
+def delimited_floats(cols, name, path):
+    if name not in cols:
+        raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
+                                 column=name)
+    return to_float(np.array(cols[name], dtype=object), source=str(path), column=name)
