@@ -25,7 +25,7 @@ from astropy.time import Time
 
 from . import schema
 from .accounting import StageLog
-from .exceptions import DroppedRowsWarning
+from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
 from .result import CatalogueResult
 from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
@@ -124,9 +124,16 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     `~astro_ocl.result.CatalogueResult`
     """
     threshold = float(membership_threshold)
+    if not 0 <= threshold <= 1:
+        raise ParameterError("membership_threshold", membership_threshold,
+                             "a probability must be in [0, 1]")
     n_realisations = int(n_realisations)
     if n_realisations < 2:
-        raise ValueError(f"n_realisations must be at least 2, got {n_realisations}")
+        raise ParameterError("n_realisations", n_realisations, "must be at least 2")
+    if int(orbit_samples) < 0:
+        raise ParameterError("orbit_samples", orbit_samples, "must be >= 0")
+    if convention not in ("standard", "fu2022"):
+        raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
     cuts = QualityCuts() if cuts is None else cuts
     radius = u.Quantity(match_radius, u.arcsec)
     epoch = None if epoch is None else Time(epoch)
