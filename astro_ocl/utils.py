@@ -11,7 +11,7 @@ from .config import conf
 from .exceptions import OutputExistsError
 
 __all__ = ["progress", "atomic_path", "atomic_directory", "atomic_files", "check_outputs",
-           "data_path"]
+           "data_path", "describe_input"]
 
 
 def progress(iterable=None, *, total=None, desc=None, enabled=None):
@@ -189,3 +189,35 @@ def atomic_files(directory, *, overwrite=False):
             backup.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def describe_input(source):
+    """How provenance names an input: package-relative for embedded data, with a checksum.
+
+    A file shipped in ``astro_ocl/data`` is named ``astro_ocl/data/<name>``
+    (never the absolute ``site-packages`` path of one machine); any existing
+    file gets its SHA-256 (first 16 hex digits), so that a reader can check
+    which bytes were used. Anything else (a table given in memory, a query) is
+    returned as it is.
+
+    Parameters
+    ----------
+    source : str or `~pathlib.Path` or None
+    """
+    import hashlib
+    if source is None:
+        return "<table>"
+    text = str(source)
+    path = Path(text)
+    try:
+        if not path.is_file():
+            return text
+    except OSError:  # not a path at all (a query, a long description)
+        return text
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    data_dir = data_path("").resolve()
+    try:
+        name = f"astro_ocl/data/{path.resolve().relative_to(data_dir).as_posix()}"
+    except ValueError:
+        name = text
+    return f"{name} (sha256 {digest})"

@@ -283,3 +283,19 @@ def test_console_summary_order(tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.index("clusters:") < text.index("stages:") < text.index("[Fe/H] gradients")
     assert "[Fe/H] = a x^2 + b x + c" in text and "RGC [kpc]" in text
+
+
+# ---- item 11: provenance that can be repeated and checked ------------------------------
+
+def test_provenance_records_seed_and_relative_inputs():
+    r = astro_ocl.build_catalogue(n_realisations=20, orbit_samples=2, literature=False)
+    meta = r.clusters.meta
+    assert isinstance(meta["seed"], int) and meta["seed_origin"].startswith("drawn")
+    assert meta["orbit_seed"] == meta["seed"]
+    for key in ("stars", "members", "cluster_params"):
+        assert meta[key].startswith("astro_ocl/data/") and "(sha256 " in meta[key], meta[key]
+        assert "site-packages" not in meta[key] and "/work/" not in meta[key]
+    again = astro_ocl.build_catalogue(n_realisations=20, orbit_samples=2, literature=False,
+                                      seed=meta["seed"])
+    assert np.array_equal(again.clusters["RVmed"], r.clusters["RVmed"])
+    assert np.array_equal(again.clusters["e_Peri"], r.clusters["e_Peri"])
