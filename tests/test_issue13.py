@@ -299,3 +299,28 @@ def test_provenance_records_seed_and_relative_inputs():
                                       seed=meta["seed"])
     assert np.array_equal(again.clusters["RVmed"], r.clusters["RVmed"])
     assert np.array_equal(again.clusters["e_Peri"], r.clusters["e_Peri"])
+
+
+# ---- item 9: the VOTable reads back as it was built ------------------------------------
+
+def test_votable_cds_reader_round_trip(built, tmp_path):
+    for label in ("clusters", "members"):
+        t = QTable.read(built / "catalogue" / f"{label}.ecsv")
+        t.write(tmp_path / f"{label}.vot", format="votable.cds")
+        back = QTable.read(tmp_path / f"{label}.vot", format="votable.cds")
+        assert back.colnames == t.colnames
+        for name in t.colnames:
+            if name == "coord":
+                continue
+            assert getattr(back[name], "unit", None) == getattr(t[name], "unit", None), name
+        c0, c1 = t["coord"], back["coord"]
+        assert np.allclose(c1.ra.deg, c0.ra.deg) and np.allclose(c1.dec.deg, c0.dec.deg)
+        assert np.allclose(c1.pm_dec.value, c0.pm_dec.value, equal_nan=True)
+        if label == "clusters":
+            assert np.allclose(c1.distance.pc, c0.distance.pc)
+            assert np.allclose(c1.radial_velocity.value, c0.radial_velocity.value,
+                               equal_nan=True)
+            assert back.meta["seed"] == 42 and back.meta["schema"] == "clusters"
+    from astropy.table import Table
+    plain = Table.read(tmp_path / "clusters.vot", format="votable.cds")
+    assert "[Fe/H]med" in plain.colnames and "coord" in plain.colnames
