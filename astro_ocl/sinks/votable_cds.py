@@ -382,8 +382,8 @@ def _restore_info(table, plain):
             try:
                 q = getattr(col, attr)
                 values = q.to_value(unit)
-            except (AttributeError, TypeError, u.UnitsError):
-                continue
+            except (AttributeError, TypeError, ValueError, u.UnitsError):
+                continue  # a component the coordinate does not have
             target = f"{prefix}{cname}"
             candidates = [target] + [c for c in plain.colnames if c != target
                                      and plain[c].dtype.kind == "f" and plain[c].unit == unit]
@@ -437,9 +437,17 @@ def read_votable_cds(path, **kwargs):
     from astropy.io.votable import parse
     from astropy.table import QTable
 
-    from ..sources.files import read_table_file
-    read_table_file(path)  # a missing, empty or unreadable file: one clear error
-    vot = parse(str(path), **kwargs)
+    from pathlib import Path
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        why = ("a directory, not a VOTable" if path.is_dir() else
+               "empty file" if path.exists() else "input file does not exist")
+        raise InputDataError(why, source=str(path))
+    try:
+        vot = parse(str(path), **kwargs)
+    except Exception as exc:
+        raise InputDataError(f"cannot read VOTable: {type(exc).__name__}: {exc}",
+                             source=str(path)) from exc
     vtable = vot.get_first_table()
     table = QTable(vtable.to_table(use_names_over_ids=True))
     restore = {}
