@@ -8,7 +8,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 __all__ = [
     "AstroOCLError", "InputDataError", "MissingColumnError", "UnknownClusterError",
-    "NoUsableDataError", "OutputExistsError",
+    "NoUsableDataError", "OutputExistsError", "ParameterError", "UnknownNameError",
     "ArchiveError", "ServiceError", "QueryTimeoutError", "RowLimitError",
     "SAMPError", "NoHubError",
     "AstroOCLWarning", "DroppedRowsWarning", "RowLimitWarning",
@@ -64,7 +64,55 @@ class NoUsableDataError(AstroOCLError):
 
 
 class OutputExistsError(AstroOCLError, FileExistsError):
-    """An output already exists and overwriting was not asked for."""
+    """An output already exists and overwriting was not asked for.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        The existing output.
+    message : str, optional
+        Replaces the default message (which names the Python keyword
+        ``overwrite=True``; the command line names ``--overwrite`` instead,
+        see :meth:`cli_message`).
+    """
+
+    def __init__(self, path, message=None):
+        self.path = path
+        super().__init__(message or f"{path} exists; pass overwrite=True to replace it")
+
+    def __str__(self):
+        return self.args[0]
+
+    def cli_message(self):
+        """The message in command-line words."""
+        return (f"{self.path} exists; add --overwrite to replace it "
+                "(or write elsewhere with --out)")
+
+
+class ParameterError(AstroOCLError, ValueError):
+    """An option has a value it cannot take (names the option and the value).
+
+    Parameters
+    ----------
+    name : str
+        The option (keyword argument) name.
+    value
+        The value given.
+    expected : str
+        What the option accepts.
+    """
+
+    def __init__(self, name, value, expected):
+        self.name, self.value, self.expected = name, value, expected
+        shown = repr(value) if isinstance(value, str) else str(value)
+        super().__init__(f"{name}={shown}: {expected}")
+
+
+class UnknownNameError(AstroOCLError, KeyError):
+    """A name (literature catalogue, format, quantity) that is not known."""
+
+    def __str__(self):
+        return self.args[0]
 
 
 class ArchiveError(AstroOCLError):

@@ -25,9 +25,10 @@ from astropy.time import Time
 
 from . import schema
 from .accounting import StageLog
-from .exceptions import DroppedRowsWarning
+from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
 from .result import CatalogueResult
+from .utils import describe_input
 from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
 from .steps.crossmatch import match_stars, select_members
 from .steps.quality import QualityCuts
@@ -82,7 +83,9 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     n_realisations : int
         Monte Carlo realisations K (5000, Fu et al. 2022; recorded in the provenance).
     seed : int, optional
-        Random seed; with the same seed the result is identical.
+        Random seed; with the same seed the result is identical. Without one a
+        fresh seed is drawn and recorded in the provenance (``seed``, with
+        ``seed_origin``), so that every build can be repeated.
     cuts : `~astro_ocl.steps.quality.QualityCuts`, optional
         Quality-control thresholds.
     match_radius : `~astropy.units.Quantity`
@@ -123,10 +126,22 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     -------
     `~astro_ocl.result.CatalogueResult`
     """
+    if seed is None:  # a fresh seed, recorded: every build can be repeated exactly
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+        seed_given = False
+    else:
+        seed_given = True
     threshold = float(membership_threshold)
+    if not 0 <= threshold <= 1:
+        raise ParameterError("membership_threshold", membership_threshold,
+                             "a probability must be in [0, 1]")
     n_realisations = int(n_realisations)
     if n_realisations < 2:
-        raise ValueError(f"n_realisations must be at least 2, got {n_realisations}")
+        raise ParameterError("n_realisations", n_realisations, "must be at least 2")
+    if int(orbit_samples) < 0:
+        raise ParameterError("orbit_samples", orbit_samples, "must be >= 0")
+    if convention not in ("standard", "fu2022"):
+        raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
     cuts = QualityCuts() if cuts is None else cuts
     radius = u.Quantity(match_radius, u.arcsec)
     epoch = None if epoch is None else Time(epoch)
@@ -177,11 +192,12 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
     members_t = member_table(matched, flags, cuts=cuts)
     provenance.update({
-        "stars": str(stars.meta.get("source", "<table>")),
-        "members": str(members.meta.get("source", "<table>")),
-        "cluster_params": str(cg.meta.get("source", "<table>")),
+        "stars": describe_input(stars.meta.get("source")),
+        "members": describe_input(members.meta.get("source")),
+        "cluster_params": describe_input(cg.meta.get("source")),
         "membership_threshold": threshold, "n_realisations": n_realisations,
-        "seed": "none" if seed is None else int(seed), "match_radius": str(radius),
+        "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
+        "match_radius": str(radius),
         "epoch": "none" if epoch is None else f"J{epoch.jyear:.3f}",
         **{f"qc_{k}": v for k, v in cuts.as_meta().items()}})
 
@@ -250,6 +266,9 @@ def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, conventi
                          f"{int((~have).sum())} clusters without distance, proper motion "
                          "or RV have NaN orbit columns")
     clusters_t.meta.update({f"orbit_{k}": v for k, v in orb.meta.items()})
+    # the orbits were drawn from per-cluster streams of the build seed
+    clusters_t.meta["orbit_seed"] = int(seed)
+    clusters_t.meta["orbit_rng"] = "numpy default_rng([seed, crc32('orbit:' + Cluster)])"
     return positions_back_in_time(clusters_t[have])
 
 

@@ -55,7 +55,7 @@ def test_missing_feh_not_used():
 def test_cuts_validate_units():
     with pytest.raises(ValueError, match="temperature Quantity"):
         QualityCuts(teff_min=4000)
-    with pytest.raises(ValueError, match="teff_min must be below"):
+    with pytest.raises(ValueError, match="teff_min.*must be below teff_max"):
         QualityCuts(teff_min=8000 * u.K)
     with pytest.raises(ValueError, match="rv_nsigma"):
         QualityCuts(rv_nsigma=0)

@@ -1,9 +1,11 @@
 """``astro-ocl build``: build the catalogue and write it."""
-import argparse
 import time
 from pathlib import Path
 
 import astropy.units as u
+
+from .common import (HelpFormatter, float_range, non_negative_int, positive_float,
+                     positive_int)
 
 __all__ = ["add_parser", "run"]
 
@@ -14,16 +16,20 @@ def add_parser(sub):
         help="build the open-cluster catalogue (offline on the embedded sample by default)",
         description="Cross-match LAMOST stars with Cantat-Gaudin members, flag them, derive "
                     "cluster RV and [Fe/H] by Monte Carlo, compare with the literature, and "
-                    "write clusters/members as ECSV and VOTable into --out (atomically).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "write clusters/members as ECSV and VOTable into --out (atomically). Unlike "
+                    "build_catalogue() in Python, the command also fits the [Fe/H] gradients "
+                    "(--no-gradients to skip them).",
+        formatter_class=HelpFormatter)
     p.add_argument("--out", default="catalogue", type=Path, help="output directory")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--seed", type=int, default=None, help="random seed (reproducible output)")
-    p.add_argument("--realisations", type=int, default=5000,
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out (as a whole, once the build succeeded)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed (reproducible output; default: none, a fresh one)")
+    p.add_argument("--realisations", type=positive_int(2), default=5000,
                    help="Monte Carlo realisations per cluster")
-    p.add_argument("--threshold", type=float, default=0.7,
+    p.add_argument("--threshold", type=float_range(0, 1), default=0.7,
                    help="minimum membership probability")
-    p.add_argument("--match-radius", type=float, default=3.5, metavar="ARCSEC",
+    p.add_argument("--match-radius", type=positive_float, default=3.5, metavar="ARCSEC",
                    help="positional match radius (stars without a Gaia id)")
     p.add_argument("--epoch", default=None,
                    help="epoch of the star positions (e.g. J2000 or 2011.5): Gaia positions "
@@ -33,12 +39,14 @@ def add_parser(sub):
                    help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) instead of the "
                         "embedded sample")
     p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
-    p.add_argument("--rv-nsigma", type=float, default=2.0, help="FLAG=1 band in sigma")
-    p.add_argument("--dwarf-logg", type=float, default=3.5,
+    p.add_argument("--rv-nsigma", type=positive_float, default=2.0, help="FLAG=1 band in sigma")
+    p.add_argument("--dwarf-logg", type=float_range(-1, 10), default=3.5,
                    help="log g (dex) at and above which a star is a dwarf")
-    p.add_argument("--teff-min", type=float, default=4000.0, help="K")
-    p.add_argument("--teff-max", type=float, default=7500.0, help="K")
-    p.add_argument("--cool-dwarf-teff", type=float, default=5000.0,
+    p.add_argument("--teff-min", type=positive_float, default=4000.0,
+                   help="stars cooler than this (K) are not used for [Fe/H]")
+    p.add_argument("--teff-max", type=positive_float, default=7500.0,
+                   help="stars hotter than this (K) are not used for [Fe/H]")
+    p.add_argument("--cool-dwarf-teff", type=positive_float, default=5000.0,
                    help="dwarfs cooler than this (K) are not used for [Fe/H]")
     p.add_argument("--online", action="store_true",
                    help="fetch the inputs from the services (CG2020 and LAMOST on VizieR, Gaia "
@@ -49,11 +57,13 @@ def add_parser(sub):
                         "conf.lamost_table, V/164/stellar5) or a local LAMOST catalogue "
                         "(FITS or CSV, read in chunks)")
     p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
-    p.add_argument("--orbit-samples", type=int, default=100,
+    p.add_argument("--orbit-samples", type=non_negative_int, default=100,
                    help="Monte Carlo orbits per cluster for the orbit uncertainties (0: none)")
     p.add_argument("--no-gradients", action="store_true",
                    help="skip the [Fe/H] gradient fits (paper Table 6; on the embedded Zhong "
-                        "et al. 2020 clusters when the catalogue has too few)")
+                        "et al. 2020 clusters when the catalogue has too few). The command "
+                        "fits them by default; build_catalogue() in Python only with "
+                        "gradients=True")
     p.add_argument("--convention", choices=("standard", "fu2022"), default="standard",
                    help="orbits, integrals of motion and gradient errors: 'standard' "
                         "(physically correct) or 'fu2022' (as the published catalogue of Fu "
@@ -64,15 +74,28 @@ def add_parser(sub):
 
 
 def run(args):
+    from ..exceptions import InputDataError, ParameterError
     from ..pipeline import build_catalogue
     from ..steps.quality import QualityCuts
+    from ..utils import check_outputs
 
     t0 = time.perf_counter()
+    # every precondition before the work: the output, the options, the input files
+    check_outputs([args.out], overwrite=args.overwrite)
+    if args.out.exists() and not args.out.is_dir():
+        raise ParameterError("--out", str(args.out), "exists and is not a directory")
+    if getattr(args, "lamost", None) and not getattr(args, "online", False):
+        raise ParameterError("--lamost", args.lamost, "only with --online")
+    for option in ("stars", "members"):
+        path = getattr(args, option)
+        if path is not None and not path.is_file():
+            raise InputDataError(f"--{option}: " + ("a directory, not a table file"
+                                                    if path.is_dir() else "no such file"),
+                                 source=str(path))
+    epoch = _epoch(args.epoch)
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
                        teff_min=args.teff_min * u.K, teff_max=args.teff_max * u.K,
                        cool_dwarf_teff=args.cool_dwarf_teff * u.K)
-    if getattr(args, "lamost", None) and not getattr(args, "online", False):
-        raise SystemExit("astro-ocl build: error: --lamost needs --online")
     options = {}
     for name in ("online", "lamost"):
         if getattr(args, name, None):
@@ -81,7 +104,7 @@ def run(args):
                              membership_threshold=args.threshold,
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
                              match_radius=args.match_radius * u.arcsec,
-                             epoch=_epoch(args.epoch), literature=not args.no_literature,
+                             epoch=epoch, literature=not args.no_literature,
                              orbit_samples=args.orbit_samples,
                              gradients=not args.no_gradients, convention=args.convention,
                              **options)
@@ -90,14 +113,14 @@ def run(args):
         from ..sources.literature import read_zucker2020
         clouds = read_zucker2020()
     files = result.write(args.out, overwrite=args.overwrite, figures=args.figures, clouds=clouds)
-    if result.gradients is not None:
-        from .gradients import print_gradients
-        print_gradients(result.gradients)
     print(result.summary())
     print("stages:")
     for r in result.stage_log:
         reasons = "; ".join(f"{v} {k}" for k, v in r["dropped"].items())
         print(f"  {r['stage']:<22s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}")
+    if result.gradients is not None:
+        from .gradients import print_gradients
+        print_gradients(result.gradients)
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -114,5 +137,6 @@ def _epoch(text):
     try:
         return Time(text)
     except ValueError:
-        raise SystemExit(f"astro-ocl build: error: --epoch {text!r} is not an epoch "
-                         "(e.g. J2000, 2011.5, 2012-01-01)") from None
+        from ..exceptions import ParameterError
+        raise ParameterError("--epoch", text, "not an epoch (e.g. J2000, 2011.5, "
+                             "2012-01-01)") from None

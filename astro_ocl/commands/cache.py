@@ -3,15 +3,14 @@
 ``astro-ocl cache list`` prints one line per cached result (UTC time, rows,
 size, service, query); ``astro-ocl cache clear`` deletes them all.
 """
-import argparse
+from .common import HelpFormatter, describe
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub):
     p = sub.add_parser("cache", help="list or clear the cache of archive query results",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "),
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description=describe(__doc__), formatter_class=HelpFormatter)
     p.add_argument("action", choices=("list", "clear"))
     p.add_argument("--dir", help="cache directory (default conf.cache_dir or the astropy "
                                  "cache dir)")

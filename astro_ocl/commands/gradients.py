@@ -2,9 +2,10 @@
 
 ``print_gradients`` is what ``astro-ocl build`` prints after its own fits.
 """
-import argparse
 import time
 from pathlib import Path
+
+from .common import HelpFormatter, non_negative_int, positive_int
 
 __all__ = ["add_parser", "run", "print_gradients"]
 
@@ -20,7 +21,7 @@ def add_parser(sub):
                     "paper's 300 walkers x 10000 steps). Input: a cluster table written by "
                     "'astro-ocl build' (clusters.ecsv) or, by default, the embedded Zhong et "
                     "al. (2020) LAMOST clusters with CG2020 ages.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("--clusters", type=Path, default=None,
                    help="cluster table (ECSV/VOTable with RGC, LZ, Energy or a coord, "
                         "[Fe/H]med, e_[Fe/H]med, Nflag12, AgeNN); default Zhong et al. 2020")
@@ -33,15 +34,16 @@ def add_parser(sub):
                         "--convention fu2022: s_[Fe/H], the star-to-star dispersion)")
     p.add_argument("--convention", choices=("standard", "fu2022"), default="standard",
                    help="'fu2022': the [Fe/H] errors that reproduce the paper's Table 6")
-    p.add_argument("--walkers", type=int, default=300,
+    p.add_argument("--walkers", type=positive_int(2), default=300,
                    help="emcee walkers (paper: 300; --method emcee only)")
-    p.add_argument("--steps", type=int, default=10000,
+    p.add_argument("--steps", type=positive_int(2), default=10000,
                    help="emcee steps (paper: 10000; --method emcee only)")
-    p.add_argument("--min-flag12", type=int, default=3,
+    p.add_argument("--min-flag12", type=non_negative_int, default=3,
                    help="minimum FLAG=12 stars of a cluster")
-    p.add_argument("--min-clusters", type=int, default=5,
+    p.add_argument("--min-clusters", type=positive_int(1), default=5,
                    help="groups with fewer clusters are reported, not fitted")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--jobs", type=positive_int(1), default=None,
+                   help="worker processes (default: CPUs)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--figures", type=Path, default=None, metavar="DIR",
                    help="also draw the gradient and orbit figures (Figs. 8-12) into DIR")
@@ -63,21 +65,22 @@ def _print_table(table):
 def run(args):
     import os
 
-    from astropy.table import QTable
-
     from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
-    from ..utils import atomic_path
+    from ..utils import atomic_path, check_outputs
 
     t0 = time.perf_counter()
-    if args.out.exists() and not args.overwrite:
-        from ..exceptions import OutputExistsError
-        raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
+    # preconditions first: the outputs, then the input file
+    check_outputs([args.out], overwrite=args.overwrite)
+    if args.figures is not None and args.figures.exists() and not args.figures.is_dir():
+        from ..exceptions import ParameterError
+        raise ParameterError("--figures", str(args.figures), "exists and is not a directory")
     if args.clusters is None:
         from ..sources.clusters import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
         source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
     else:
-        clusters = QTable.read(args.clusters)
+        from ..sources.files import read_table_file
+        clusters = read_table_file(args.clusters, qtable=True)
         source = str(args.clusters)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     unc = args.uncertainty or (FU2022_UNCERTAINTY if args.convention == "fu2022"
@@ -103,7 +106,8 @@ def print_gradients(result):
     meta = result.table.meta
     how = (f"emcee {meta['nwalkers']} walkers x {meta['nsteps']} steps"
            if meta.get("method") == "emcee" else "exact Gaussian posterior")
-    print(f"[Fe/H] = a x^2 + b x + c (paper Table 6; x = RGC [kpc], LZ/1e3 [kpc km/s], "
-          f"E/1e5 [km2/s2]) of {result.source}, {len(result.clusters)} clusters, {how}, "
-          f"[Fe/H] errors {meta.get('uncertainty', DEFAULT)}:")
+    print(f"[Fe/H] gradients (paper Table 6): [Fe/H] = a x^2 + b x + c with x = RGC [kpc], "
+          f"LZ/1e3 [kpc km/s] or E/1e5 [km2/s2]; fitted on {result.source}, "
+          f"{len(result.clusters)} clusters, {how}, [Fe/H] errors "
+          f"{meta.get('uncertainty', DEFAULT)}:")
     _print_table(result.table)

@@ -6,7 +6,7 @@ cache) and prints the result or writes it (format from the extension: .vot,
 .xml, .ecsv, .csv, .fits). Uploaded tables are TAP_UPLOAD.NAME (default name
 ``upload``).
 """
-import argparse
+from .common import HelpFormatter, describe, positive_float, positive_int
 import sys
 from pathlib import Path
 
@@ -15,22 +15,22 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub):
     p = sub.add_parser("query", help="run an ADQL query on the Gaia archive or VizieR (TAP)",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "),
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description=describe(__doc__), formatter_class=HelpFormatter)
     p.add_argument("service", choices=("gaia", "vizier"), help="which TAP service")
     p.add_argument("adql", help="the ADQL query")
     p.add_argument("--upload", action="append", default=[], metavar="[NAME=]FILE",
                    help="table file uploaded as TAP_UPLOAD.NAME (repeatable)")
     p.add_argument("--out", type=Path, help="write the result here instead of printing it")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--maxrec", type=int, default=None,
+    p.add_argument("--maxrec", type=positive_int(1), default=None,
                    help="row limit (default conf.row_limit); reaching it is an error")
     p.add_argument("--capped", action="store_true",
                    help="a result cut at --maxrec is fine (warning instead of error)")
     p.add_argument("--mode", choices=("auto", "sync", "async"), default="auto",
                    help="TAP mode (auto: async above 2000 rows)")
     p.add_argument("--url", help="TAP URL (default conf.gaia_tap_url / conf.vizier_tap_url)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per request")
+    p.add_argument("--timeout", type=positive_float, default=None,
+                   help="seconds per request (default conf.timeout)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     return p
 
@@ -62,14 +62,27 @@ def _vounits(table):
             col.unit = None
 
 
+_OUT_FORMATS = {".vot": "votable", ".xml": "votable", ".ecsv": "ascii.ecsv",
+                ".csv": "ascii.csv", ".fits": "fits"}
+
+
 def run(args):
+    from ..exceptions import ParameterError
     from ..sources.archives.gaia import gaia_client
     from ..sources.archives.vizier import vizier_client
-    from ..utils import atomic_path
+    from ..utils import atomic_path, check_outputs
+    # preconditions first: the output name and format, the upload files
+    fmt = None
+    if args.out is not None:
+        check_outputs([args.out], overwrite=args.overwrite)
+        fmt = _OUT_FORMATS.get(args.out.suffix.lower())
+        if fmt is None:
+            raise ParameterError("--out", str(args.out), "unknown output format (use .vot, "
+                                 ".xml, .ecsv, .csv or .fits)")
+    uploads = dict(_read_upload(s) for s in args.upload)
     factory = gaia_client if args.service == "gaia" else vizier_client
     client = factory(url=args.url, timeout=args.timeout,
                      cache=False if args.no_cache else None)
-    uploads = dict(_read_upload(s) for s in args.upload)
     result = client.query(args.adql, uploads=uploads or None, maxrec=args.maxrec,
                           capped=args.capped, mode=args.mode,
                           use_cache=False if args.no_cache else None)
@@ -83,12 +96,6 @@ def run(args):
         table.pprint(max_lines=-1 if len(table) <= 200 else 60, max_width=-1)
         print(f"{len(table)} rows", file=sys.stderr)
         return 0
-    suffix = args.out.suffix.lower()
-    fmt = {".vot": "votable", ".xml": "votable", ".ecsv": "ascii.ecsv", ".csv": "ascii.csv",
-           ".fits": "fits"}.get(suffix)
-    if fmt is None:
-        raise SystemExit(f"astro-ocl query: unknown output format {suffix!r} "
-                         "(use .vot, .xml, .ecsv, .csv or .fits)")
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
         if fmt == "votable":
             from astropy.io.votable import from_table

@@ -1,7 +1,8 @@
 """``astro-ocl reproduce``: rebuild Fu et al. (2022) and compare with the published catalogue."""
-import argparse
 import time
 from pathlib import Path
+
+from .common import HelpFormatter, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -17,24 +18,23 @@ def add_parser(sub):
                     "published column, test hypotheses for every difference, and write "
                     "report.md/.html, columns.ecsv, clusters.ecsv, table6.ecsv, "
                     "hypotheses.ecsv and figures/ into OUT (atomically).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("--out", type=Path, default=Path("reproduce"), help="output directory")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing OUT (written as a whole, atomically)")
     p.add_argument("--seed", type=int, default=1, help="seed of the per-star Monte Carlo")
-    p.add_argument("--realisations", type=int, default=5000,
+    p.add_argument("--realisations", type=positive_int(2), default=5000,
                    help="Monte Carlo realisations of the per-star statistics")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     return p
 
 
 def run(args):
-    from ..exceptions import OutputExistsError
     from ..reproduce import reproduce_fu2022
+    from ..utils import check_outputs
 
     t0 = time.perf_counter()
-    if args.out.exists() and not args.overwrite:
-        raise OutputExistsError(f"{args.out} exists; add --overwrite to replace it")
+    check_outputs([args.out], overwrite=args.overwrite)  # before the work
     result = reproduce_fu2022(seed=args.seed, n_realisations=args.realisations)
     files = result.write(args.out, overwrite=args.overwrite, figures=not args.no_figures)
     print(f"{'column':<12s} {'n':>4s} {'median diff':>12s} {'max diff':>12s} "

@@ -5,21 +5,23 @@ the CDS VOTable of the table (metadata included) and prints each recipient's
 reply; ``astro-ocl samp hub`` runs a `pyvo.samp` hub on 127.0.0.1 until
 interrupted (when no TOPCAT is around to provide one).
 """
-import argparse
-
-from .export import add_catalogue_options, load_catalogue
+from .common import HelpFormatter, describe, positive_float
+from .export import add_catalogue_options, check_catalogue, load_catalogue
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub):
     p = sub.add_parser("samp", help="send the catalogue to TOPCAT (SAMP) or run a SAMP hub",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "),
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description=describe(__doc__), formatter_class=HelpFormatter)
     ssub = p.add_subparsers(dest="samp_command", metavar="ACTION")
     ssub.required = True
-    s = ssub.add_parser("send", help="send a table (table.load.votable)",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = ssub.add_parser(
+        "send", help="send a table (table.load.votable)", formatter_class=HelpFormatter,
+        description="Send the CDS VOTable of the clusters and/or members table of a built "
+                    "catalogue (default: ./catalogue, written by 'astro-ocl build') to a SAMP "
+                    "client such as TOPCAT, and print each recipient's reply. The hub and the "
+                    "recipient are checked before anything is read or built.")
     s.add_argument("--to", default="topcat",
                    help="recipient: a client name (topcat), a client id, or 'all' (broadcast)")
     s.add_argument("--table", choices=("clusters", "members"), nargs="+",
@@ -28,9 +30,14 @@ def add_parser(sub):
                    help="then select these rows (0-based) in the recipient")
     s.add_argument("--point-at", metavar="CLUSTER",
                    help="then point the recipient at this cluster (coord.pointAt.sky)")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds per SAMP call")
+    s.add_argument("--timeout", type=positive_float, default=30.0,
+                   help="seconds per SAMP call")
     add_catalogue_options(s)
-    h = ssub.add_parser("hub", help="run a pyvo.samp hub on 127.0.0.1 until interrupted")
+    h = ssub.add_parser(
+        "hub", help="run a pyvo.samp hub on 127.0.0.1 until interrupted",
+        formatter_class=HelpFormatter,
+        description="Run a SAMP hub (pyvo.samp) on 127.0.0.1 until Ctrl-C or --timeout, for "
+                    "when no TOPCAT or other hub is running.")
     h.add_argument("--lockfile", help="private lockfile (clients need "
                                       "SAMP_HUB=std-lockurl:file://LOCKFILE)")
     h.add_argument("--timeout", type=float, default=0,
@@ -46,8 +53,13 @@ def run(args):
               + "; Ctrl-C to stop", flush=True)
         run_hub(lockfile=args.lockfile, timeout=args.timeout)
         return 0
-    result = load_catalogue(args)
+    check_catalogue(args)
     with SAMPConnection(timeout=args.timeout) as samp:
+        # the hub (connecting) and the recipient first, then read or build the catalogue
+        samp.recipients(args.to, "table.load.votable")
+        result = load_catalogue(args)
+        if args.point_at and args.point_at not in list(result.clusters["Cluster"]):
+            raise UnknownClusterError(f"no cluster {args.point_at!r} in the catalogue")
         for label in args.table:
             table = getattr(result, label)
             sent = samp.send_table(table, to=args.to, name=label, provenance=result.provenance)

@@ -43,8 +43,32 @@ def _write_cds_submission(table, path, **kwargs):
 _write_cds_submission.__doc__ = (
     "Write a CDS submission directory (see `astro_ocl.sinks.cds_bundle.write_cds_bundle`).")
 
+
+def _read_votable_cds(path, **kwargs):
+    from .votable_cds import read_votable_cds
+    table = read_votable_cds(path, **kwargs)
+    return table
+
+
+_read_votable_cds.__doc__ = (
+    "Read a VOTable written by ``votable.cds`` back as built (see "
+    "`astro_ocl.sinks.votable_cds.read_votable_cds`).")
+
 #: The formats this package adds to `astropy.io.registry` and their writers.
 FORMATS = {"votable.cds": _write_votable_cds, "cds.submission": _write_cds_submission}
+
+#: The readers it adds (``Table.read(path, format="votable.cds")``).
+READERS = {"votable.cds": _read_votable_cds}
+
+
+def _as(cls, func):
+    """``func`` returning a ``cls`` (a QTable reader also serves ``Table.read``)."""
+    def reader(path, **kwargs):
+        table = func(path, **kwargs)
+        return table if cls is _QTable else _Table(table)
+    reader.__doc__ = func.__doc__
+    reader.__module__ = __name__
+    return reader
 
 
 def _ours(func):
@@ -71,6 +95,17 @@ def register_formats():
             elif not _ours(existing):
                 raise _registry.IORegistryError(
                     f"format {name!r} of {cls.__name__} is already registered by "
+                    f"{existing.__module__}; astro_ocl does not replace it")
+        for name, func in READERS.items():
+            try:
+                existing = _registry.get_reader(name, cls)
+            except _registry.IORegistryError:  # not registered yet
+                existing = None
+            if existing is None:
+                _registry.register_reader(name, cls, _as(cls, func))
+            elif not _ours(existing):
+                raise _registry.IORegistryError(
+                    f"reader {name!r} of {cls.__name__} is already registered by "
                     f"{existing.__module__}; astro_ocl does not replace it")
 
 

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from ..utils import atomic_directory
+from .tables import write_ecsv
 from .votable_cds import write_votable_cds
 
 __all__ = ["write_catalogue"]
@@ -41,7 +42,7 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
     with atomic_directory(outdir, overwrite=overwrite) as tmp:
         for label, table in (("clusters", result.clusters), ("members", result.members)):
             if "ecsv" in formats:
-                table.write(tmp / f"{label}.ecsv", format="ascii.ecsv")
+                write_ecsv(table, tmp / f"{label}.ecsv")  # at the schema precision
                 names.append(f"{label}.ecsv")
             if "votable" in formats:
                 write_votable_cds(table, tmp / f"{label}.vot", provenance=result.provenance,

@@ -249,7 +249,8 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     metadata : dict, optional
         ReadMe fields overriding :data:`DEFAULT_METADATA`: ``catalogue, title,
         author, authors, date, bibcode, keywords, abstract, description,
-        references`` (list of str).
+        references`` (list of str). ``author`` (the first author, who names
+        the catalogue) defaults to the first name of ``authors``.
     votables : bool
         Also write ``<stem>.vot`` for each table.
     descriptions : dict, optional
@@ -273,6 +274,9 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
         first = next(iter(named.values()))
         provenance = default_provenance(first.meta)
     md = {**DEFAULT_METADATA, **(metadata or {})}
+    if (metadata or {}).get("authors") and not (metadata or {}).get("author"):
+        # the first author (who names the catalogue) is the first of ``authors``
+        md["author"] = str(metadata["authors"]).split(",")[0].strip()
     if "description" not in (metadata or {}):
         md["description"] = md["description"].format(
             n_realisations=provenance.get("n_realisations", "the"))

@@ -16,7 +16,7 @@ import re
 import astropy.units as u
 import numpy as np
 
-from ..exceptions import InputDataError, MissingColumnError
+from ..exceptions import InputDataError, MissingColumnError, ParameterError
 from ..utils import atomic_path
 
 __all__ = ["cluster_regions", "write_regions", "region_adql", "REGION_FORMATS"]
@@ -110,7 +110,7 @@ def write_regions(clusters, path, *, format="ds9", radius="r50", scale=1.0, over
 
     from regions import Regions
     if format not in REGION_FORMATS:
-        raise ValueError(f"format must be one of {sorted(REGION_FORMATS)}, not {format!r}")
+        raise ParameterError("format", format, f"one of {sorted(REGION_FORMATS)}")
     regs = clusters if isinstance(clusters, Regions) else cluster_regions(
         clusters, radius=radius, scale=scale, skip_missing=skip_missing)
     with atomic_path(path, overwrite=overwrite) as tmp:
@@ -120,7 +120,7 @@ def write_regions(clusters, path, *, format="ds9", radius="r50", scale=1.0, over
 
 def _ident(name):
     if not _IDENT.fullmatch(name):
-        raise ValueError(f"not a plain ADQL column name: {name!r}")
+        raise ParameterError("column", name, "not a plain ADQL column name")
     return name
 
 

@@ -114,7 +114,8 @@ class SAMPConnection:
 
     def __init__(self, *, name="astro_ocl", timeout=DEFAULT_TIMEOUT, hub_url=None, via="file"):
         if via not in ("file", "http"):
-            raise ValueError(f"via must be 'file' or 'http', not {via!r}")
+            from ..exceptions import ParameterError
+            raise ParameterError("via", via, "one of 'file', 'http'")
         self.name, self.timeout, self.hub_url, self.via = name, float(timeout), hub_url, via
         self.client = None
         self._dir = None
@@ -226,11 +227,10 @@ class SAMPConnection:
         else:
             ids = [cid for cid, name in subs.items() if name.lower() == str(to).lower()]
         if not ids:
-            who = "any client" if to in (None, "all") else repr(to)
-            raise SAMPError(f"no SAMP client {'' if who == 'any client' else 'named '}{who} "
-                            f"is subscribed to {mtype} (running clients: "
-                            f"{', '.join(n or i for i, n in self.clients().items())}); "
-                            "start TOPCAT or choose another recipient")
+            who = "" if to in (None, "all") else f" named {to!r}"
+            running = ", ".join(n or i for i, n in self.clients().items()) or "none"
+            raise SAMPError(f"no SAMP client{who} is subscribed to {mtype} (running clients: "
+                            f"{running}); start TOPCAT or choose another recipient")
         return ids
 
     # -- calls --------------------------------------------------------------------
@@ -329,8 +329,9 @@ class SAMPConnection:
         """Send an existing VOTable file (``table.load.votable``); returns a `SentTable`."""
         self._need()
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(path)
+        if not path.is_file():
+            from ..exceptions import InputDataError
+            raise InputDataError("no such VOTable file", source=str(path))
         table_id = table_id or f"astro_ocl-{path.stem}-{uuid.uuid4().hex[:8]}"
         if self.via == "http":
             shutil.copy(path, self._dir / path.name)

@@ -213,6 +213,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         provenance = default_provenance(meta)
     plain = to_plain_table(table, specs=specs)
     plain.meta.clear()
+    restore = _restore_info(table, plain)
     timescales = {n: (plain[n].meta or {}).get("timescale") for n in plain.colnames}
 
     # per-column metadata, units and integer nulls decided before from_table
@@ -329,7 +330,7 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
                                  "short": -32768}[f.datatype]
 
     infos = [("reference", reference), ("bibcode", bibcode),
-             ("software", f"astro_ocl {__version__}")]
+             ("software", f"astro_ocl {__version__}"), (RESTORE_INFO, restore)]
     infos += [(str(k), str(v)) for k, v in provenance.items()]
     seen, ids = set(), set()
     for key, value in infos:
@@ -352,3 +353,148 @@ def _xml_id(text):
 
 def _xml_name(text):
     return re.sub(r"\s+", "_", str(text))
+
+
+#: Name of the INFO with what `read_votable_cds` needs to give back the table
+#: as built (JSON: the SkyCoord columns, the log units written unitless, the kind).
+RESTORE_INFO = "astro_ocl_restore"
+
+
+def _same(a, b):
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+def _restore_info(table, plain):
+    """JSON: how to rebuild ``table`` from ``plain`` (SkyCoord columns, log units, kind)."""
+    import json
+
+    from astropy.coordinates import SkyCoord
+    coords = []
+    for name in table.colnames:
+        col = table[name]
+        if not isinstance(col, SkyCoord):
+            continue
+        prefix = "" if not coords else f"{name}_"
+        parts, added = {}, []
+        for attr, cname, unit, _ in COORD_PARTS:
+            try:
+                q = getattr(col, attr)
+                values = q.to_value(unit)
+            except (AttributeError, TypeError, ValueError, u.UnitsError):
+                continue  # a component the coordinate does not have
+            target = f"{prefix}{cname}"
+            candidates = [target] + [c for c in plain.colnames if c != target
+                                     and plain[c].dtype.kind == "f" and plain[c].unit == unit]
+            for c in candidates:
+                if c in plain.colnames and _same(np.ma.filled(
+                        np.ma.asarray(plain[c], dtype=float), np.nan), values):
+                    parts[attr] = c
+                    if c not in table.colnames:
+                        added.append(c)
+                    break
+        coords.append({"name": name, "index": table.colnames.index(name),
+                       "frame": col.frame.name, "parts": parts, "added": added})
+    units = {}
+    for name in table.colnames:
+        unit = getattr(table[name], "unit", None)
+        if unit is not None and name in plain.colnames and plain[name].unit != unit:
+            units[name] = u.Unit(unit).to_string()
+    return json.dumps({"coords": coords, "units": units,
+                       "schema": table.meta.get("schema")}, separators=(",", ":"))
+
+
+def read_votable_cds(path, **kwargs):
+    """Read a VOTable written by :func:`write_votable_cds` back into the table as built.
+
+    Registered with `astropy.io.registry` as ``format="votable.cds"``:
+    ``QTable.read("clusters.vot", format="votable.cds")`` gives the CDS column
+    names, the units (including ``dex`` and ``dex(cm/s2)``, which VOTable
+    writes unitless), the ``SkyCoord`` column (position, distance, proper
+    motions and radial velocity, from the columns that held them) and the
+    provenance (INFO elements) in ``meta``. A plain VOTable without the
+    package's INFO is read with its CDS names and nothing else changed.
+
+    Plain ``QTable.read(path)`` names the columns by their XML IDs, which
+    astropy's parser derives from the names (``[Fe/H]med`` -> ``__Fe_H_med``)
+    whatever the file says; ``use_names_over_ids=True`` gives the CDS names
+    there too.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+    **kwargs
+        Passed to ``astropy.io.votable.parse``.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+    """
+    import json
+
+    from astropy.coordinates import SkyCoord
+    from astropy.io.votable import parse
+    from astropy.table import QTable
+
+    from pathlib import Path
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        why = ("a directory, not a VOTable" if path.is_dir() else
+               "empty file" if path.exists() else "input file does not exist")
+        raise InputDataError(why, source=str(path))
+    try:
+        vot = parse(str(path), **kwargs)
+    except Exception as exc:
+        raise InputDataError(f"cannot read VOTable: {type(exc).__name__}: {exc}",
+                             source=str(path)) from exc
+    vtable = vot.get_first_table()
+    table = QTable(vtable.to_table(use_names_over_ids=True))
+    restore = {}
+    meta = {}
+    for info in vot.resources[0].infos:
+        if info.name == RESTORE_INFO:
+            restore = json.loads(info.value)
+        elif info.name not in ("reference", "bibcode", "software"):
+            meta[info.name] = _typed(info.value)
+    for name, unit in restore.get("units", {}).items():
+        if name in table.colnames:
+            unit = u.Unit(unit)
+            data = np.ma.filled(np.ma.asarray(table[name], dtype=float), np.nan)
+            desc = table[name].info.description
+            table[name] = _function_quantity(data, unit)
+            table[name].info.description = desc
+    for spec in restore.get("coords", []):
+        parts = {attr: u.Quantity(table[c]) for attr, c in spec["parts"].items()}
+        if "ra" not in parts or "dec" not in parts:
+            continue
+        for attr in ("distance", "pm_ra_cosdec", "pm_dec", "radial_velocity"):
+            if attr in parts:
+                parts[attr] = u.Quantity(np.ma.filled(np.ma.asarray(parts[attr].value,
+                                                                    dtype=float), np.nan),
+                                         parts[attr].unit)
+        coord = SkyCoord(frame=spec["frame"], **parts)
+        table.remove_columns([c for c in spec["added"] if c in table.colnames])
+        table.add_column(coord, name=spec["name"], index=min(spec["index"], len(table.columns)))
+    table.meta.update(meta)
+    if restore.get("schema"):
+        table.meta["schema"] = restore["schema"]
+    table.meta["name"] = vtable.name
+    return table
+
+
+def _function_quantity(data, unit):
+    """``data`` with ``unit``: a plain or a logarithmic (``dex``) quantity."""
+    if isinstance(unit, u.FunctionUnitBase):
+        return unit._quantity_class(data, unit)
+    return u.Quantity(data, unit)
+
+
+def _typed(text):
+    """An INFO value as int or float when it is one, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            pass
+    return text

@@ -19,7 +19,7 @@ __all__ = ["read_table_file", "to_float", "to_int", "quantity_column",
            "check_errors", "read_delimited", "delimited_floats"]
 
 
-def read_table_file(path, *, format=None):
+def read_table_file(path, *, format=None, qtable=False):
     """Read any table file astropy can read (FITS, ECSV, CSV, VOTable), errors named.
 
     Parameters
@@ -28,22 +28,37 @@ def read_table_file(path, *, format=None):
         The file.
     format : str, optional
         astropy format name; guessed from the extension by default.
+    qtable : bool
+        Return a `~astropy.table.QTable` (mixins such as ``SkyCoord`` and
+        quantities kept, as written) instead of a `~astropy.table.Table`.
+
+    Raises
+    ------
+    astro_ocl.exceptions.InputDataError
+        The file does not exist, is a directory, is empty or cannot be parsed.
     """
+    from astropy.table import QTable
     path = Path(path)
     if not path.exists():
         raise InputDataError("input file does not exist", source=str(path))
+    if path.is_dir():
+        raise InputDataError("a directory, not a table file", source=str(path))
+    if path.stat().st_size == 0:
+        raise InputDataError("empty file", source=str(path))
     if format is None:
         name = path.name.lower().removesuffix(".gz")
         format = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits",
                   ".fit": "fits", ".vot": "votable", ".xml": "votable"}.get(
                       Path(name).suffix, None)
+    cls = QTable if qtable else Table
     try:
         with warnings.catch_warnings():
             # unit strings astropy does not know are handled column by column below
             warnings.simplefilter("ignore", u.UnitsWarning)
-            return Table.read(path, format=format) if format else Table.read(path)
+            return cls.read(path, format=format) if format else cls.read(path)
     except Exception as exc:
-        raise InputDataError(f"cannot read table: {type(exc).__name__}: {exc}",
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise InputDataError(f"cannot read table: {type(exc).__name__}: {first}",
                              source=str(path)) from exc
 
 

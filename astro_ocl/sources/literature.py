@@ -5,6 +5,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from .. import schema
+from ..exceptions import UnknownNameError
 from ..utils import data_path
 from .clusters import cluster_resolver
 from .files import delimited_floats, read_delimited
@@ -73,8 +74,8 @@ def read_literature(name, *, path=None, resolver=None):
     try:
         spec = LITERATURE[name]
     except KeyError:
-        raise KeyError(f"unknown literature catalogue {name!r}; "
-                       f"choose from {sorted(LITERATURE)}") from None
+        raise UnknownNameError(f"unknown literature catalogue {name!r}; "
+                               f"choose from {sorted(LITERATURE)}") from None
     path = str(path) if path is not None else str(data_path(spec.file))
     cols = read_delimited(path, ",")
     resolver = resolver or cluster_resolver()

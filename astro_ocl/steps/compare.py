@@ -12,6 +12,7 @@ from astropy.stats import mad_std
 from astropy.table import QTable, join
 
 from .. import schema
+from ..exceptions import MissingColumnError, ParameterError
 from ..sources.literature import LITERATURE, read_literature
 from ..sources.names import name_key
 
@@ -64,10 +65,11 @@ def compare(clusters, literature, *, quantity="RV"):
         values are finite; ``meta`` holds the statistics of ``diff``.
     """
     if quantity not in _QUANTITIES:
-        raise ValueError(f"quantity must be one of {list(_QUANTITIES)}, got {quantity!r}")
+        raise ParameterError("quantity", quantity, f"one of {list(_QUANTITIES)}")
     ours_col, e_ours_col, unit = _QUANTITIES[quantity]
     if quantity not in literature.colnames:
-        raise KeyError(f"{literature.meta.get('name', 'literature table')} has no {quantity}")
+        raise MissingColumnError(f"{literature.meta.get('name', 'literature table')} has no "
+                                 f"{quantity} column", column=quantity)
     a = QTable({"Cluster": np.asarray(clusters["Cluster"]).astype(str), "ours": clusters[ours_col],
                 "e_ours": clusters[e_ours_col]})
     e_lit = literature["e_" + quantity] if "e_" + quantity in literature.colnames \

@@ -33,7 +33,8 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from ..exceptions import AstroOCLWarning, MissingColumnError, NoUsableDataError
+from ..exceptions import (AstroOCLWarning, InputDataError, MissingColumnError,
+                          NoUsableDataError)
 from ..logger import log
 from ..utils import progress as _progress
 
@@ -272,26 +273,26 @@ def fit_gradient(x, feh, e_feh, *, degree=2, method="analytic", nwalkers=300, ns
     ('analytic', [-0.07, 0.6])
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise InputDataError(f"method must be one of {METHODS}, got {method!r}")
     if int(degree) != degree or degree < 0:
-        raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
+        raise InputDataError(f"degree must be a non-negative integer, got {degree!r}")
     degree = int(degree)
     x = _abscissa(x, x_unit).ravel()
     y = _dex(feh, "feh").ravel()
     if x.shape != y.shape:
-        raise ValueError(f"x and feh differ in length ({x.size} and {y.size})")
+        raise InputDataError(f"x and feh differ in length ({x.size} and {y.size})")
     e = _dex(e_feh, "e_feh")
     if e.ndim and e.size != y.size:
-        raise ValueError(f"e_feh must be a scalar or have the length of feh ({y.size}), "
-                         f"got {e.size}")
+        raise InputDataError(f"e_feh must be a scalar or have the length of feh ({y.size}), "
+                             f"got {e.size}")
     e = np.broadcast_to(e.ravel() if e.ndim else e, y.shape).astype(float)
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(e)
     if np.any(e[ok] < 0):
-        raise ValueError("the [Fe/H] errors must be positive, got negative ones")
+        raise InputDataError("the [Fe/H] errors must be positive, got negative ones")
     x, y, e = x[ok], y[ok], np.maximum(e[ok], min_error)
     if np.any(e <= 0):
-        raise ValueError("the [Fe/H] errors must be positive (use min_error > 0 to floor "
-                         "zero errors)")
+        raise InputDataError("the [Fe/H] errors must be positive (use min_error > 0 to floor "
+                             "zero errors)")
     ndim = degree + 1
     names = _coef_names(degree)
     if x.size < ndim:
@@ -307,10 +308,10 @@ def fit_gradient(x, feh, e_feh, *, degree=2, method="analytic", nwalkers=300, ns
 
     import emcee
     if nwalkers < 2 * ndim:
-        raise ValueError(f"nwalkers must be at least {2 * ndim}")
+        raise InputDataError(f"nwalkers must be at least {2 * ndim}")
     burn = nsteps // 5 if burn is None else int(burn)
     if not 0 <= burn < nsteps:
-        raise ValueError("burn must be in [0, nsteps)")
+        raise InputDataError("burn must be in [0, nsteps)")
     rng = np.random.default_rng(seed)
     # start: a small ball around the exact posterior mean
     coef, cov = _wls(x, y, e, degree)
@@ -396,14 +397,14 @@ def _uncertainty(clusters, uncertainty):
         parts = [_column_dex(clusters, c) for c in uncertainty]
         return "hypot(" + ", ".join(uncertainty) + ")", np.sqrt(sum(p ** 2 for p in parts))
     if uncertainty is None:
-        raise ValueError("uncertainty must be a column name, a tuple of column names "
-                         "(added in quadrature) or per-cluster errors, not None")
+        raise InputDataError("uncertainty must be a column name, a tuple of column names "
+                             "(added in quadrature) or per-cluster errors, not None")
     values = _dex(uncertainty, "uncertainty")
     if values.ndim == 0:
         return f"{float(values):g} dex (all clusters)", np.full(n, float(values))
     if values.shape != (n,):
-        raise ValueError(f"per-cluster uncertainty must have one value per cluster ({n}), "
-                         f"got shape {values.shape}")
+        raise InputDataError(f"per-cluster uncertainty must have one value per cluster ({n}), "
+                             f"got shape {values.shape}")
     return "<per-cluster array>", values
 
 
@@ -487,7 +488,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     """
     t_start = time.perf_counter()
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise InputDataError(f"method must be one of {METHODS}, got {method!r}")
     age_groups = AGE_GROUPS if age_groups is None else age_groups
     for col in ("[Fe/H]med", "Nflag12", "AgeNN"):
         if col not in clusters.colnames:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, asdict
 import astropy.units as u
 import numpy as np
 
+from ..exceptions import ParameterError
+
 
 __all__ = ["QualityCuts", "rv_flag", "parameter_flag"]
 
@@ -47,11 +49,12 @@ class QualityCuts:
         for name in ("teff_min", "teff_max", "cool_dwarf_teff"):
             q = getattr(self, name)
             if not isinstance(q, u.Quantity) or not q.unit.is_equivalent(u.K):
-                raise ValueError(f"{name} must be a temperature Quantity, got {q!r}")
+                raise ParameterError(name, q, "must be a temperature Quantity")
         if not self.rv_nsigma > 0:
-            raise ValueError(f"rv_nsigma must be positive, got {self.rv_nsigma!r}")
+            raise ParameterError("rv_nsigma", self.rv_nsigma, "must be positive")
         if not self.teff_min < self.teff_max:
-            raise ValueError("teff_min must be below teff_max")
+            raise ParameterError("teff_min", self.teff_min,
+                                 f"must be below teff_max ({self.teff_max})")
 
     def as_meta(self):
         """The cuts as plain strings, for table metadata and provenance."""

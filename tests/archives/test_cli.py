@@ -55,9 +55,11 @@ def test_query_prints_and_errors(fault_server, tmp_path, capsys):
         assert "Could not parse your query" in err and fault_server.url in err
 
 
-def test_lamost_needs_online(tmp_path):
-    with pytest.raises(SystemExit, match="--lamost needs --online"):
-        main(["build", "--lamost", "vizier:V/164/stellar5", "--out", str(tmp_path / "o")])
+def test_lamost_needs_online(tmp_path, capsys):
+    assert main(["build", "--lamost", "vizier:V/164/stellar5", "--out",
+                 str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "--lamost" in err and "only with --online" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.integration

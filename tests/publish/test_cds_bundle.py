@@ -150,7 +150,8 @@ def test_user_table_bundle(tmp_path):
 def test_export_cli_readme_metadata(tmp_path):
     from astro_ocl import cli
     out = tmp_path / "exp"
-    assert cli.main(["export", "--format", "cds", "--out", str(out), "--realisations", "50",
+    assert cli.main(["export", "--format", "cds", "--out", str(out), "--rebuild",
+                     "--realisations", "50",
                      "--authors", "Doe J., Roe R.", "--title", "Open clusters again",
                      "--designation", "J/A+A/999/A1", "--bibcode", "2027A&A...999A...1D"]) == 0
     text = (out / "cds" / "ReadMe").read_text("ascii")

@@ -66,7 +66,7 @@ def test_region_adql():
 def test_export_command_all_formats(tmp_path, capsys, votlint, built_dir):
     out = tmp_path / "exp"
     rc = main(["export", "--format", "votable", "cds", "ecsv", "fits", "ds9", "crtf",
-               "--out", str(out), "--realisations", "100"])
+               "--out", str(out), "--catalogue", str(built_dir)])
     assert rc == 0
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert names == sorted(["clusters.vot", "members.vot", "cds/ReadMe", "cds/clusters.dat",
