@@ -16,7 +16,7 @@ def test_build_writes_tables_and_summary(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "clusters: 15" in text and "member stars: 537" in text
     assert "Soubiran2018" in text and "join members" in text
-    assert "[Fe/H] = a x^2 + b x + c (paper Table 6; x = RGC [kpc]" in text
+    assert "[Fe/H] gradients (paper Table 6): [Fe/H] = a x^2 + b x + c with x = RGC" in text
     names = sorted(p.name for p in out.iterdir())
     assert names == ["clusters.ecsv", "clusters.vot", "gradients.ecsv",
                      "literature_comparison.ecsv", "members.ecsv", "members.vot",
