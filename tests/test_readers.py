@@ -171,3 +171,21 @@ def test_fu2022_bad_file(tmp_path):
     p.write_text("Cluster,Nall\nX,1\n")
     with pytest.raises(MissingColumnError, match="Nflag1"):
         read_fu2022(p)
+
+
+def test_example_lamost_file_in_the_lamost_layout(tmp_path):
+    # the shipped example survey file reads like a LAMOST catalogue and builds
+    import astro_ocl
+    from astro_ocl.sources import read_lamost
+    path = data_path("examples/lamost_lrs_example.csv")
+    manifest = json.loads(data_path("manifest.json").read_text())
+    entry = {e["file"]: e for e in manifest["files"]}["examples/lamost_lrs_example.csv"]
+    stars = read_lamost(path)
+    assert len(stars) == entry["rows"] == 220
+    assert stars["source_id"].dtype == np.int64 and stars["rv"].unit == u.km / u.s
+    assert "Cluster" not in stars.colnames  # a survey file does not know membership
+    r = astro_ocl.build_catalogue(stars=path, seed=1, orbits=False, literature=False,
+                                  n_realisations=200)
+    assert sorted(r.clusters["Cluster"]) == ["IC_4665", "NGC_2682", "NGC_884", "Trumpler_2"]
+    row = r.clusters[r.clusters["Cluster"] == "NGC_884"][0]
+    assert row["RVmed"].value == pytest.approx(-51.71)  # Fu et al. 2022: -51.71
