@@ -1,16 +1,74 @@
-"""Small shared helpers: progress bars, atomic output, data paths."""
+"""Small shared helpers: progress bars, atomic output, data paths, interrupts."""
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from importlib import resources
 from pathlib import Path
 
 from .config import conf
 from .exceptions import OutputExistsError
 
-__all__ = ["progress", "atomic_path", "atomic_directory", "data_path"]
+__all__ = ["progress", "atomic_path", "atomic_directory", "data_path", "Terminated",
+           "sigterm_as_interrupt", "worker_initializer"]
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A `KeyboardInterrupt`, so SIGTERM (``kill``) unwinds exactly like Ctrl-C:
+    ``finally`` blocks run, worker processes are ended, temporary outputs are
+    removed and ``astro-ocl`` exits non-zero with a one-line message.
+    """
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"terminated by signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Turn SIGTERM into `Terminated` (a `KeyboardInterrupt`) inside the block.
+
+    Only in the main thread (elsewhere Python cannot install handlers, and the
+    block is a no-op); the previous handler is restored on exit. Nested blocks are
+    fine.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def worker_initializer():
+    """Initializer of the package's worker processes: they die with their parent.
+
+    * SIGINT is ignored: on Ctrl-C the parent, which gets it too, decides and ends
+      the workers (`multiprocessing.pool.Pool.terminate`).
+    * SIGTERM gets its default action back (a forked worker would otherwise inherit
+      the parent's `sigterm_as_interrupt` handler).
+    * On Linux the kernel sends the worker SIGKILL when its parent dies for any
+      reason, ``kill -9`` included (``prctl(PR_SET_PDEATHSIG)``); a worker whose
+      parent already died exits at once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+    if os.getppid() == 1:  # pragma: no cover - the parent died while we started
+        os._exit(1)
 
 
 def progress(iterable=None, *, total=None, desc=None, enabled=None):
@@ -54,8 +112,8 @@ def data_path(name):
 def atomic_path(path, *, overwrite=False):
     """Yield a temporary path next to ``path``; move it onto ``path`` on success.
 
-    A failure inside the block leaves neither a partial ``path`` nor the
-    temporary file behind.
+    A failure inside the block, Ctrl-C or SIGTERM (`sigterm_as_interrupt`) leaves
+    neither a partial ``path`` nor the temporary file behind.
 
     Parameters
     ----------
@@ -72,8 +130,9 @@ def atomic_path(path, *, overwrite=False):
     os.close(fd)
     os.unlink(tmp)  # writers (astropy) want to create the file themselves
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        with sigterm_as_interrupt():
+            yield Path(tmp)
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -82,6 +141,10 @@ def atomic_path(path, *, overwrite=False):
 @contextlib.contextmanager
 def atomic_directory(path, *, overwrite=False):
     """Yield a temporary directory; it replaces ``path`` only when the block succeeds.
+
+    Ctrl-C or SIGTERM (`sigterm_as_interrupt`) inside the block removes the
+    temporary directory and leaves ``path`` as it was; the swap of the old and the
+    new directory runs with SIGINT and SIGTERM blocked.
 
     Parameters
     ----------
@@ -97,16 +160,33 @@ def atomic_directory(path, *, overwrite=False):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
-        yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
+        with sigterm_as_interrupt():
+            yield tmp
+            with _signals_blocked():
+                if path.exists():
+                    old = path.with_name(f".{path.name}.old")
+                    if old.exists():
+                        shutil.rmtree(old)
+                    os.replace(path, old)
+                    os.replace(tmp, path)
+                    shutil.rmtree(old)
+                else:
+                    os.replace(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    """SIGINT and SIGTERM held back (delivered after the block) in the main thread."""
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):
+        yield
+        return
+    wanted = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
