@@ -10,10 +10,58 @@ from importlib import resources
 from pathlib import Path
 
 from .config import conf
-from .exceptions import OutputExistsError
+from .exceptions import AstroOCLError, OutputExistsError
 
 __all__ = ["progress", "atomic_path", "atomic_directory", "data_path", "Terminated",
-           "sigterm_as_interrupt", "worker_initializer"]
+           "sigterm_as_interrupt", "worker_initializer", "OptionalDependencyError",
+           "require"]
+
+
+class OptionalDependencyError(AstroOCLError, ImportError):
+    """A feature needs a package of an optional extra that is not installed.
+
+    The message names the feature, the missing package and the ``pip install``
+    line of the extra.
+    """
+
+
+#: The optional extras of pyproject.toml: import name -> (distribution, extra).
+EXTRAS = {
+    "matplotlib": ("matplotlib", "plots"),
+    "astroquery": ("astroquery", "vizier"),
+    "tqdm": ("tqdm", "progress"),
+}
+
+
+def require(module, *, feature):
+    """Import an optional dependency, or raise `OptionalDependencyError`.
+
+    Parameters
+    ----------
+    module : str
+        Import name (a key of :data:`EXTRAS`, or a submodule of one).
+    feature : str
+        What needs it, for the message (e.g. ``"figures"``).
+
+    Returns
+    -------
+    module
+
+    Examples
+    --------
+    >>> from astro_ocl.utils import require
+    >>> require("numpy", feature="everything").__name__
+    'numpy'
+    """
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        dist, extra = EXTRAS.get(top, (top, None))
+        how = (f"pip install 'astro_ocl[{extra}]'" if extra else f"pip install {dist}")
+        raise OptionalDependencyError(
+            f"{feature}: needs {dist}, which is not installed; {how}") from exc
 
 
 class Terminated(KeyboardInterrupt):
