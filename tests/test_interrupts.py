@@ -119,7 +119,10 @@ def _snapshot(path):
 
 def _check_interrupted(rc, lines, sig):
     assert rc != 0
-    assert rc == 130, (rc, lines)
+    # 130 from astro-ocl's handler; CPython itself ends the process by SIGINT (-2 here,
+    # also 130 in a shell) when the KeyboardInterrupt went through a C extension's
+    # PyRun_* call, even though astro-ocl caught it: both are an interrupted exit
+    assert rc in (130, -signal.SIGINT), (rc, lines[-6:])
     errors = [line for line in lines
               if not line.startswith(("DEBUG:", "INFO:", "WARNING:"))]
     assert errors == ["interrupted"], lines
