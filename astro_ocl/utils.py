@@ -13,8 +13,8 @@ from .config import conf
 from .exceptions import AstroOCLError, OutputExistsError
 
 __all__ = ["progress", "atomic_path", "atomic_directory", "data_path", "Terminated",
-           "sigterm_as_interrupt", "worker_initializer", "OptionalDependencyError",
-           "require"]
+           "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
+           "OptionalDependencyError", "require"]
 
 
 class OptionalDependencyError(AstroOCLError, ImportError):
@@ -93,6 +93,27 @@ def sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def restore_signal_handlers():
+    """Re-install Python's SIGINT and SIGTERM handlers after the block.
+
+    galpy's C orbit integrators install their own SIGINT handler and, when done,
+    reset SIGINT to the operating system's default (``SIG_DFL``) behind Python's
+    back: a later Ctrl-C would kill the process outright, with no clean-up and no
+    message. Setting the handlers again from Python puts them back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def worker_initializer():

@@ -181,3 +181,22 @@ def test_killed_parent_takes_workers_along(tmp_path):
     rc, _ = run.finish()
     assert rc == -signal.SIGKILL
     assert _survivors(run.proc.pid) == []
+
+
+def test_sigint_handler_survives_galpy_integration():
+    """galpy's C integrator resets SIGINT to SIG_DFL; the orbit step puts Python's back."""
+    code = ("import signal, astropy.units as u\n"
+            "from astropy.coordinates import SkyCoord\n"
+            "from astro_ocl.steps.dynamics import orbit_parameters\n"
+            "c = SkyCoord(ra=[132.8]*u.deg, dec=[11.8]*u.deg, distance=[0.86]*u.kpc,\n"
+            "             pm_ra_cosdec=[-11.]*u.mas/u.yr, pm_dec=[-2.9]*u.mas/u.yr,\n"
+            "             radial_velocity=[34.]*u.km/u.s)\n"
+            "orbit_parameters(c, n_samples=0)\n"
+            "try:\n"
+            "    signal.raise_signal(signal.SIGINT)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('caught')\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.stdout.strip() == "caught", (out.returncode, out.stderr[-2000:])
