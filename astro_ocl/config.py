@@ -36,9 +36,27 @@ class Conf(_config.ConfigNamespace):
         "https://tapvizier.cds.unistra.fr/TAPVizieR/tap",
         "TAP endpoint of VizieR (CDS).")
     timeout = _config.ConfigItem(
-        60.0, "Timeout in seconds of every single request to a service.", cfgtype="float")
+        60.0, "Timeout in seconds of every single request to a service (connection and "
+        "each read; see query_deadline for the whole query).", cfgtype="float")
     retries = _config.ConfigItem(
         3, "How often a request is retried after a timeout, HTTP 5xx or 429.", cfgtype="integer")
+    retry_backoff = _config.ConfigItem(
+        1.0, "First wait in seconds before a retry; doubled at each further retry.",
+        cfgtype="float")
+    retry_max_wait = _config.ConfigItem(
+        60.0, "Longest single wait in seconds between retries (also caps a server's "
+        "Retry-After).", cfgtype="float")
+    job_timeout = _config.ConfigItem(
+        1200.0, "Overall deadline in seconds of one asynchronous TAP job, from its "
+        "submission to the end of the result download (polling included); the job is "
+        "aborted when it passes.", cfgtype="float")
+    query_deadline = _config.ConfigItem(
+        3600.0, "Overall deadline in seconds of one query: every attempt, retry, backoff "
+        "wait, job poll and download together. Passing it raises QueryTimeoutError.",
+        cfgtype="float")
+    samp_timeout = _config.ConfigItem(
+        30.0, "Deadline in seconds of every SAMP call (hub connection, client lookup, "
+        "table send).", cfgtype="float")
     row_limit = _config.ConfigItem(
         1_000_000,
         "Default maximum number of rows (MAXREC) of a query. A result that reaches it "
@@ -48,6 +66,9 @@ class Conf(_config.ConfigNamespace):
         "<astropy cache dir>/astro_ocl/queries.")
     use_cache = _config.ConfigItem(
         True, "Whether query results are cached on disk.", cfgtype="boolean")
+    cache_max_age = _config.ConfigItem(
+        30.0, "Age in days after which a cached query result expires and is fetched "
+        "again (0: never).", cfgtype="float")
 
     # --- table names (schema-qualified, as the services name them) ---------------
     gaia_dr2_table = _config.ConfigItem("gaiadr2.gaia_source", "Gaia DR2 main table.")

@@ -16,6 +16,7 @@ step      what                                        where
 ========  ==========================================  ===========================
 """
 import datetime
+import functools
 import warnings
 
 import astropy.units as u
@@ -34,6 +35,7 @@ from .steps.crossmatch import match_stars, select_members
 from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
                                member_table)
+from .utils import sigterm_as_interrupt
 
 __all__ = ["build_catalogue", "REFERENCE"]
 
@@ -51,6 +53,22 @@ def _table(value, reader, **kwargs):
     return reader(value, **kwargs)
 
 
+def _interruptible(func):
+    """Run ``func`` with SIGTERM turned into a `KeyboardInterrupt` (as Ctrl-C).
+
+    An interrupted build unwinds: worker processes are ended, nothing is written
+    (the pipeline writes nothing anyway) and the caller sees
+    `~astro_ocl.utils.Terminated` or `KeyboardInterrupt`.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with sigterm_as_interrupt():
+            log.debug("build started (SIGTERM and SIGINT interrupt it)")
+            return func(*args, **kwargs)
+    return wrapper
+
+
+@_interruptible
 def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sources=None,
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=3.5 * u.arcsec, epoch=None, literature=True,

@@ -1,17 +1,144 @@
-"""Small shared helpers: progress bars, atomic output, data paths."""
+"""Small shared helpers: progress bars, atomic output, data paths, interrupts."""
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from importlib import resources
 from pathlib import Path
 
 from .config import conf
-from .exceptions import OutputExistsError
+from .exceptions import AstroOCLError, OutputExistsError
 
 __all__ = ["progress", "atomic_path", "atomic_directory", "atomic_files", "check_outputs",
-           "data_path", "describe_input"]
+           "data_path", "describe_input", "Terminated",
+           "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
+           "OptionalDependencyError", "require"]
+
+
+class OptionalDependencyError(AstroOCLError, ImportError):
+    """A feature needs a package of an optional extra that is not installed.
+
+    The message names the feature, the missing package and the ``pip install``
+    line of the extra.
+    """
+
+
+#: The optional extras of pyproject.toml: import name -> (distribution, extra).
+EXTRAS = {
+    "matplotlib": ("matplotlib", "plots"),
+    "astroquery": ("astroquery", "vizier"),
+    "tqdm": ("tqdm", "progress"),
+}
+
+
+def require(module, *, feature):
+    """Import an optional dependency, or raise `OptionalDependencyError`.
+
+    Parameters
+    ----------
+    module : str
+        Import name (a key of :data:`EXTRAS`, or a submodule of one).
+    feature : str
+        What needs it, for the message (e.g. ``"figures"``).
+
+    Returns
+    -------
+    module
+
+    Examples
+    --------
+    >>> from astro_ocl.utils import require
+    >>> require("numpy", feature="everything").__name__
+    'numpy'
+    """
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        dist, extra = EXTRAS.get(top, (top, None))
+        how = (f"pip install 'astro_ocl[{extra}]'" if extra else f"pip install {dist}")
+        raise OptionalDependencyError(
+            f"{feature}: needs {dist}, which is not installed; {how}") from exc
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A `KeyboardInterrupt`, so SIGTERM (``kill``) unwinds exactly like Ctrl-C:
+    ``finally`` blocks run, worker processes are ended, temporary outputs are
+    removed and ``astro-ocl`` exits non-zero with a one-line message.
+    """
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"terminated by signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Turn SIGTERM into `Terminated` (a `KeyboardInterrupt`) inside the block.
+
+    Only in the main thread (elsewhere Python cannot install handlers, and the
+    block is a no-op); the previous handler is restored on exit. Nested blocks are
+    fine.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def restore_signal_handlers():
+    """Re-install Python's SIGINT and SIGTERM handlers after the block.
+
+    galpy's C orbit integrators install their own SIGINT handler and, when done,
+    reset SIGINT to the operating system's default (``SIG_DFL``) behind Python's
+    back: a later Ctrl-C would kill the process outright, with no clean-up and no
+    message. Setting the handlers again from Python puts them back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+
+def worker_initializer():
+    """Initializer of the package's worker processes: they die with their parent.
+
+    * SIGINT is ignored: on Ctrl-C the parent, which gets it too, decides and ends
+      the workers (`multiprocessing.pool.Pool.terminate`).
+    * SIGTERM gets its default action back (a forked worker would otherwise inherit
+      the parent's `sigterm_as_interrupt` handler).
+    * On Linux the kernel sends the worker SIGKILL when its parent dies for any
+      reason, ``kill -9`` included (``prctl(PR_SET_PDEATHSIG)``); a worker whose
+      parent already died exits at once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+    if os.getppid() == 1:  # pragma: no cover - the parent died while we started
+        os._exit(1)
 
 
 def progress(iterable=None, *, total=None, desc=None, enabled=None):
@@ -55,8 +182,8 @@ def data_path(name):
 def atomic_path(path, *, overwrite=False):
     """Yield a temporary path next to ``path``; move it onto ``path`` on success.
 
-    A failure inside the block leaves neither a partial ``path`` nor the
-    temporary file behind.
+    A failure inside the block, Ctrl-C or SIGTERM (`sigterm_as_interrupt`) leaves
+    neither a partial ``path`` nor the temporary file behind.
 
     Parameters
     ----------
@@ -73,8 +200,9 @@ def atomic_path(path, *, overwrite=False):
     os.close(fd)
     os.unlink(tmp)  # writers (astropy) want to create the file themselves
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        with sigterm_as_interrupt():
+            yield Path(tmp)
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -83,6 +211,10 @@ def atomic_path(path, *, overwrite=False):
 @contextlib.contextmanager
 def atomic_directory(path, *, overwrite=False):
     """Yield a temporary directory; it replaces ``path`` only when the block succeeds.
+
+    Ctrl-C or SIGTERM (`sigterm_as_interrupt`) inside the block removes the
+    temporary directory and leaves ``path`` as it was; the swap of the old and the
+    new directory runs with SIGINT and SIGTERM blocked.
 
     Parameters
     ----------
@@ -98,16 +230,18 @@ def atomic_directory(path, *, overwrite=False):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
-        yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
+        with sigterm_as_interrupt():
+            yield tmp
+            with _signals_blocked():
+                if path.exists():
+                    old = path.with_name(f".{path.name}.old")
+                    if old.exists():
+                        shutil.rmtree(old)
+                    os.replace(path, old)
+                    os.replace(tmp, path)
+                    shutil.rmtree(old)
+                else:
+                    os.replace(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -221,3 +355,18 @@ def describe_input(source):
     except ValueError:
         name = text
     return f"{name} (sha256 {digest})"
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    """SIGINT and SIGTERM held back (delivered after the block) in the main thread."""
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):
+        yield
+        return
+    wanted = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -58,7 +58,7 @@ from .. import schema
 from ..config import galactic_parameters
 from ..exceptions import AstroOCLWarning, InputDataError, MissingColumnError
 from ..logger import log
-from ..utils import data_path, progress
+from ..utils import data_path, progress, restore_signal_handlers
 
 __all__ = ["CONVENTIONS", "OrbitConvention", "K_365D", "GRID_FILE", "natural_units",
            "mcmillan17", "interpolated_mcmillan17",
@@ -441,7 +441,8 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
             # galpyWarningVerbose, which galpy itself ignores unless its verbose
             # option is set; keep it ignored when warnings are errors (tests).
             warnings.filterwarnings("ignore", category=galpyWarningVerbose)
-            o.integrate(ts, pot, method=method, dt=step, progressbar=False)
+            with restore_signal_handlers():  # galpy's C code resets SIGINT to SIG_DFL
+                o.integrate(ts, pot, method=method, dt=step, progressbar=False)
         orb = o.getOrbit().reshape(len(idx), ts.size, 6)
         rc, zc = orb[..., 0] * ro, orb[..., 3] * ro
         r = np.hypot(rc, zc)

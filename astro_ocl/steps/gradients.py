@@ -356,13 +356,26 @@ def _run_jobs(jobs, n_jobs, show_progress):
                         enabled=False if analytic else show_progress)
         return [_fit_job(j) for j in bar]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from ..utils import sigterm_as_interrupt, worker_initializer
     # fork: the workers inherit the imported package (spawn would re-import it)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=ctx) as pool:
-        return list(_progress(pool.map(_fit_job, jobs), total=len(jobs), desc="gradients",
-                              enabled=show_progress))
+    # The workers die with this process: on any exit of the block other than
+    # success (an error, Ctrl-C, SIGTERM turned into an interrupt) they are
+    # terminated and joined; if this process is killed outright the kernel ends them
+    # (worker_initializer). A ProcessPoolExecutor would leave them blocked on a pipe.
+    with sigterm_as_interrupt():
+        pool = ctx.Pool(int(n_jobs), initializer=worker_initializer)
+        try:
+            log.debug("gradients: %d worker processes started", int(n_jobs))
+            out = list(_progress(pool.imap(_fit_job, jobs), total=len(jobs),
+                                 desc="gradients", enabled=show_progress))
+            pool.close()
+            return out
+        finally:
+            pool.terminate()
+            pool.join()
 
 
 def _x_values(clusters):

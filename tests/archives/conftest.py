@@ -119,7 +119,9 @@ class FaultServer:
 
     Actions: ``("ok", n)``, ``("500",)``, ``("429", retry_after)``, ``("hang", seconds)``,
     ``("truncated",)``, ``("limit",)`` (exactly MAXREC rows), ``("bad_adql",)`` (HTTP 400
-    with an error VOTable), ``("async_error", message)`` (the async job ends in ERROR).
+    with an error VOTable), ``("async_error", message)`` (the async job ends in ERROR),
+    ``("async_stuck",)`` (the async job stays EXECUTING), ``("trickle", seconds)`` (a
+    complete result sent one byte every ``seconds``).
     """
 
     def __init__(self):
@@ -187,6 +189,20 @@ class FaultServer:
                     self.end_headers()
                     self.wfile.write(body[: len(body) // 2])
                     return None
+                if kind == "trickle":  # a complete VOTable, one byte every action[1] s
+                    body = votable(3)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-votable+xml")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    try:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(action[1])
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return None
                 if kind == "bad_adql":
                     return self._send(400, votable(0, status="ERROR",
                                                    message="Could not parse your query"))
@@ -221,7 +237,9 @@ class FaultServer:
                     return self._send(303, b"", "text/plain",
                                       headers=[("Location", self._base() + "/tap/async/job1")])
                 if self.path == "/tap/async/job1/phase":
-                    if server.async_action[0] == "async_error":
+                    if server.async_action[0] == "async_stuck":  # runs for ever
+                        server.async_phase = "EXECUTING"
+                    elif server.async_action[0] == "async_error":
                         server.async_phase = "ERROR"
                         server.async_message = server.async_action[1]
                     else:

@@ -137,19 +137,38 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
     assert np.all(pot < 0)
 
 
-@pytest.mark.slow
-def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
+# Not slow (issue 11 item 7): ~1 s once the session's McMillan17 exists. It checks the
+# README/docs claim "Peri/Apo within 0.02 %, ecc within 1e-4" against direct galpy.
+ACCURACY_CLUSTERS = {"NGC_2682": 34.0, "Berkeley_32": 106.0, "Melotte_22": 5.7,
+                     "NGC_2632": 35.0, "Berkeley_29": 20.14}
+
+
+def _accuracy_pair():
     from astro_ocl.sources.clusters import read_cg2020_clusters
     cg = read_cg2020_clusters()
-    rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ("NGC_2682", "Berkeley_32")]]
+    rows = cg[[int(np.flatnonzero(cg["Cluster"] == n)[0]) for n in ACCURACY_CLUSTERS]]
     c = SkyCoord(ra=rows["coord"].ra, dec=rows["coord"].dec, distance=rows["Dist"],
                  pm_ra_cosdec=rows["pmRA"], pm_dec=rows["pmDE"],
-                 radial_velocity=[34.0, 106.0] * KMS)
-    fast = d.orbit_parameters(c, n_samples=0)
-    ref = d.orbit_parameters(c, n_samples=0, potential="direct")
+                 radial_velocity=list(ACCURACY_CLUSTERS.values()) * KMS)
+    return (d.orbit_parameters(c, n_samples=0),
+            d.orbit_parameters(c, n_samples=0, potential="direct"))
+
+
+def test_peri_apo_match_direct_integration(scf_quiet, mcmillan17):
+    fast, ref = _accuracy_pair()
     for k in ("Peri", "Apo"):
-        np.testing.assert_allclose(fast[k].value, ref[k].value, rtol=5e-3)
-    np.testing.assert_allclose(fast["ecc"].value, ref["ecc"].value, atol=5e-3)
+        np.testing.assert_allclose(fast[k].value, ref[k].value, rtol=2e-4)
+    np.testing.assert_allclose(fast["ecc"].value, ref["ecc"].value, atol=1e-4)
+    np.testing.assert_allclose(fast["Energy"].value, ref["Energy"].value, rtol=1e-5)
+    np.testing.assert_allclose(fast["LZ"].value, ref["LZ"].value, rtol=1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 item 9 (open): the (ln R, z) grid does "
+                   "not resolve the 45/85 pc gas discs; Zmax of Melotte 22 is 10 % off")
+def test_zmax_matches_direct_integration(scf_quiet, mcmillan17):
+    fast, ref = _accuracy_pair()
+    diff = np.abs(fast["Zmax"].to_value(u.pc) - ref["Zmax"].to_value(u.pc))
+    assert np.all((diff < 1.0) | (diff < 5e-3 * ref["Zmax"].to_value(u.pc)))
 
 
 def test_monte_carlo_errors_and_seed(berkeley29):

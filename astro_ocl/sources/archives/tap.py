@@ -64,20 +64,34 @@ class _Retryable(Exception):
 
 
 class _TimeoutSession(requests.Session):
-    """A requests session that puts a timeout on every request."""
+    """A requests session that puts a timeout on every request.
 
-    def __init__(self, timeout):
+    With a ``deadline`` (a `time.monotonic` value) no request waits past it: the
+    per-request timeout shrinks to the time left, and a request after the deadline
+    raises `~astro_ocl.exceptions.QueryTimeoutError` without being sent.
+    """
+
+    def __init__(self, timeout, deadline=None):
         super().__init__()
         self.timeout = float(timeout)
+        self.deadline = deadline
         self._responses = []
         from ... import __version__
         self.headers["User-Agent"] = f"astro_ocl/{__version__} (pyvo)"
+
+    def remaining(self):
+        """Seconds left before the deadline (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
 
     def request(self, method, url, **kwargs):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         else:  # never wait longer than our timeout (pyvo asks for long blocking waits)
             kwargs["timeout"] = min(float(kwargs["timeout"]), self.timeout)
+        left = self.remaining()
+        if left <= 0:
+            raise _DeadlinePassed(f"{method} {url} not sent: the query deadline has passed")
+        kwargs["timeout"] = min(kwargs["timeout"], left)
         response = super().request(method, url, **kwargs)
         self._responses.append(response)
         return response
@@ -89,6 +103,32 @@ class _TimeoutSession(requests.Session):
             response.close()
         self._responses.clear()
         super().close()
+
+
+class _DeadlinePassed(QueryTimeoutError):
+    """Internal: the overall deadline of a query passed (never retried)."""
+
+
+def _read_body(response, session):
+    """The whole body of a streamed response, within the session's deadline.
+
+    ``requests`` times out each read only: a server trickling bytes could keep a
+    download alive for ever. This reads what has arrived (``read1``) and stops at
+    the deadline; no single read outlasts it, as the request's socket timeout is
+    at most the time left when it was sent.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # pragma: no cover - urllib3 < 2.3
+        chunks = response.iter_content(1 << 16)
+    else:
+        chunks = iter(lambda: read1(1 << 16, decode_content=True), b"")
+    out = []
+    for chunk in chunks:
+        out.append(chunk)
+        if session.remaining() <= 0:
+            raise _DeadlinePassed("the query deadline passed during the download")
+    return b"".join(out)
 
 
 def _is_timeout(exc):
@@ -309,28 +349,38 @@ class TAPClient:
         Timeout in seconds of every HTTP request (default ``conf.timeout``).
     retries : int, optional
         Retries after a retryable failure (default ``conf.retries``).
-    backoff : float
-        First wait between attempts in seconds; doubled each time.
-    max_wait : float
-        Longest single wait (also caps a server's ``Retry-After``).
+    backoff : float, optional
+        First wait between attempts in seconds; doubled each time (default
+        ``conf.retry_backoff``).
+    max_wait : float, optional
+        Longest single wait (also caps a server's ``Retry-After``; default
+        ``conf.retry_max_wait``).
     job_timeout : float, optional
-        Deadline of an asynchronous job in seconds (default 20 × ``timeout``).
+        Overall deadline of an asynchronous job in seconds, polling and download
+        included (default ``conf.job_timeout``).
+    deadline : float, optional
+        Overall deadline of one :meth:`query` in seconds: attempts, retries,
+        backoff waits, job polling and downloads together (default
+        ``conf.query_deadline``).
     cache : `~astro_ocl.sources.archives.cache.QueryCache` or False, optional
         The result cache (default: ``conf.cache_dir``); False: no cache.
     name : str, optional
         Label for log messages.
     """
 
-    def __init__(self, url, *, timeout=None, retries=None, backoff=1.0, max_wait=60.0,
-                 job_timeout=None, cache=None, name=None):
+    def __init__(self, url, *, timeout=None, retries=None, backoff=None, max_wait=None,
+                 job_timeout=None, deadline=None, cache=None, name=None):
         self.url = str(url).rstrip("/")
         self.timeout = float(conf.timeout if timeout is None else timeout)
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
         self.retries = int(conf.retries if retries is None else retries)
-        self.backoff = float(backoff)
-        self.max_wait = float(max_wait)
-        self.job_timeout = float(20 * self.timeout if job_timeout is None else job_timeout)
+        self.backoff = float(conf.retry_backoff if backoff is None else backoff)
+        self.max_wait = float(conf.retry_max_wait if max_wait is None else max_wait)
+        self.job_timeout = float(conf.job_timeout if job_timeout is None else job_timeout)
+        self.deadline = float(conf.query_deadline if deadline is None else deadline)
+        if self.job_timeout <= 0 or self.deadline <= 0:
+            raise ValueError("job_timeout and deadline must be positive")
         self._cache = cache
         self.name = name or self.url
 
@@ -378,29 +428,33 @@ class TAPClient:
         response = q.submit(post=True)
         try:
             self._check_response(response, query)
-            return response.content
+            return _read_body(response, svc._session)
         finally:
             response.close()
 
     def _async_once(self, svc, query, maxrec, uploads):
         from pyvo.dal import DALServiceError
         job = svc.submit_job(query, maxrec=maxrec, uploads=uploads)
-        deadline = time.monotonic() + self.job_timeout
+        session = svc._session
+        job_timeout = min(self.job_timeout, max(0.0, session.remaining()))
+        deadline = time.monotonic() + job_timeout
+        session.deadline = deadline if session.deadline is None else \
+            min(session.deadline, deadline)
+        phase = None
         try:
             job.run()
             interval = 0.05
             while True:
-                phase = job.phase
+                try:
+                    phase = job.phase
+                except _DeadlinePassed:
+                    phase = phase or "PENDING"
                 if phase in ("COMPLETED", "ERROR", "ABORTED"):
                     break
-                if time.monotonic() > deadline:
-                    try:
-                        job.abort()
-                    except DALServiceError:
-                        pass
-                    raise QueryTimeoutError(
+                if time.monotonic() >= deadline:
+                    raise _DeadlinePassed(
                         f"asynchronous job {job.url} still {phase} after "
-                        f"{self.job_timeout:.0f} s", url=self.url, query=query)
+                        f"{job_timeout:.0f} s", url=self.url, query=query)
                 time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
                 interval = min(interval * 1.5, 5.0)
             if phase != "COMPLETED":
@@ -419,19 +473,27 @@ class TAPClient:
             response = svc._session.get(result_url, stream=True)
             try:
                 self._check_response(response, query)
-                return response.content
+                return _read_body(response, session)
             finally:
                 response.close()
         finally:
+            # clean-up requests get their own short budget: the deadline may have passed
+            session.deadline = time.monotonic() + min(self.timeout, 10.0)
+            cleanup_errors = (DALServiceError, requests.RequestException, QueryTimeoutError)
+            if phase not in ("COMPLETED", "ERROR", "ABORTED"):  # deadline, Ctrl-C, error
+                try:
+                    job.abort()
+                except cleanup_errors:
+                    pass
             try:
                 job.delete()
-            except (DALServiceError, requests.RequestException):
+            except cleanup_errors:
                 log.debug("could not delete job %s", getattr(job, "url", "?"))
 
-    def _attempt(self, query, maxrec, uploads, mode):
+    def _attempt(self, query, maxrec, uploads, mode, deadline=None):
         from pyvo.dal import DALQueryError, DALRateLimitError, DALServiceError
         try:
-            with _TimeoutSession(self.timeout) as session:
+            with _TimeoutSession(self.timeout, deadline) as session:
                 data = (self._async_once if mode == "async" else self._sync_once)(
                     self.service(session), query, maxrec, uploads)
             vt, table, status, message = _parse(data)
@@ -513,22 +575,34 @@ class TAPClient:
         key = None
         if cache is not None:
             key = cache.key(self.url, query, maxrec=maxrec, uploads=uploads)
-            hit = cache.get(key)
+            # a truncated (capped) result never answers an uncapped request
+            hit = cache.get(key, allow_truncated=capped)
             if hit is not None:
                 data, prov = hit
                 log.info("cache hit %s (%d rows, %s)", key[:12], prov.get("rows", -1),
                          prov.get("time_utc"))
                 vt, table, status, _ = _parse(data)
+                if cache.is_truncated(prov):
+                    warnings.warn(f"the cached result has {len(table)} rows and reached the "
+                                  f"row limit maxrec={maxrec}: it may be truncated (capped "
+                                  "sample as asked)", RowLimitWarning)
                 return self._finish(vt, table, status, prov)
 
         log.info("%s query (%s, maxrec=%d): %s", self.name, mode, maxrec,
                  " ".join(query.split())[:300])
         t0 = time.perf_counter()
+        deadline = time.monotonic() + self.deadline
         last = result = None
         for attempt in range(self.retries + 1):
             try:
-                result = self._attempt(query, maxrec, uploads, mode)
+                result = self._attempt(query, maxrec, uploads, mode, deadline)
                 break
+            except _DeadlinePassed as exc:
+                raise QueryTimeoutError(
+                    f"no complete answer in time (query deadline {self.deadline:g} s, "
+                    f"asynchronous job deadline {self.job_timeout:g} s; conf.query_deadline, "
+                    f"conf.job_timeout): {str(exc).splitlines()[0]}", url=self.url,
+                    query=query) from exc
             except _Retryable as exc:
                 last = exc
                 if attempt >= self.retries:
@@ -537,6 +611,11 @@ class TAPClient:
                 if exc.wait is not None:
                     wait = max(wait, exc.wait)
                 wait = min(wait, self.max_wait)
+                if time.monotonic() + wait >= deadline:
+                    raise QueryTimeoutError(
+                        f"no complete answer within the query deadline of {self.deadline:g} s "
+                        f"(conf.query_deadline) after {attempt + 1} attempts: {exc.message}",
+                        url=self.url, query=query) from exc
                 log.warning("%s: %s; retry %d/%d in %.1f s", self.name, exc.message,
                             attempt + 1, self.retries, wait)
                 time.sleep(wait)
@@ -558,7 +637,8 @@ class TAPClient:
         log.info("%s: %d rows in %.2f s", self.name, n, time.perf_counter() - t0)
         if cache is not None:
             # the cache stores the bytes this table was parsed from: a hit is identical
-            prov = cache.put(key, data, url=self.url, query=query, n_rows=n, uploads=uploads)
+            prov = cache.put(key, data, url=self.url, query=query, n_rows=n, uploads=uploads,
+                             maxrec=maxrec, truncated=overflow)
         else:
             import datetime
             from ... import __version__
@@ -566,7 +646,8 @@ class TAPClient:
                     "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
                         timespec="seconds"),
                     "package": "astro_ocl", "version": __version__,
-                    "uploads": sorted(uploads or {})}
+                    "uploads": sorted(uploads or {}), "maxrec": maxrec,
+                    "truncated": bool(overflow)}
         return self._finish(vt, table, status, prov)
 
     def _finish(self, vt, table, status, prov):

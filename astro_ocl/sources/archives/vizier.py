@@ -268,8 +268,14 @@ def find_catalogs(keywords, *, max_catalogs=20):
     -------
     dict
         ``{catalogue name: description}``.
+
+    Raises
+    ------
+    `~astro_ocl.utils.OptionalDependencyError`
+        astroquery (extra ``vizier``) is not installed.
     """
-    from astroquery.vizier import Vizier
+    from ...utils import require
+    Vizier = require("astroquery.vizier", feature="VizieR catalogue discovery").Vizier
     v = Vizier(catalog=None, row_limit=1, timeout=conf.timeout)
     found = v.find_catalogs(keywords, max_catalogs=max_catalogs)
     return {k: getattr(found[k], "description", "") for k in found}
