@@ -15,6 +15,7 @@ import warnings
 
 from .exceptions import AstroOCLError, AstroOCLWarning, OutputExistsError
 from .logger import enable_console
+from .utils import sigterm_as_interrupt
 
 __all__ = ["main", "COMMANDS"]
 
@@ -93,7 +94,8 @@ def main(argv=None):
         print(f"WARNING: {category.__name__}: {message}", file=sys.stderr)
 
     try:
-        with warnings.catch_warnings():
+        # SIGTERM (kill) unwinds like Ctrl-C: clean-up runs, one line, non-zero exit
+        with warnings.catch_warnings(), sigterm_as_interrupt():
             warnings.simplefilter("always", AstroOCLWarning)
             warnings.showwarning = showwarning
             return int(args._run(args) or 0)

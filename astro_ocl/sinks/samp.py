@@ -39,8 +39,15 @@ from ..logger import log
 __all__ = ["SAMPConnection", "SentTable", "send_table", "run_hub", "DEFAULT_TIMEOUT",
            "NO_HUB_HELP"]
 
-#: Seconds allowed for each SAMP call (TOPCAT answers table.load.votable after loading).
+#: Seconds allowed for each SAMP call by default (TOPCAT answers table.load.votable
+#: after loading); ``conf.samp_timeout`` overrides it when a call gives no timeout.
 DEFAULT_TIMEOUT = 30
+
+
+def _timeout(value):
+    from ..config import conf
+    return float(conf.samp_timeout if value is None else value)
+
 
 NO_HUB_HELP = ("no SAMP hub is running: start TOPCAT (it starts a hub), or run "
                "`astro-ocl samp hub` (a pyvo.samp hub) in another terminal")
@@ -100,8 +107,8 @@ class SAMPConnection:
     ----------
     name : str
         ``samp.name`` of our client.
-    timeout : float
-        Seconds allowed for each call (connection, queries, each reply).
+    timeout : float, optional
+        Seconds allowed for each call (default ``conf.samp_timeout``, 30 s).
     hub_url : str, optional
         The hub to use, as in the ``SAMP_HUB`` environment variable (e.g.
         ``std-lockurl:file:///tmp/samp.lock``); default: ``SAMP_HUB`` or
@@ -112,11 +119,11 @@ class SAMPConnection:
         (:attr:`http_requests` then lists what was fetched).
     """
 
-    def __init__(self, *, name="astro_ocl", timeout=DEFAULT_TIMEOUT, hub_url=None, via="file"):
+    def __init__(self, *, name="astro_ocl", timeout=None, hub_url=None, via="file"):
         if via not in ("file", "http"):
             from ..exceptions import ParameterError
             raise ParameterError("via", via, "one of 'file', 'http'")
-        self.name, self.timeout, self.hub_url, self.via = name, float(timeout), hub_url, via
+        self.name, self.timeout, self.hub_url, self.via = name, _timeout(timeout), hub_url, via
         self.client = None
         self._dir = None
         self._http = None
@@ -381,7 +388,7 @@ class SAMPConnection:
                          {"ra": f"{icrs.ra.deg:.7f}", "dec": f"{icrs.dec.deg:.7f}"}, to=to)
 
 
-def send_table(table, *, to="topcat", name=None, timeout=DEFAULT_TIMEOUT, hub_url=None,
+def send_table(table, *, to="topcat", name=None, timeout=None, hub_url=None,
                **write_kwargs):
     """Send one table with a new connection (see `SAMPConnection.send_table`).
 
@@ -392,8 +399,8 @@ def send_table(table, *, to="topcat", name=None, timeout=DEFAULT_TIMEOUT, hub_ur
         ``"topcat"``, a client id, or ``"all"``/None to broadcast.
     name : str, optional
         Name shown by the recipient.
-    timeout : float
-        Seconds per SAMP call.
+    timeout : float, optional
+        Seconds per SAMP call (default ``conf.samp_timeout``, 30 s).
     hub_url : str, optional
         ``SAMP_HUB``-style hub address.
 

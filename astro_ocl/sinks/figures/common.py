@@ -4,7 +4,7 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from ...utils import atomic_path
+from ...utils import atomic_path, require
 
 __all__ = ["STYLE", "new_figure", "values", "save_figure", "save_figures"]
 
@@ -17,9 +17,13 @@ STYLE = {
 
 
 def new_figure(**kwargs):
-    """A `matplotlib.figure.Figure` built without pyplot (no global state, no display)."""
-    from matplotlib.figure import Figure
-    return Figure(**kwargs)
+    """A `matplotlib.figure.Figure` built without pyplot (no global state, no display).
+
+    Raises `~astro_ocl.utils.OptionalDependencyError` naming the ``plots`` extra
+    when matplotlib is not installed.
+    """
+    figure = require("matplotlib.figure", feature="figures")
+    return figure.Figure(**kwargs)
 
 
 def values(col, unit=None):
