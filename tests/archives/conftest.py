@@ -276,3 +276,14 @@ def fault_server():
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+def fault_client(server, tmp_path, **kw):
+    """A TAP client of the fault server with short timeouts and its own cache."""
+    from astro_ocl.sources.archives.cache import QueryCache
+    from astro_ocl.sources.archives.tap import TAPClient
+    kw.setdefault("timeout", 2.0)
+    kw.setdefault("retries", 2)
+    kw.setdefault("backoff", 0.05)
+    kw.setdefault("max_wait", 2.0)
+    return TAPClient(server.url, cache=QueryCache(tmp_path / "cache"), **kw)

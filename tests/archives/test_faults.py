@@ -8,20 +8,12 @@ import time
 import astropy.units as u
 import pytest
 
-from astro_ocl.sources.archives.cache import QueryCache
-from astro_ocl.sources.archives.tap import TAPClient
 from astro_ocl.exceptions import (QueryTimeoutError, RowLimitError, RowLimitWarning,
                                   ServiceError)
 
+from .conftest import fault_client as client
+
 Q = "SELECT source_id, ra, dec, feh FROM t"
-
-
-def client(server, tmp_path, **kw):
-    kw.setdefault("timeout", 2.0)
-    kw.setdefault("retries", 2)
-    kw.setdefault("backoff", 0.05)
-    kw.setdefault("max_wait", 2.0)
-    return TAPClient(server.url, cache=QueryCache(tmp_path / "cache"), **kw)
 
 
 def cache_empty(tmp_path):
