@@ -98,23 +98,27 @@ def sigterm_as_interrupt():
 
 @contextlib.contextmanager
 def restore_signal_handlers():
-    """Re-install Python's SIGINT and SIGTERM handlers after the block.
+    """Run a C extension that meddles with SIGINT, and put Python's handlers back.
 
     galpy's C orbit integrators install their own SIGINT handler and, when done,
     reset SIGINT to the operating system's default (``SIG_DFL``) behind Python's
-    back: a later Ctrl-C would kill the process outright, with no clean-up and no
-    message. Setting the handlers again from Python puts them back.
+    back: a Ctrl-C then would kill the process outright, with no clean-up and no
+    message. Inside the block SIGINT and SIGTERM are held back (blocked, so also
+    the threads the extension starts inherit the mask); Python's handlers are set
+    again and only then the held signals are delivered, to them. So there is no
+    moment with ``SIG_DFL``; an interrupt waits for the end of the block.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            if handler is not None:
-                signal.signal(signum, handler)
+    with _signals_blocked():
+        try:
+            yield
+        finally:
+            for signum, handler in saved.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
 
 
 def worker_initializer():

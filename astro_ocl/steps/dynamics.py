@@ -441,7 +441,8 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
             # galpyWarningVerbose, which galpy itself ignores unless its verbose
             # option is set; keep it ignored when warnings are errors (tests).
             warnings.filterwarnings("ignore", category=galpyWarningVerbose)
-            with restore_signal_handlers():  # galpy's C code resets SIGINT to SIG_DFL
+            # galpy's C code resets SIGINT to SIG_DFL: signals wait for the handlers
+            with restore_signal_handlers():
                 o.integrate(ts, pot, method=method, dt=step, progressbar=False)
         orb = o.getOrbit().reshape(len(idx), ts.size, 6)
         rc, zc = orb[..., 0] * ro, orb[..., 3] * ro
