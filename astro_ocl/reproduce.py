@@ -12,7 +12,7 @@ against every column of the published cluster table (CDS J/A+A/668/A4,
 * the per-star statistics (``Nall`` ... ``[Fe/H]med``) of the clusters that the
   embedded LAMOST sample covers.
 
-Every systematic difference is diagnosed by explicit hypotheses (`HYPOTHESES`):
+Every systematic difference is diagnosed by explicit hypotheses (`evaluate_hypotheses`):
 each is computed on the published inputs and its agreement with the published
 numbers is kept as evidence in the report. The default output stays the
 physically correct computation; the paper's conventions are named switches.
@@ -30,7 +30,7 @@ from .config import galactic_parameters
 from .logger import log
 from .sources.clusters import cluster_resolver, read_cg2020_clusters, read_fu2022
 
-__all__ = ["COMPARED", "Tolerance", "Hypothesis", "HYPOTHESES", "ReproductionResult",
+__all__ = ["COMPARED", "Tolerance", "Hypothesis", "ReproductionResult",
            "published_inputs", "reproduce_fu2022", "compare_columns", "evaluate_hypotheses",
            "table6_consistency"]
 
@@ -333,9 +333,6 @@ for _k in ("Peri", "Apo", "ecc"):
 #: Published columns that are wrong (not a convention): their verdict says so.
 PUBLISHED_ERRORS = ("Peri", "Apo", "ecc")
 
-#: Names of the hypotheses tested by `reproduce_fu2022` (filled on first use).
-HYPOTHESES = []
-
 
 def _stats(ours, pub, tol):
     ours, pub = _value(ours), _value(pub)
@@ -363,7 +360,6 @@ def evaluate_hypotheses(inputs, ours, *, hypotheses=None):
         median_diff, max_diff, median_reldiff, frac_ok, holds``.
     """
     hypotheses = _hypotheses() if hypotheses is None else hypotheses
-    HYPOTHESES[:] = [h.name for h in hypotheses]
     tol = {c: t for c, _, t, _ in COMPARED}
     rows = []
     sel = np.asarray(inputs["has_distance"], bool)
@@ -463,7 +459,6 @@ def compare_columns(inputs, ours, fu2022, star_cols, hypotheses):
                           for i in np.argsort(-d)[:3] if d[i] > 0)
         agrees = s["n"] > 0 and s["frac_ok"] >= tol.fraction
         agrees_fu = sf["n"] > 0 and sf["frac_ok"] >= tol.fraction
-        held = [r for r in hypotheses if r["column"] == col and r["holds"]]
         if agrees:
             verdict, expl = "reproduced", "Agrees within the tolerance."
         elif agrees_fu:
@@ -482,7 +477,7 @@ def compare_columns(inputs, ours, fu2022, star_cols, hypotheses):
                 expl += " " + _EXPLANATIONS[col].format(n_blank=nblank, single_err=single_err)
         else:
             verdict = "not reproduced"
-            expl = _unexplained(col, s, sf, held, hypotheses)
+            expl = _unexplained(col, hypotheses)
         rows.append(dict(column=col, unit="" if unit is None else unit.to_string(),
                          n=s["n"], median_diff=s["median_diff"], max_diff=s["max_diff"],
                          median_reldiff=s["median_reldiff"], frac_ok=s["frac_ok"],
@@ -508,18 +503,20 @@ def _fmt_stat(r):
             "tolerance")
 
 
+def _evidence(col, hypotheses):
+    """The hypotheses tested for ``col``, with their statistics, as one sentence."""
+    return "; ".join(_fmt_stat(r) + (" [holds]" if r["holds"] else "")
+                     for r in hypotheses if r["column"] == col)
+
+
 def _convention_explanation(col, hypotheses):
-    note = NOTES.get(col, "")
-    rows = [r for r in hypotheses if r["column"] == col]
-    ev = "; ".join(_fmt_stat(r) + (" [holds]" if r["holds"] else "") for r in rows)
+    note, ev = NOTES.get(col, ""), _evidence(col, hypotheses)
     return f"{note} Hypotheses tested: {ev}." if ev else note
 
 
-def _unexplained(col, s, sf, held, hypotheses):
-    rows = [r for r in hypotheses if r["column"] == col]
-    ev = "; ".join(_fmt_stat(r) for r in rows)
+def _unexplained(col, hypotheses):
     return (f"{NOTES.get(col, 'No tested hypothesis reproduces it.')} "
-            f"Hypotheses tested: {ev or 'none'}.")
+            f"Hypotheses tested: {_evidence(col, hypotheses) or 'none'}.")
 
 
 # --- Table 6 -------------------------------------------------------------------------
