@@ -163,7 +163,7 @@ _STAR_SPECS = _specs(
     ("nobs", None, "meta.number", "Number of LAMOST observations combined", "I3"),
 )
 
-# Member table (output): one row per LAMOST star matched to a cluster member.
+# Member table (output): one row per spectroscopic star matched to a cluster member.
 _MEMBER_SPECS = _specs(
     ("Cluster", None, "meta.id.parent", "Cluster name (Cantat-Gaudin et al. 2020)", "A20"),
     ("GaiaDR2", None, "meta.id;meta.main", "Gaia DR2 source_id", "I19"),
@@ -177,15 +177,19 @@ _MEMBER_SPECS = _specs(
     ("BPmag", u.mag, "phot.mag;em.opt.B", "Gaia BP magnitude", "F7.4"),
     ("RPmag", u.mag, "phot.mag;em.opt.R", "Gaia RP magnitude", "F7.4"),
     ("PMemb", None, "stat.probability", "Membership probability (Cantat-Gaudin et al.)", "F4.2"),
-    ("RV", KMS, "spect.dopplerVeloc.opt", "LAMOST heliocentric radial velocity", "F8.2"),
+    ("RV", KMS, "spect.dopplerVeloc.opt", "Heliocentric radial velocity (survey: Survey)",
+     "F8.2"),
     ("e_RV", KMS, "stat.error;spect.dopplerVeloc.opt", "Error of RV", "F7.2"),
-    ("Teff", u.K, "phys.temperature.effective", "LAMOST effective temperature", "F7.1"),
+    ("Teff", u.K, "phys.temperature.effective", "Effective temperature (survey: Survey)", "F7.1"),
     ("e_Teff", u.K, "stat.error;phys.temperature.effective", "Error of Teff", "F6.1"),
-    ("logg", DEX_G, "phys.gravity", "LAMOST surface gravity log10(g/(cm/s2))", "F6.3", "[cm/s2]"),
+    ("logg", DEX_G, "phys.gravity", "Surface gravity log10(g/(cm/s2)), survey: Survey", "F6.3",
+     "[cm/s2]"),
     ("e_logg", u.dex, "stat.error;phys.gravity", "Error of logg (dex)", "F6.3", "[-]"),
-    ("[Fe/H]", DEX, "phys.abund.Fe", "LAMOST metallicity [Fe/H] (dex)", "F7.3", "[-]"),
+    ("[Fe/H]", DEX, "phys.abund.Fe", "Metallicity [Fe/H] (dex), survey: Survey", "F7.3", "[-]"),
     ("e_[Fe/H]", DEX, "stat.error;phys.abund.Fe", "Error of [Fe/H] (dex)", "F6.3", "[-]"),
-    ("SNRg", None, "stat.snr", "LAMOST signal-to-noise ratio in the g band", "F7.2"),
+    ("SNRg", None, "stat.snr", "LAMOST signal-to-noise ratio in the g band (LAMOST stars)", "F7.2"),
+    ("Survey", None, "meta.dataset", "Spectroscopic survey of the star's RV and parameters",
+     "A12"),
     ("Flag", None, "meta.code.qual",
      "Quality flag: 0 = RV outlier, 1 = used for the cluster RV, 12 = used for the cluster "
      "RV and [Fe/H] (the cuts are in the Flag note and the provenance)", "I2"),
@@ -210,7 +214,7 @@ _CLUSTER_SPECS = _specs(
      "I5"),
     ("AgeNN", None, "time.age", "log10 of the age in years (neural network), CG2020", "F5.2",
      "[yr]"),
-    ("Nall", None, "meta.number", "Number of LAMOST members with a radial velocity", "I4"),
+    ("Nall", None, "meta.number", "Number of spectroscopic members with a radial velocity", "I4"),
     ("Nflag1", None, "meta.number", "Number of members with FLAG=1 (used for the cluster RV)",
      "I4"),
     ("RVmed", KMS, "spect.dopplerVeloc.opt;stat.median",
@@ -233,6 +237,10 @@ _CLUSTER_SPECS = _specs(
      "[-]"),
     ("s_[Fe/H]", DEX, "stat.stdev;phys.abund.Fe",
      "[Fe/H] dispersion (dex, standard deviation of the pooled samples)", "F5.3", "[-]"),
+    ("RVsurveys", None, "meta.dataset",
+     "Surveys behind RVmed and their FLAG=1 stars (survey:N, comma-separated)", "A40"),
+    ("FeHsurveys", None, "meta.dataset",
+     "Surveys behind [Fe/H]med and their FLAG=12 stars (survey:N, comma-separated)", "A40"),
 )
 
 # Canonical literature cluster tables (comparison).
@@ -355,12 +363,12 @@ MEMBERSHIP = TableDef("membership", _specs(
 
 #: Member table of a build: one row per spectroscopic star matched to a cluster member.
 MEMBERS = TableDef("members", _MEMBER_SPECS,
-                   description="LAMOST member stars of the clusters, with quality flags")
+                   description="Spectroscopic member stars of the clusters, with quality flags")
 
 #: Cluster table of a build: labels of Fu et al. 2022 (J/A+A/668/A4), CG2020
 #: context and the orbit columns of method step 7.
 CLUSTERS = TableDef("clusters", {**_CLUSTER_SPECS, **_ORBIT_SPECS},
-                    description="Open clusters: LAMOST radial velocities and [Fe/H]")
+                    description="Open clusters: spectroscopic radial velocities and [Fe/H]")
 
 #: Cantat-Gaudin et al. (2020) table1, the cluster parameters.
 CG2020 = TableDef("cg2020", {**{k: v for k, v in _CLUSTER_SPECS.items()

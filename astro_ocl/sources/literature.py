@@ -15,9 +15,9 @@ __all__ = ["LITERATURE", "read_literature", "read_zucker2020", "read_tidal_radii
 
 class _Lit:
     def __init__(self, file, *, name, rv=None, e_rv=None, nrv=None, feh=None, e_feh=None,
-                 ra=None, dec=None, reference, bibcode, vizier, kind):
+                 ra=None, dec=None, frame="icrs", reference, bibcode, vizier, kind):
         self.file, self.name, self.rv, self.e_rv, self.nrv = file, name, rv, e_rv, nrv
-        self.feh, self.e_feh, self.ra, self.dec = feh, e_feh, ra, dec
+        self.feh, self.e_feh, self.ra, self.dec, self.frame = feh, e_feh, ra, dec, frame
         self.reference, self.bibcode, self.vizier, self.kind = reference, bibcode, vizier, kind
 
 
@@ -49,6 +49,13 @@ LITERATURE = {
                       ra="RAJ2000", dec="DEJ2000", reference="Spina et al. 2021, MNRAS 503, 3279",
                       bibcode="2021MNRAS.503.3279S", vizier="J/MNRAS/503/3279",
                       kind="GALAH DR3 high resolution"),
+    # OCCAM gives Galactic positions only; RV_ERR and FE_H_ERR are as published
+    # (the scatter of the member stars, the star's own error for one-star clusters)
+    "OCCAM2020": _Lit("occam_cluster_dr16.csv.gz", name="NAME", rv="RV", e_rv="RV_ERR",
+                      nrv="NUM_STARS", feh="FE_H", e_feh="FE_H_ERR", ra="GLON", dec="GLAT",
+                      frame="galactic", reference="Donor et al. 2020, AJ 159, 199 (OCCAM DR16)",
+                      bibcode="2020AJ....159..199D", vizier="SDSS DR16 VAC occam_cluster",
+                      kind="APOGEE DR16 high resolution (H band)"),
 }
 
 
@@ -59,7 +66,7 @@ def read_literature(name, *, path=None, resolver=None):
     ----------
     name : str
         A key of :data:`LITERATURE` (``Dias2021``, ``Zhong2020``, ``Soubiran2018``,
-        ``Hunt2023``, ``Netopil2022``, ``Spina2021``).
+        ``Hunt2023``, ``Netopil2022``, ``Spina2021``, ``OCCAM2020``).
     path : str, optional
         Another copy of the same table.
     resolver : `~astro_ocl.sources.names.NameResolver`, optional
@@ -82,8 +89,8 @@ def read_literature(name, *, path=None, resolver=None):
     t = QTable()
     t["Cluster"], _ = resolver.resolve_many(cols[spec.name])
     if spec.ra:
-        ra, dec = delimited_floats(cols, spec.ra, path), delimited_floats(cols, spec.dec, path)
-        t["coord"] = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, frame="icrs")
+        lon, lat = delimited_floats(cols, spec.ra, path), delimited_floats(cols, spec.dec, path)
+        t["coord"] = SkyCoord(lon * u.deg, lat * u.deg, frame=spec.frame).icrs
     if spec.rv:
         t["RV"] = delimited_floats(cols, spec.rv, path) * schema.KMS
         t["e_RV"] = delimited_floats(cols, spec.e_rv, path) * schema.KMS

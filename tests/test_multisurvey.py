@@ -1,0 +1,127 @@
+"""Zero points between surveys and the combination of several surveys (issue 10).
+
+The offsets are injected into real LAMOST stars: the matched stars of every
+cluster are split at random into two halves, two independent sets of real
+measurements of the same clusters; one half is shifted by a known amount.
+"""
+import warnings
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+from astro_ocl.accounting import StageLog
+from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
+from astro_ocl.sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
+from astro_ocl.steps.crossmatch import match_stars, select_members
+from astro_ocl.steps.multisurvey import (apply_zero_points, combine_matched,
+                                         measure_zero_points, survey_composition)
+from astro_ocl.steps.quality import QualityCuts
+from astro_ocl.steps.statistics import clean_stars, cluster_statistics, cluster_table
+
+SHIFT_RV = 4.2 * u.km / u.s
+SHIFT_FEH = -0.11 * u.dex
+
+
+@pytest.fixture(scope="module")
+def matched():
+    log = StageLog()
+    cg = read_cg2020_clusters()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        stars = clean_stars(read_lamost(), stage_log=log)
+        members = select_members(read_cg_members(resolver=cluster_resolver(cg)), threshold=0.7,
+                                 stage_log=log)
+        return match_stars(stars, members, stage_log=log), cg
+
+
+def _halves(matched, seed=3):
+    rng = np.random.default_rng(seed)
+    first = rng.random(len(matched)) < 0.5
+    return matched[first], matched[~first]
+
+
+def _clusters(stars, cg):
+    stats, _ = cluster_statistics(stars, n_realisations=400, seed=5)
+    return cluster_table(stats, cg, cuts=QualityCuts(), stage_log=StageLog())
+
+
+def test_zero_point_recovers_injected_offset(matched):
+    stars, cg = matched
+    a, b = _halves(stars)
+    b = b.copy()
+    b["rv"] = b["rv"] + SHIFT_RV
+    b["feh"] = b["feh"] + SHIFT_FEH
+    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
+    zp = measure_zero_points(per, reference="A", min_clusters=3, seed=1)
+    rv = zp[zp["quantity"] == "RV"][0]
+    feh = zp[zp["quantity"] == "[Fe/H]"][0]
+    assert rv["status"] == "measured" and rv["N"] >= 5
+    # the offset is found within 3 sigma of its own uncertainty, and that uncertainty is
+    # small enough for the test to mean something (a 4.2 km/s shift is resolved)
+    assert abs(rv["offset"] - SHIFT_RV.value) < 3 * rv["e_offset"] + 0.05
+    assert 0 < rv["e_offset"] < SHIFT_RV.value / 3
+    assert abs(feh["offset"] - SHIFT_FEH.value) < 3 * feh["e_offset"] + 0.005
+    assert 0 < feh["e_offset"] < abs(SHIFT_FEH.value) / 3
+    # the same halves without a shift: no offset
+    per0 = {"A": per["A"], "B": _clusters(_halves(stars)[1], cg)}
+    zp0 = measure_zero_points(per0, reference="A", seed=1)
+    r0 = zp0[zp0["quantity"] == "RV"][0]
+    assert abs(r0["offset"]) < 3 * r0["e_offset"] + 0.05
+    # the same seed gives the same uncertainty
+    assert measure_zero_points(per, reference="A", seed=1)["e_offset"][0] == rv["e_offset"]
+
+
+def test_apply_zero_points_puts_survey_on_reference_scale(matched):
+    stars, cg = matched
+    a, b = _halves(stars)
+    a, b = a.copy(), b.copy()
+    a["survey"] = "A"
+    b["survey"] = "B"
+    b["rv"] = b["rv"] + SHIFT_RV
+    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
+    zp = measure_zero_points(per, reference="A", seed=1)
+    corrected = apply_zero_points(b, zp)
+    assert "B RV" in corrected.meta["zero_points_applied"]
+    zp2 = measure_zero_points({"A": per["A"], "B": _clusters(corrected, cg)}, reference="A",
+                              seed=1)
+    rv2 = zp2[zp2["quantity"] == "RV"][0]
+    assert abs(rv2["offset"]) < 0.05
+    # the reference's stars are untouched
+    assert np.all(apply_zero_points(a, zp)["rv"] == a["rv"])
+
+
+def test_too_few_shared_clusters_is_not_measured_nor_applied(matched):
+    stars, cg = matched
+    a, b = _halves(stars)
+    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
+    zp = measure_zero_points(per, reference="A", min_clusters=10_000)
+    assert np.all(np.isnan(zp["offset"]))
+    assert all(s.startswith("not measured") for s in zp["status"])
+    b = b.copy()
+    b["survey"] = "B"
+    with pytest.warns(DroppedRowsWarning, match="not applied"):
+        out = apply_zero_points(b, zp)
+    assert np.all(out["rv"] == b["rv"])
+    with pytest.raises(ParameterError, match="reference_survey"):
+        measure_zero_points(per, reference="C")
+
+
+def test_combine_keeps_each_star_once_in_priority_order(matched):
+    stars, _ = matched
+    a = stars.copy()
+    b = stars.copy()
+    b["rv"] = b["rv"] + SHIFT_RV
+    extra = stars[:0].copy()
+    log = StageLog()
+    both = combine_matched({"B": b, "A": a, "C": extra}, stage_log=log)
+    assert len(both) == len(stars)
+    assert set(both["survey"]) == {"B"}
+    np.testing.assert_allclose(both["rv"].value, b["rv"].value)
+    assert log.records[-1]["n_in"] == 2 * len(stars)
+    assert sum(log.records[-1]["dropped"].values()) == len(stars)
+    flags = np.full(len(both), 12)
+    comp = survey_composition(both, flags)
+    name = str(both["Cluster"][0])
+    n = int(np.sum(np.asarray(both["Cluster"]) == name))
+    assert comp[name] == (f"B:{n}", f"B:{n}")
