@@ -37,7 +37,13 @@ from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, clu
                                member_table)
 from .utils import sigterm_as_interrupt
 
-__all__ = ["build_catalogue", "REFERENCE"]
+__all__ = ["build_catalogue", "REFERENCE", "DEFAULT_SURVEYS"]
+
+#: The surveys the offline build combines by default (their embedded real samples).
+DEFAULT_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee_occam")
+
+#: Surveys preferred as the zero-point reference, in order (high resolution first).
+REFERENCE_PREFERENCE = ("APOGEE", "GALAH", "Gaia-RVS")
 
 REFERENCE = ("Fu X. et al. 2022, A&A 668, A4, 'LAMOST meets Gaia: the Galactic open "
              "clusters' (2022A&A...668A...4F)")
@@ -69,22 +75,40 @@ def _interruptible(func):
 
 
 @_interruptible
-def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sources=None,
+def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_points="measure",
+                    members=None, cluster_params=None, gaia_sources=None,
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=3.5 * u.arcsec, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
                     gradients=False, convention="standard", **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
-    With no arguments it runs offline on the real embedded sample: 691 LAMOST
-    LRS stars, Cantat-Gaudin members of 19 clusters and CG2020 table1.
+    With no arguments it runs offline on the real embedded samples of every
+    embedded survey (`DEFAULT_SURVEYS`: LAMOST LRS, LAMOST MRS and APOGEE
+    OCCAM DR16 stars), their Cantat-Gaudin members and CG2020 table1.
 
     Parameters
     ----------
     stars : `~astropy.table.Table`, str or `~pathlib.Path`, optional
-        Spectroscopic stars: a canonical `~astropy.table.QTable` from
-        `~astro_ocl.sources.read_lamost`, any other table it can read (a plain
-        `~astropy.table.Table` with LAMOST or VizieR column names), or a file.
+        Spectroscopic stars of one survey: a canonical `~astropy.table.QTable`
+        (`~astro_ocl.sources.read_survey`), any other table
+        `~astro_ocl.sources.read_lamost` can read (LAMOST or VizieR column
+        names), or a file. Given alone, the catalogue is built from these stars
+        only.
+    surveys : list or dict, optional
+        Several surveys: names of `astro_ocl.sources.SURVEYS` (their embedded
+        samples) or ``{name: table or path}``, in priority order (a star
+        measured by several surveys keeps the first survey's values). Default:
+        `DEFAULT_SURVEYS`, or only ``stars`` when it is given.
+    reference_survey : str, optional
+        The survey the others' zero points are measured against (default: the
+        first high-resolution survey among them, APOGEE, else the first).
+    zero_points : {"measure", "apply", "off"}
+        With several surveys, each survey's RV and [Fe/H] offset from the
+        reference is measured on the clusters they share
+        (`astro_ocl.steps.multisurvey.measure_zero_points`) and reported
+        (``"measure"``, default), also subtracted from its stars before the
+        combined statistics (``"apply"``), or not measured (``"off"``).
     members : `~astropy.table.Table`, str or `~pathlib.Path`, optional
         Cluster members (`~astro_ocl.sources.read_cg_members` layout, a table it
         can read, or a file).
@@ -181,12 +205,15 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         provenance["queries"] = str(fetched["provenance"])
     elif online_options:
         raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
+    if zero_points not in ("measure", "apply", "off"):
+        raise ParameterError("zero_points", zero_points, "one of 'measure', 'apply', 'off'")
     cg = cluster_params if cluster_params is not None else read_cg2020_clusters()
     resolver = cluster_resolver(cg)
-    stars = _table(stars, read_lamost)
+    star_sets = _star_tables(stars, surveys)
     members = _table(members, read_cg_members, resolver=resolver)
-    stage_log.stage("input stars", n_in=len(stars), n_out=len(stars),
-                    note=str(stars.meta.get("source", "")))
+    for label, table in star_sets.items():
+        stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
+                        note=str(table.meta.get("source", "")))
     wanted = None
     if clusters is not None:
         wanted = sorted({resolver.resolve(c) for c in
@@ -196,11 +223,33 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
                         dropped={"member of another cluster": int((~keep).sum())})
         members = members[keep]
 
-    # ---- step 3: cross-match ----------------------------------------------------------------
-    stars = clean_stars(stars, stage_log=stage_log)
+    # ---- step 3: cross-match, survey by survey ----------------------------------------------
     selected = select_members(members, threshold=threshold, stage_log=stage_log)
-    matched = match_stars(stars, selected, gaia_sources=gaia_sources, radius=radius,
-                          epoch=epoch, stage_log=stage_log)
+    matched_by = {}
+    for label, table in star_sets.items():
+        table = clean_stars(table, stage_log=stage_log)
+        m = match_stars(table, selected, gaia_sources=gaia_sources, radius=radius,
+                        epoch=epoch, stage_log=stage_log)
+        if "survey" not in m.colnames:
+            m["survey"] = np.full(len(m), label)
+        matched_by[label] = m
+
+    # ---- zero points between surveys (measured; applied only when asked) -------------------
+    zp_table, per_survey = None, {}
+    if len(matched_by) > 1 and zero_points != "off":
+        from .steps.multisurvey import apply_zero_points, measure_zero_points
+        for label, m in matched_by.items():
+            if len(m):
+                st, _ = cluster_statistics(m, n_realisations=n_realisations, seed=seed,
+                                           cuts=cuts, show_progress=False)
+                per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
+                                                  warn_unknown=False)
+        reference = _reference_survey(reference_survey, per_survey)
+        zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
+        if zero_points == "apply":
+            matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
+    from .steps.multisurvey import combine_matched, survey_composition
+    matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
     if wanted is not None:
         _report_empty(wanted, matched, stage_log)
 
@@ -208,9 +257,22 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     stats, flags = cluster_statistics(matched, n_realisations=n_realisations, seed=seed,
                                       cuts=cuts, show_progress=show_progress)
     clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
+    composition = survey_composition(matched, flags)
+    names = np.asarray(clusters_t["Cluster"]).astype(str)
+    clusters_t["RVsurveys"] = [composition[n][0] for n in names]
+    clusters_t["FeHsurveys"] = [composition[n][1] for n in names]
+    schema.apply_schema(clusters_t, schema.CLUSTERS, cuts=cuts)
     members_t = member_table(matched, flags, cuts=cuts)
+    stars_source = "; ".join(f"{k}: {describe_input(t.meta.get('source'))}"
+                             for k, t in star_sets.items())
+    provenance["surveys"] = ",".join(star_sets)
+    if zp_table is not None:
+        provenance["zero_points"] = zero_points
+        provenance["zero_point_reference"] = zp_table.meta["reference"]
+        provenance["zero_points_applied"] = "; ".join(
+            sorted({v.meta.get("zero_points_applied", "none") for v in matched_by.values()}))
     provenance.update({
-        "stars": describe_input(stars.meta.get("source")),
+        "stars": stars_source,
         "members": describe_input(members.meta.get("source")),
         "cluster_params": describe_input(cg.meta.get("source")),
         "membership_threshold": threshold, "n_realisations": n_realisations,
@@ -253,7 +315,58 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     return CatalogueResult(clusters=clusters_t, members=members_t, comparison=comparison,
                            matched=matched_lit, stage_log=stage_log, provenance=provenance,
                            gradients=gradient_result, orbit_history=orbit_history,
-                           gradient_sample=fallback.get("sample"))
+                           gradient_sample=fallback.get("sample"), zero_points=zp_table,
+                           by_survey=per_survey)
+
+
+def _star_tables(stars, surveys):
+    """``{survey label: canonical star table}`` from the ``stars`` and ``surveys`` options."""
+    if surveys is None:
+        if stars is not None:
+            table = _table(stars, read_lamost)
+            return {str(table.meta.get("survey") or _first_survey(table) or "stars"): table}
+        surveys = DEFAULT_SURVEYS
+    elif stars is not None:
+        raise ParameterError("stars", "given", "give either stars or surveys, not both")
+    from .sources import SURVEYS, read_survey
+    if isinstance(surveys, str):
+        surveys = [s.strip() for s in surveys.split(",") if s.strip()]
+    items = surveys.items() if isinstance(surveys, dict) else ((s, None) for s in surveys)
+    out = {}
+    for name, value in items:
+        if name not in SURVEYS:
+            raise ParameterError("surveys", name, f"unknown survey; choose from {sorted(SURVEYS)}")
+        if isinstance(value, QTable) and "coord" in value.colnames:
+            table = value
+        elif isinstance(value, Table):
+            table = read_survey(name, table=value, path=value.meta.get("source"))
+        else:
+            table = read_survey(name, path=value)
+        label = str(table.meta.get("survey") or _first_survey(table) or name)
+        if label in out:
+            raise ParameterError("surveys", name, f"survey {label!r} given twice")
+        out[label] = table
+    if not out:
+        raise ParameterError("surveys", surveys, "at least one survey is needed")
+    return out
+
+
+def _first_survey(table):
+    return str(table["survey"][0]) if "survey" in table.colnames and len(table) else None
+
+
+def _reference_survey(requested, per_survey):
+    """The zero-point reference: the one asked for, else a high-resolution survey."""
+    if requested is not None:
+        if requested not in per_survey:
+            raise ParameterError("reference_survey", requested,
+                                 f"not among the surveys with matched stars: {sorted(per_survey)}")
+        return requested
+    for prefix in REFERENCE_PREFERENCE:
+        for label in per_survey:
+            if label.upper().startswith(prefix.upper()):
+                return label
+    return next(iter(per_survey))
 
 
 def _report_empty(wanted, matched, stage_log):

@@ -50,6 +50,11 @@ class CatalogueResult:
     #: The other sample the gradients were fitted on (with its orbit columns) when the
     #: catalogue had too few clusters; None otherwise.
     gradient_sample: QTable = None
+    #: Zero points of the surveys against the reference survey
+    #: (`astro_ocl.steps.multisurvey.measure_zero_points`); None with one survey.
+    zero_points: QTable = None
+    #: ``{survey: cluster table built from that survey's stars alone}`` (several surveys).
+    by_survey: dict = field(default_factory=dict)
 
     def summary(self):
         """A short human-readable summary (what the CLI prints)."""
@@ -58,6 +63,15 @@ class CatalogueResult:
         lines = [f"clusters: {len(c)}  member stars: {len(m)}  "
                  f"FLAG=1: {int(np.isin(flags, (1, 12)).sum())}  "
                  f"FLAG=12: {int((flags == 12).sum())}  FLAG=0: {int((flags == 0).sum())}"]
+        if self.zero_points is not None and len(self.zero_points):
+            applied = "applied" if self.provenance.get("zero_points") == "apply" \
+                else "measured, not applied"
+            lines.append(f"survey zero points, survey minus {self.zero_points.meta['reference']} "
+                         f"(median over shared clusters, bootstrap error, N clusters; {applied}):")
+            for r in self.zero_points:
+                value = (f"{r['offset']:+8.3f} +- {r['e_offset']:.3f} {r['unit']:<6s} N={r['N']}"
+                         if r["status"] == "measured" else r["status"])
+                lines.append(f"  {r['survey']:<13s} {r['quantity']:<7s} {value}")
         if self.comparison is not None and len(self.comparison):
             lines.append("offsets, this catalogue minus literature (median, robust scatter, N):")
             for r in self.comparison:

@@ -14,8 +14,10 @@ def add_parser(sub):
     p = sub.add_parser(
         "build",
         help="build the open-cluster catalogue (offline on the embedded sample by default)",
-        description="Cross-match LAMOST stars with Cantat-Gaudin members, flag them, derive "
-                    "cluster RV and [Fe/H] by Monte Carlo, compare with the literature, and "
+        description="Cross-match spectroscopic survey stars (every embedded survey by default: "
+                    "LAMOST LRS and MRS, APOGEE OCCAM DR16) with Cantat-Gaudin members, flag "
+                    "them, measure the surveys' zero points, derive cluster RV and [Fe/H] by "
+                    "Monte Carlo, compare with the literature, and "
                     "write clusters/members as ECSV and VOTable into --out (atomically). Unlike "
                     "build_catalogue() in Python, the command also fits the [Fe/H] gradients "
                     "(--no-gradients to skip them).",
@@ -38,6 +40,18 @@ def add_parser(sub):
     p.add_argument("--stars", type=Path,
                    help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) instead of the "
                         "embedded sample")
+    p.add_argument("--surveys", nargs="+", metavar="NAME[=FILE]",
+                   help="surveys to combine, in priority order (a star in several keeps the "
+                        "first one's values): names of astro_ocl.sources.SURVEYS, each with its "
+                        "embedded sample or =FILE (default: every embedded survey; only --stars "
+                        "when that is given)")
+    p.add_argument("--reference-survey", metavar="NAME",
+                   help="survey the zero points are measured against (default: APOGEE when "
+                        "present, else the first)")
+    p.add_argument("--zero-points", choices=("measure", "apply", "off"), default="measure",
+                   help="measure and report each survey's RV and [Fe/H] offset from the "
+                        "reference survey; 'apply' also subtracts it before the combined "
+                        "statistics")
     p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
     p.add_argument("--rv-nsigma", type=positive_float, default=2.0, help="FLAG=1 band in sigma")
     p.add_argument("--dwarf-logg", type=float_range(-1, 10), default=3.5,
@@ -92,6 +106,9 @@ def run(args):
             raise InputDataError(f"--{option}: " + ("a directory, not a table file"
                                                     if path.is_dir() else "no such file"),
                                  source=str(path))
+    surveys = _surveys(getattr(args, "surveys", None))
+    if surveys is not None and args.stars is not None:
+        raise ParameterError("--surveys", " ".join(args.surveys), "give --stars or --surveys")
     epoch = _epoch(args.epoch)
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
                        teff_min=args.teff_min * u.K, teff_max=args.teff_max * u.K,
@@ -100,7 +117,10 @@ def run(args):
     for name in ("online", "lamost"):
         if getattr(args, name, None):
             options[name] = getattr(args, name)
-    result = build_catalogue(stars=args.stars, members=args.members, clusters=args.clusters,
+    result = build_catalogue(stars=args.stars, surveys=surveys,
+                             reference_survey=args.reference_survey,
+                             zero_points=args.zero_points,
+                             members=args.members, clusters=args.clusters,
                              membership_threshold=args.threshold,
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
                              match_radius=args.match_radius * u.arcsec,
@@ -123,6 +143,30 @@ def run(args):
         print_gradients(result.gradients)
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _surveys(values):
+    """``--surveys a b=FILE`` as ``{"a": None, "b": Path(FILE)}``, checked before the work."""
+    if not values:
+        return None
+    from ..exceptions import InputDataError, ParameterError
+    from ..sources import SURVEYS
+    out = {}
+    for value in values:
+        name, _, path = value.partition("=")
+        if name not in SURVEYS:
+            raise ParameterError("--surveys", name,
+                                 f"unknown survey; choose from {', '.join(sorted(SURVEYS))}")
+        if name in out:
+            raise ParameterError("--surveys", name, "given twice")
+        if path:
+            path = Path(path)
+            if not path.is_file():
+                raise InputDataError("--surveys: " + ("a directory, not a table file"
+                                                      if path.is_dir() else "no such file"),
+                                     source=str(path))
+        out[name] = path or None
+    return out
 
 
 def _epoch(text):

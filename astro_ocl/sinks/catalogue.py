@@ -14,7 +14,9 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
 
     ``clusters`` and ``members`` (in ``formats``), ``literature_comparison.ecsv``,
     ``stage_log.ecsv``, and when the result has them ``gradients.ecsv`` (paper
-    Table 6) and ``orbit_history.ecsv`` (positions 0-500 Myr ago); with
+    Table 6), ``orbit_history.ecsv`` (positions 0-500 Myr ago),
+    ``zero_points.ecsv`` and ``clusters_<survey>.ecsv`` (several surveys: the
+    zero points and each survey's own cluster values); with
     ``figures=True`` the paper's figures in ``figures/``. The whole directory is
     written atomically: a failure leaves the previous ``outdir`` (or nothing)
     in place, never a half-written one.
@@ -51,6 +53,13 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
         if result.comparison is not None:
             result.comparison.write(tmp / "literature_comparison.ecsv", format="ascii.ecsv")
             names.append("literature_comparison.ecsv")
+        if result.zero_points is not None:
+            result.zero_points.write(tmp / "zero_points.ecsv", format="ascii.ecsv")
+            names.append("zero_points.ecsv")
+        for survey, table in result.by_survey.items():
+            name = f"clusters_{survey}.ecsv"
+            write_ecsv(table, tmp / name)
+            names.append(name)
         result.stage_log.as_table().write(tmp / "stage_log.ecsv", format="ascii.ecsv")
         names.append("stage_log.ecsv")
         if result.gradients is not None:

@@ -217,9 +217,7 @@ def combine_matched(matched_by_survey, *, stage_log=None):
         parts.append(t)
     if not parts:
         raise ParameterError("surveys", [], "at least one survey is needed")
-    # columns only some surveys have (alpha_m, snrg...) are left out of the union
-    common = [c for c in parts[0].colnames if all(c in p.colnames for p in parts)]
-    both = vstack([p[common] for p in parts], join_type="exact",
+    both = vstack(_same_columns(parts), join_type="exact",
                   metadata_conflicts="silent") if len(parts) > 1 else parts[0]
     cluster = np.asarray(both["Cluster"]).astype(str)
     sid = np.ma.filled(np.ma.asarray(both["source_id"]), -1).astype(np.int64)
@@ -238,6 +236,28 @@ def combine_matched(matched_by_survey, *, stage_log=None):
     out = both[keep]
     out.meta["surveys"] = ",".join(matched_by_survey)
     return out
+
+
+def _same_columns(parts):
+    """The tables with one set of columns: a float column some surveys lack (teff of
+    APOGEE-OCCAM, snrg of non-LAMOST surveys...) is NaN there; other columns that not
+    every survey has (identifiers, strings) are left out."""
+    names = []
+    for p in parts:
+        names += [c for c in p.colnames if c not in names]
+    keep = []
+    for name in names:
+        have = [p for p in parts if name in p.colnames]
+        col = have[0][name]
+        if len(have) == len(parts):
+            keep.append(name)
+        elif getattr(col, "dtype", np.dtype(object)).kind == "f" and not hasattr(col, "frame"):
+            keep.append(name)
+            for p in parts:
+                if name not in p.colnames:
+                    nan = np.full(len(p), np.nan)
+                    p[name] = nan * col.unit if isinstance(col, u.Quantity) else nan
+    return [p[keep] for p in parts]
 
 
 def survey_composition(matched, flags):

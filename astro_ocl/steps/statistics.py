@@ -148,7 +148,7 @@ def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
     return rows, flags
 
 
-def cluster_table(stats, cg, *, cuts, stage_log):
+def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
     """The cluster table from the statistics and the CG2020 parameters.
 
     Parameters
@@ -159,6 +159,9 @@ def cluster_table(stats, cg, *, cuts, stage_log):
     cuts : `~astro_ocl.steps.quality.QualityCuts`
         The cuts behind the flags (for the flag columns' descriptions).
     stage_log : `~astro_ocl.accounting.StageLog`
+    warn_unknown : bool
+        Warn about clusters without CG2020 parameters (off for the per-survey
+        tables of a multi-survey build: the combined table warns once).
 
     Returns
     -------
@@ -173,7 +176,7 @@ def cluster_table(stats, cg, *, cuts, stage_log):
     pos = {n: i for i, n in enumerate(cg_names)}
     idx = np.array([pos.get(n, -1) for n in t["Cluster"]])
     known = idx >= 0
-    if not known.all():
+    if not known.all() and warn_unknown:
         missing = list(np.asarray(t["Cluster"])[~known])
         warnings.warn(f"{len(missing)} clusters have no Cantat-Gaudin 2020 parameters "
                       f"(e.g. {missing[0]}): their position, distance and age are NaN",
@@ -259,6 +262,8 @@ def member_table(matched, flags, *, cuts):
                      ("e_feh", "e_[Fe/H]"), ("snrg", "SNRg")):
         if src in matched.colnames:
             m[dst] = matched[src]
+    if "survey" in matched.colnames:
+        m["Survey"] = matched["survey"]
     m["Flag"] = flags
     schema.apply_schema(m, schema.MEMBERS, cuts=cuts)
     m["coord"].info.description = "ICRS position and proper motion (Gaia DR2, epoch J2015.5)"
