@@ -125,3 +125,30 @@ def test_combine_keeps_each_star_once_in_priority_order(matched):
     name = str(both["Cluster"][0])
     n = int(np.sum(np.asarray(both["Cluster"]) == name))
     assert comp[name] == (f"B:{n}", f"B:{n}")
+
+
+def test_gradient_groups_without_enough_clusters_fall_back_one_by_one():
+    from astro_ocl.exceptions import AstroOCLWarning
+    from astro_ocl.sources.clusters import read_cluster_dynamics_input
+    from astro_ocl.steps import gradients as g
+    import galpy.potential  # noqa: F401  (galpy's astroquery import resets showwarning)
+    full = read_cluster_dynamics_input()
+    age = np.asarray(getattr(full["AgeNN"], "value", full["AgeNN"]), float)
+    young = full[age < 9.0]  # no cluster older than 1 Gyr: the old groups cannot be fitted
+    with pytest.warns(AstroOCLWarning, match="age groups fitted on"):
+        res = g.gradients_for_catalogue(young, fallback=full, min_usable=20, min_clusters=5)
+    alone = g.gradient_table(young, min_clusters=5)
+    other = g.gradient_table(full, min_clusters=5)
+    t = res.table
+    own = np.asarray(alone.table["fitted"], bool)
+    assert own.any() and not own.all()
+    # groups this catalogue can fit are its own, identical to fitting it alone
+    assert set(t["fitted_on"][own]) == {"this catalogue"}
+    np.testing.assert_array_equal(t["b_50"][own], alone.table["b_50"][own])
+    # the others come from the fallback, row by row, with the reason
+    back = ~own & np.asarray(other.table["fitted"], bool)
+    assert back.any()
+    assert all(f == full.meta.get("reference", "the fallback sample") for f in t["fitted_on"][back])
+    assert all("too few clusters" in n for n in t["note"][back])
+    np.testing.assert_array_equal(t["b_50"][back], other.table["b_50"][back])
+    assert "groups" in res.source

@@ -602,17 +602,20 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     return GradientResult(table=table, clusters=used, source=source or "<table>", fits=fits)
 
 
-def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", min_usable=50,
+def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", min_usable=20,
                             nwalkers=16, nsteps=3500, seed=None, progress=None, n_jobs=None,
                             **kwargs):
-    """Table 6 for a catalogue build: its own clusters when enough, else ``fallback``.
+    """Table 6 for a catalogue build: its own clusters where they suffice, else ``fallback``.
 
-    The embedded per-star sample has only 15 clusters, too few for six age
-    groups; then the caller's ``fallback`` sample (the build passes the embedded
-    Zhong et al. 2020 clusters, `~astro_ocl.sources.clusters.read_cluster_dynamics_input`)
-    is fitted instead, with a `~astro_ocl.exceptions.AstroOCLWarning` saying so
-    (and ``GradientResult.source`` naming it); without a fallback, too few
-    clusters raise.
+    With at least ``min_usable`` usable clusters the catalogue's own clusters
+    are fitted, and every age group with too few of them (``min_clusters`` of
+    `gradient_table`) is fitted on the caller's ``fallback`` sample instead
+    (the build passes the embedded Zhong et al. 2020 clusters,
+    `~astro_ocl.sources.clusters.read_cluster_dynamics_input`): the row's
+    ``fitted_on`` names the sample and its ``note`` says why, and an
+    `~astro_ocl.exceptions.AstroOCLWarning` lists those groups. With fewer
+    usable clusters the whole table is fitted on ``fallback`` (a warning says
+    so); without a fallback that raises.
 
     Parameters
     ----------
@@ -624,8 +627,8 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
     method : {"analytic", "emcee"}
         See `gradient_table`.
     min_usable : int
-        Clusters with >= 3 FLAG=12 stars, [Fe/H], age and orbit needed to fit the
-        catalogue's own clusters.
+        Clusters with >= 3 FLAG=12 stars, [Fe/H] and age needed to fit the
+        catalogue's own clusters at all.
     nwalkers, nsteps : int
         emcee settings (``method="emcee"``), lighter than the paper's (300,
         10 000) so that a build stays fast (2800 steps after burn-in, > 50
@@ -645,27 +648,81 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
         feh = np.asarray(getattr(clusters["[Fe/H]med"], "value", clusters["[Fe/H]med"]),
                          float)
         n_ok = int(((nf >= kwargs.get("min_flag12", 3)) & np.isfinite(feh)
-                    & np.isfinite(np.asarray(clusters["AgeNN"], float))).sum())
+                    & np.isfinite(_floats(clusters["AgeNN"]))).sum())
+    import os
+    n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
+    options = dict(method=method, nwalkers=nwalkers, nsteps=nsteps, seed=seed, progress=progress,
+                   n_jobs=n_jobs)
     if n_ok >= min_usable:
-        src = "this catalogue"
-        table = clusters
-    elif fallback is None:
-        raise NoUsableDataError(f"gradients: the catalogue has {n_ok} usable clusters "
-                                f"(< {min_usable}) and no fallback sample was given")
-    else:
+        own = gradient_table(clusters, source="this catalogue",
+                             **options, **_checked_uncertainty(clusters, "this catalogue",
+                                                               kwargs))
+        missing = ~np.asarray(own.table["fitted"], bool)
+        if not missing.any() or fallback is None:
+            own.table["fitted_on"] = np.where(missing, "", "this catalogue")
+            _describe_fitted_on(own.table)
+            return own
+        # the age groups this catalogue cannot fit come from the fallback sample
         table = fallback() if callable(fallback) else fallback
         src = str(table.meta.get("reference", "the fallback sample"))
-        warnings.warn(f"gradients: the catalogue has {n_ok} usable clusters (< {min_usable}); "
-                      f"fitted on {src} instead", AstroOCLWarning)
+        other = gradient_table(table, source=src, **options,
+                               **_checked_uncertainty(table, src, kwargs))
+        fitted_on = np.where(missing, "", "this catalogue").astype("U200")
+        own.table["note"] = own.table["note"].astype("U300")
+        fell_back = []
+        for i in np.flatnonzero(missing):
+            j = np.flatnonzero((other.table["age_group"] == own.table["age_group"][i])
+                               & (other.table["x"] == own.table["x"][i]))
+            if not j.size or not other.table["fitted"][j[0]]:
+                continue
+            reason = own.table["note"][i]
+            row = other.table[j[0]]
+            for name in own.table.colnames:
+                if name not in ("note",):
+                    own.table[name][i] = row[name]
+            own.table["note"][i] = f"this catalogue: {reason}; fitted on {src}"
+            fitted_on[i] = src
+            key = (str(row["age_group"]), str(row["x"]))
+            own.fits[key] = other.fits[key]
+            fell_back.append(f"{row['age_group']} ({reason})")
+        own.table["fitted_on"] = fitted_on
+        _describe_fitted_on(own.table)
+        groups = sorted(set(fell_back))
+        if groups:
+            warnings.warn(f"gradients: age groups fitted on {src} because this catalogue has "
+                          f"too few clusters in them: {', '.join(groups)}", AstroOCLWarning)
+            labels = ", ".join(sorted({g.split(" (")[0] for g in groups}))
+            own.source = f"this catalogue; groups {labels} on {src}"
+        own.table.meta["fallback"] = src
+        return own
+    if fallback is None:
+        raise NoUsableDataError(f"gradients: the catalogue has {n_ok} usable clusters "
+                                f"(< {min_usable}) and no fallback sample was given")
+    table = fallback() if callable(fallback) else fallback
+    src = str(table.meta.get("reference", "the fallback sample"))
+    warnings.warn(f"gradients: the catalogue has {n_ok} usable clusters (< {min_usable}); "
+                  f"fitted on {src} instead", AstroOCLWarning)
+    result = gradient_table(table, source=src, **options, **_checked_uncertainty(table, src,
+                                                                                 kwargs))
+    result.table["fitted_on"] = np.where(result.table["fitted"], src, "")
+    _describe_fitted_on(result.table)
+    return result
+
+
+def _checked_uncertainty(table, src, kwargs):
+    """``kwargs`` with an ``uncertainty`` column the table lacks replaced by the default."""
+    kwargs = dict(kwargs)
     unc = kwargs.get("uncertainty")
     if isinstance(unc, str) and unc not in table.colnames:
         warnings.warn(f"gradients: {src} has no {unc!r} column; the [Fe/H] errors are "
                       f"{DEFAULT_UNCERTAINTY!r} instead", AstroOCLWarning)
         kwargs["uncertainty"] = DEFAULT_UNCERTAINTY
-    import os
-    n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
-    return gradient_table(table, method=method, nwalkers=nwalkers, nsteps=nsteps, seed=seed,
-                          progress=progress, source=src, n_jobs=n_jobs, **kwargs)
+    return kwargs
+
+
+def _describe_fitted_on(table):
+    table["fitted_on"].info.description = ("The clusters this row was fitted on (the note "
+                                           "says why a group fell back to another sample)")
 
 
 def compare_with_table6(table, reference):
