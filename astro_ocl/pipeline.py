@@ -287,6 +287,18 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         from .steps.compare import literature_comparison
         comparison, matched_lit = literature_comparison(
             clusters_t, None if literature is True else literature)
+        # each survey's own cluster values too: APOGEE against OCCAM's published
+        # APOGEE cluster table, LAMOST against the others, without the combination
+        if per_survey:
+            from astropy.table import vstack
+            parts = [comparison]
+            for label, table in per_survey.items():
+                extra, extra_matched = literature_comparison(
+                    table, None if literature is True else literature,
+                    sample=f"{label} stars only")
+                parts.append(extra)
+                matched_lit.update(extra_matched)
+            comparison = vstack(parts, metadata_conflicts="silent")
 
     # ---- steps 7-8: orbits and gradients ----------------------------------------------------
     orbit_history = gradient_result = None

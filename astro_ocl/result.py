@@ -75,7 +75,15 @@ class CatalogueResult:
         if self.comparison is not None and len(self.comparison):
             lines.append("offsets, this catalogue minus literature (median, robust scatter, N):")
             for r in self.comparison:
-                if r["N"]:
+                own = "sample" not in r.colnames or r["sample"] == "this catalogue"
+                # one survey alone: only against the catalogue of that survey's team
+                survey_alone = not own and r["catalogue"] == "OCCAM2020" \
+                    and str(r["sample"]).upper().startswith("APOGEE")
+                if survey_alone and r["N"]:
+                    lines.append(f"  {r['catalogue']:<13s} {r['quantity']:<7s} "
+                                 f"{r['median']:+8.3f} {r['robust_std']:7.3f} {r['unit']:<6s} "
+                                 f"N={r['N']} ({r['sample']})")
+                if own and r["N"]:
                     lines.append(f"  {r['catalogue']:<13s} {r['quantity']:<7s} "
                                  f"{r['median']:+8.3f} {r['robust_std']:7.3f} {r['unit']:<6s} "
                                  f"N={r['N']}")

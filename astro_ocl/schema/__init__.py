@@ -408,6 +408,8 @@ COMPARISON = TableDef("comparison", _specs(
      "(unit in column unit)", "F8.3"),
     ("unit", None, "meta.unit", "Unit of mean, median, std and robust_std", "A6"),
     ("reference", None, "meta.bib", "Reference of the literature catalogue", "A40"),
+    ("sample", None, "meta.dataset",
+     "Our values compared: this catalogue, or one survey's stars alone", "A24"),
 ), description="Offsets this catalogue minus literature (cf. Fu+2022 Tables 1, 3)")
 
 

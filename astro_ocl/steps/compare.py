@@ -92,7 +92,7 @@ def compare(clusters, literature, *, quantity="RV"):
     return m
 
 
-def literature_comparison(clusters, catalogues=None):
+def literature_comparison(clusters, catalogues=None, *, sample=None):
     """Compare with every embedded literature catalogue (paper Tables 1 and 3).
 
     Parameters
@@ -102,14 +102,19 @@ def literature_comparison(clusters, catalogues=None):
     catalogues : dict or list, optional
         ``{name: QTable}`` of canonical literature tables, or names of the
         embedded ones (default: all of `~astro_ocl.sources.LITERATURE`).
+    sample : str, optional
+        What ``clusters`` is when it is not the catalogue itself (e.g. the
+        cluster values of one survey's stars alone): written in the ``sample``
+        column and added to the keys of ``matched``.
 
     Returns
     -------
     summary : `~astropy.table.QTable`
         One row per (catalogue, quantity): ``catalogue, quantity, N, mean,
-        median, std, robust_std, reference`` (values in km/s or dex).
+        median, std, robust_std, reference, sample`` (values in km/s or dex).
     matched : dict
-        ``{(catalogue, quantity): matched table}``.
+        ``{(catalogue, quantity): matched table}`` (``(catalogue, quantity,
+        sample)`` with ``sample``).
     """
     if catalogues is None:
         catalogues = list(LITERATURE)
@@ -121,15 +126,15 @@ def literature_comparison(clusters, catalogues=None):
             if quantity not in lit.colnames:
                 continue
             m = compare(clusters, lit, quantity=quantity)
-            matched[(name, quantity)] = m
+            matched[(name, quantity) if sample is None else (name, quantity, sample)] = m
             s = m.meta["statistics"]
             rows.append((name, quantity, s["N"], s["mean"].to_value(unit),
                          s["median"].to_value(unit), s["std"].to_value(unit),
                          s["robust_std"].to_value(unit), str(unit),
-                         lit.meta.get("reference", "")))
+                         lit.meta.get("reference", ""), sample or "this catalogue"))
     summary = QTable(rows=rows, names=("catalogue", "quantity", "N", "mean", "median", "std",
-                                       "robust_std", "unit", "reference"),
-                     dtype=(str, str, int, float, float, float, float, str, str)) if rows \
+                                       "robust_std", "unit", "reference", "sample"),
+                     dtype=(str, str, int, float, float, float, float, str, str, str)) if rows \
         else QTable(names=("catalogue", "quantity", "N"), dtype=(str, str, int))
     schema.apply_schema(summary, schema.COMPARISON)
     summary.meta["description"] = schema.COMPARISON.description
