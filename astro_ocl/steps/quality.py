@@ -9,7 +9,8 @@ FLAG=12
     (4000-7500 K) and not a cool dwarf (``Teff < 5000 K`` *and*
     ``logg >= dwarf_logg``; the dwarf/giant boundary ``dwarf_logg`` = 3.5 dex is
     our explicit choice: the paper says "dwarfs" without a number), with finite
-    [Fe/H] and error.
+    [Fe/H] and error. A survey without Teff and log g (APOGEE stars of the
+    OCCAM catalogue) uses its own [Fe/H] validation instead (:func:`parameter_ok`).
 """
 from dataclasses import dataclass, field, asdict
 
@@ -19,7 +20,11 @@ import numpy as np
 from ..exceptions import ParameterError
 
 
-__all__ = ["QualityCuts", "rv_flag", "parameter_flag"]
+__all__ = ["QualityCuts", "rv_flag", "parameter_flag", "parameter_ok", "SURVEY_FEH_RULE"]
+
+#: Star-table column by which a survey validates its own [Fe/H] when it gives no
+#: Teff/log g for the FLAG=12 cuts (APOGEE in the OCCAM catalogue).
+SURVEY_FEH_RULE = "feh_ok"
 
 
 @dataclass(frozen=True)
@@ -112,3 +117,30 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
         cool_dwarf = (teff < cuts.cool_dwarf_teff.to_value(u.K)) & (logg >= cuts.dwarf_logg)
     ok = np.isfinite(teff) & np.isfinite(logg) & np.isfinite(feh) & np.isfinite(e_feh)
     return ok & in_range & ~cool_dwarf
+
+
+def parameter_ok(stars, *, cuts=QualityCuts()):
+    """Which stars of one survey may be used for the cluster [Fe/H] (before FLAG=1).
+
+    The Teff/log g cuts of :func:`parameter_flag` for a survey that gives Teff
+    and log g; for a survey that does not (its star table has a
+    :data:`SURVEY_FEH_RULE` column, e.g. APOGEE stars of the OCCAM catalogue) the
+    survey's own validation of [Fe/H] in that column, with a finite [Fe/H] and error.
+
+    Parameters
+    ----------
+    stars : `~astropy.table.QTable`
+        Canonical stars of one survey (``teff, logg, feh, e_feh``).
+    cuts : QualityCuts
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    if SURVEY_FEH_RULE in stars.colnames:
+        feh = np.asarray(getattr(stars["feh"], "value", stars["feh"]), float)
+        e_feh = np.asarray(getattr(stars["e_feh"], "value", stars["e_feh"]), float)
+        ok = np.ma.filled(np.ma.asarray(stars[SURVEY_FEH_RULE]), False).astype(bool)
+        return ok & np.isfinite(feh) & np.isfinite(e_feh)
+    return parameter_flag(stars["teff"], stars["logg"], stars["feh"], stars["e_feh"],
+                          cuts=cuts)
