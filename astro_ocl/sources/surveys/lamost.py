@@ -1,44 +1,41 @@
-"""Spectroscopic surveys: LAMOST stellar parameters as the canonical star table.
+"""LAMOST LRS and MRS stellar parameters as the canonical star table.
 
-:func:`read_lamost` reads the embedded sample, a LAMOST catalogue file (FITS/CSV
-as the LAMOST site distributes it) or a VizieR LAMOST table. LAMOST distributes
-its catalogues (DR8 and later) as files of several GB: :func:`read_lamost_members`
-streams such a file chunk by chunk (:func:`iter_chunks`) and keeps the rows of the
-wanted stars, by Gaia ``source_id`` when the file has it, else the rows *near* the
+:func:`read_lamost` reads the embedded LRS sample, a LAMOST catalogue file (FITS/CSV
+as the LAMOST site distributes it) or a VizieR LAMOST table; :func:`read_lamost_mrs`
+the embedded MRS sample. :func:`lamost_lrs` and :func:`lamost_mrs` are the adapters
+(pure functions of a table chunk). LAMOST distributes its catalogues (DR8 and
+later) as files of several GB: `astro_ocl.sources.surveys.read_lamost_members`
+streams such a file chunk by chunk and keeps the rows of the wanted stars, by Gaia ``source_id`` when the file has it, else the rows *near* the
 members, so memory use is one chunk plus the kept rows. A source never
 cross-matches: rows without a Gaia id are returned as plain stars and
 `astro_ocl.steps.crossmatch.match_stars` matches them (epoch propagation, every
 Gaia source inside the radius, one star per spectrum).
 """
-import csv
-import gzip
-import io
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable, Table, vstack
+from astropy.table import QTable
 
-from .. import schema
-from ..accounting import StageLog
-from ..exceptions import InputDataError, MissingColumnError
-from ..logger import log
-from ..utils import data_path, progress
-from .files import check_errors, quantity_column, read_table_file, to_float, to_int
+from ... import schema
+from ...exceptions import InputDataError, MissingColumnError
+from ...utils import data_path
+from ..files import check_errors, quantity_column, read_table_file, to_int
+from ._common import finish, mask_values
 
-__all__ = ["read_lamost", "iter_chunks", "read_lamost_members", "NEAR_MARGIN"]
+__all__ = ["read_lamost", "read_lamost_mrs", "lamost_lrs", "lamost_mrs", "LAMOST_SENTINEL"]
 
 REQUIRED_STAR = ["rv", "e_rv", "teff", "logg", "feh"]
 ERROR_COLUMNS = {"e_rv", "e_teff", "e_logg", "e_feh", "e_parallax"}
+#: LAMOST catalogues write -9999 where the pipeline (LASP) gave no value.
+LAMOST_SENTINEL = -9999.0
+#: The LAMOST MRS sample writes rv_err = 9999 where it has no RV error.
+MRS_RV_ERR_SENTINEL = 9999.0
+_SENTINEL_COLUMNS = ("rv", "e_rv", "teff", "e_teff", "logg", "e_logg", "feh", "e_feh", "snrg")
 
-#: Rows of a file without Gaia ids are kept when they lie within the match radius plus
-#: this margin of a member (room for proper motion between the epochs); the
-#: cross-match step makes the real match.
-NEAR_MARGIN = 5 * u.arcsec
 
-
-def read_lamost(path=None, *, format=None, table=None):
+def read_lamost(path=None, *, format=None, table=None, data_release=None):
     """Read LAMOST-like per-star parameters into the canonical star table.
 
     Accepts the embedded sample, a LAMOST catalogue file as the LAMOST site
@@ -55,6 +52,9 @@ def read_lamost(path=None, *, format=None, table=None):
         astropy format of ``path``.
     table : `~astropy.table.Table`, optional
         An in-memory table instead of a file (``path`` is then only a label).
+    data_release : str, optional
+        LAMOST data release of the input, recorded in ``meta["data_release"]``
+        (the embedded sample does not state it).
 
     Returns
     -------
@@ -63,8 +63,15 @@ def read_lamost(path=None, *, format=None, table=None):
         absent when the input has no Gaia id), ``coord``
         (`~astropy.coordinates.SkyCoord`, ICRS), ``rv, e_rv``
         [km/s], ``teff, e_teff`` [K], ``logg`` [dex(cm/s2)], ``e_logg``,
-        ``feh, e_feh`` [dex] and whatever optional columns are present.
-        Missing values are NaN.
+        ``feh, e_feh`` [dex] and whatever optional columns are present,
+        ``survey`` = ``"LAMOST-LRS"``. Missing values are NaN: LAMOST's -9999
+        sentinel becomes NaN, counted per column in ``meta["sentinels"]``.
+        ``meta["survey"]``, ``meta["data_release"]``.
+
+    Notes
+    -----
+    Quality rules of the LAMOST LRS adapter: none beyond the sentinels (the
+    method's own FLAG=1/FLAG=12 apply downstream); no row is dropped here.
 
     Raises
     ------
@@ -74,9 +81,36 @@ def read_lamost(path=None, *, format=None, table=None):
         A required column (rv, e_rv, teff, logg, feh or a position) is absent.
     """
     if table is None:
+        embedded = path is None
         path = Path(path) if path is not None else data_path("lamost_lrs_oc_members.ecsv")
         table = read_table_file(path, format=format)
+        if embedded and data_release is None:
+            data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
     source = str(path) if path is not None else "<table>"
+    return lamost_lrs(table, source=source, data_release=data_release)
+
+
+def lamost_lrs(table, *, source="<table>", data_release=None, survey="LAMOST-LRS",
+               rv_err_sentinel=None):
+    """Adapter: a LAMOST table (chunk) -> the canonical star table (pure function).
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        Rows of a LAMOST catalogue (LAMOST site, VizieR or the embedded layout).
+    source : str
+        Label of the input for messages and ``meta["source"]``.
+    data_release : str, optional
+    survey : str
+        Value of the ``survey`` column.
+    rv_err_sentinel : float, optional
+        A positive value of the RV error that means "none" (LAMOST MRS sample: 9999).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        As :func:`read_lamost`, one row per input row.
+    """
     out = QTable()
     found = {name: schema.STARS.find(table, name) for name in schema.STARS}
     missing = [n for n in REQUIRED_STAR if found[n] is None]
@@ -107,141 +141,72 @@ def read_lamost(path=None, *, format=None, table=None):
         raise InputDataError("declination outside [-90, 90] deg", source=source,
                              column=found["dec"], row=i, value=float(dec.value[i]))
     out["coord"] = SkyCoord(ra=ra, dec=dec, frame="icrs")
+    sentinels = {}
     for name in ("parallax", "e_parallax", "gmag", "bpmag", "rpmag", "rv", "e_rv", "teff",
                  "e_teff", "logg", "e_logg", "feh", "e_feh", "snrg", "nobs"):
         if found[name] is None:
             continue
         spec = schema.STARS[name]
         q = quantity_column(table, name, found[name], spec.unit, source=source)
+        if name in _SENTINEL_COLUMNS:
+            values = np.asarray(getattr(q, "value", q))
+            bad = values == LAMOST_SENTINEL
+            if name == "e_rv" and rv_err_sentinel is not None:
+                bad |= values == rv_err_sentinel
+            q = mask_values(q, bad, name, sentinels)
         if name in ERROR_COLUMNS:
             check_errors(np.asarray(getattr(q, "value", q)), source=source, column=found[name])
         out[name] = q
-    schema.apply_schema(out, schema.STARS)
-    out.meta["source"] = source
-    return out
+    return finish(out, survey=survey, data_release=data_release, source=source,
+                  sentinels=sentinels)
 
 
-def iter_chunks(path, *, chunk_rows=100_000):
-    """Yield the rows of a FITS or CSV table file as `~astropy.table.Table` chunks.
-
-    Parameters
-    ----------
-    path : str or `~pathlib.Path`
-        ``.fits``/``.fit`` (first table HDU, memory-mapped) or ``.csv`` (optionally
-        ``.gz``).
-    chunk_rows : int
-        Rows per chunk.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError("input file does not exist", source=str(path))
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith((".fits", ".fit", ".fits.fz")):
-        from astropy.io import fits
-        with fits.open(path, memmap=True) as hdul:
-            hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
-            if hdu is None:
-                raise InputDataError("no binary table in the FITS file", source=str(path))
-            n = hdu.header["NAXIS2"]
-            for start in range(0, n, chunk_rows):
-                t = Table(hdu.data[start:start + chunk_rows])
-                yield t
-        return
-    if not name.endswith(".csv"):
-        raise InputDataError("streamed reading supports FITS and CSV files", source=str(path))
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputDataError("empty file", source=str(path)) from None
-        while True:
-            rows = []
-            for row in reader:
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    break
-            if not rows:
-                return
-            buf = io.StringIO()
-            w = csv.writer(buf)
-            w.writerow(header)
-            w.writerows(rows)
-            yield Table.read(buf.getvalue(), format="ascii.csv", fast_reader=True)
-            if len(rows) < chunk_rows:
-                return
-
-
-def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_000,
-                        show_progress=None, stage_log=None):
-    """The rows of a (large) LAMOST catalogue file that may belong to ``members``.
-
-    A file with Gaia ids keeps the rows of the members' ``source_id``; a file
-    without keeps every row within ``near`` + `NEAR_MARGIN` of a member, as
-    plain stars (no ``source_id``): the cross-match step
-    (`astro_ocl.steps.crossmatch.match_stars`) matches them.
+def lamost_mrs(table, *, source="<table>", data_release=None):
+    """Adapter for LAMOST MRS tables (chunks): as :func:`lamost_lrs`, ``rv_err = 9999`` -> NaN.
 
     Parameters
     ----------
-    path : str or `~pathlib.Path`
-        LAMOST catalogue, FITS or CSV (as the LAMOST site distributes it).
-    members : `~astropy.table.QTable`
-        Canonical members (``source_id``, ``coord``).
-    near : `~astropy.units.Quantity`
-        The match radius the cross-match will use.
-    chunk_rows : int
-    show_progress : bool, optional
-    stage_log : `~astro_ocl.accounting.StageLog`, optional
-        Records the rows read and the rows left out.
+    table : `~astropy.table.Table`
+    source : str
+    data_release : str, optional
 
     Returns
     -------
     `~astropy.table.QTable`
-        The canonical star table (:func:`read_lamost`) of the kept rows.
+        ``survey`` = ``"LAMOST-MRS"``; the RV error sentinel 9999 and LAMOST's -9999
+        become NaN, counted in ``meta["sentinels"]``.
     """
-    stage_log = stage_log if stage_log is not None else StageLog()
-    ids = np.unique(np.asarray(members["source_id"], dtype=np.int64))
-    limit = u.Quantity(near, u.arcsec) + NEAR_MARGIN
-    mcoord = SkyCoord(ra=members["coord"].ra, dec=members["coord"].dec)
-    kept, n_total, mode = [], 0, None
-    for chunk in progress(iter_chunks(path, chunk_rows=chunk_rows), desc="LAMOST chunks",
-                          enabled=show_progress):
-        n_total += len(chunk)
-        if mode is None:
-            id_col = schema.STARS.find(chunk, "source_id")
-            ra_col = schema.STARS.find(chunk, "ra")
-            dec_col = schema.STARS.find(chunk, "dec")
-            mode = "id" if id_col else "position"
-            if mode == "position" and (ra_col is None or dec_col is None):
-                raise MissingColumnError("the LAMOST file has neither a Gaia source_id nor "
-                                         "a position column", source=str(path))
-        if mode == "id":
-            col = chunk[id_col]
-            vals = np.ma.filled(np.ma.asarray(col), -1).astype(np.int64) \
-                if col.dtype.kind in "iuf" else np.array(
-                    [int(v) if str(v).strip().lstrip("-").isdigit() else -1 for v in col])
-            keep = np.isin(vals, ids)
-        else:
-            ra = to_float(chunk[ra_col], source=str(path), column=ra_col)
-            dec = to_float(chunk[dec_col], source=str(path), column=dec_col)
-            ok = np.isfinite(ra) & np.isfinite(dec)
-            keep = np.zeros(len(chunk), bool)
-            if ok.any():
-                c = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg)
-                _, sep, _ = c.match_to_catalog_sky(mcoord)
-                keep[np.flatnonzero(ok)[sep < limit]] = True
-        if keep.any():
-            kept.append(chunk[keep])
-    n_kept = sum(map(len, kept))
-    reason = ("Gaia source_id of no requested member" if mode == "id"
-              else f"farther than {limit} from every requested member")
-    stage_log.stage("survey file rows", n_in=n_total, n_out=n_kept,
-                    dropped={reason: n_total - n_kept},
-                    note=f"{path} ({mode})")
-    log.info("%s: kept %d of %d rows (%s)", path, n_kept, n_total, mode)
-    if not kept:
-        raise InputDataError("no row of the LAMOST file belongs to a requested member",
-                             source=str(path))
-    table = kept[0] if len(kept) == 1 else vstack(kept, metadata_conflicts="silent")
-    return read_lamost(table=table, path=str(path))
+    return lamost_lrs(table, source=source, data_release=data_release, survey="LAMOST-MRS",
+                      rv_err_sentinel=MRS_RV_ERR_SENTINEL)
+
+
+def read_lamost_mrs(path=None, *, format=None, table=None, data_release=None):
+    """Read LAMOST medium-resolution (MRS) stellar parameters.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`, optional
+        Input file; default the embedded sample (555 LAMOST MRS stars of 11
+        clusters, see ``astro_ocl/data/manifest.json``).
+    format : str, optional
+        astropy format of ``path``.
+    table : `~astropy.table.Table`, optional
+        An in-memory table instead of a file.
+    data_release : str, optional
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        As :func:`read_lamost`, ``survey`` = ``"LAMOST-MRS"``. The sample's
+        ``rv_err = 9999`` (no RV error) is NaN and counted in
+        ``meta["sentinels"]["e_rv"]``: the pipeline then drops those stars as
+        "missing rv error" (`astro_ocl.steps.statistics.clean_stars`).
+    """
+    if table is None:
+        embedded = path is None
+        path = Path(path) if path is not None else data_path("lamost_mrs_oc_members.ecsv")
+        table = read_table_file(path, format=format)
+        if embedded and data_release is None:
+            data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
+    source = str(path) if path is not None else "<table>"
+    return lamost_mrs(table, source=source, data_release=data_release)
