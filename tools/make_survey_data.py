@@ -22,7 +22,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 OUT = Path(__file__).resolve().parents[1] / "astro_ocl" / "data"
-MRS = "raw/KeyiDing_ISO_Open_Clusters/DistantClustersGaia_GALEX_SDSS_Skymapper_2MASS_WISE_ASASSN_LAMOST_MRS.csv"
+MRS = ("raw/KeyiDing_ISO_Open_Clusters/"
+       "DistantClustersGaia_GALEX_SDSS_Skymapper_2MASS_WISE_ASASSN_LAMOST_MRS.csv")
 OCCAM = "raw/fjaellet_apogee_rc_dimred/occam_member-DR16.fits"
 CG2018 = "derived/cg2018_members_all.ecsv.gz"
 MRS_COLUMNS = ["dr2_source_id", "dr3_source_id", "Cluster", "plx_cluster", "e_plx_cluster",
@@ -48,8 +49,8 @@ def sha256(path):
 def write_gz(table, path):
     buf = io.StringIO()
     table.write(buf, format="ascii.ecsv")
-    with open(path, "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0,
-                                               filename="") as gz:
+    with open(path, "wb") as f, \
+            gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
         gz.write(buf.getvalue().encode())
 
 

@@ -2,7 +2,6 @@
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
 from astropy.time import Time
 
 from ... import schema
@@ -105,7 +104,14 @@ def finish(out, *, survey, data_release, source, sentinels=None, flagged=None, e
     ``epoch`` (of the positions, or None when unknown or irrelevant).
     """
     out["survey"] = np.full(len(out), survey, dtype=f"U{max(len(survey), 1)}")
+    own = {c: out[c].info.description for c in out.colnames
+           if hasattr(out[c], "info") and out[c].info.description}
     schema.apply_schema(out, schema.STARS)
+    for c in out.colnames:
+        if c in own:                      # the adapter's own description wins
+            out[c].info.description = own[c]
+        elif hasattr(out[c], "info") and out[c].info.description:
+            out[c].info.description = out[c].info.description.replace("LAMOST", survey)
     out.meta["source"] = source
     out.meta["survey"] = survey
     out.meta["data_release"] = data_release if data_release is not None else "unknown"
@@ -115,5 +121,3 @@ def finish(out, *, survey, data_release, source, sentinels=None, flagged=None, e
     if notes:
         out.meta["notes"] = list(notes)
     return out
-
-

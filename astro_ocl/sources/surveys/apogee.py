@@ -159,7 +159,7 @@ def occam_dr16(table, *, source="<table>", e_rv_floor=E_RV_FLOOR):
     out["e_rv"] = np.hypot(vs, floor)
     out["e_rv"].info.description = (
         f"RV uncertainty: sqrt(VSCATTER^2 + {floor.value:g}^2) km/s; VSCATTER is the "
-        "visit scatter (OCCAM gives no VERR/NVISITS), an upper bound of the error of "
+        "visit scatter (OCCAM gives no VERR/NVISITS): an upper bound of the error of "
         "the mean; NaN without RV")
     out["vscatter"] = vs
     out["vscatter"].info.description = "APOGEE VSCATTER: scatter of the visit RVs (km/s)"

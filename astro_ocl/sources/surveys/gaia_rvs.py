@@ -67,8 +67,8 @@ def gaia_rvs(table, *, source="<table>"):
         feh, e_feh`` (GSP-Spec; NaN without them); ``meta["sentinels"]["rv"]``
         counts the rows without an RVS velocity.
     """
-    cols = {k: _find(table, k) for k in ("source_id", "ra", "dec", "radial_velocity",
-                                          "radial_velocity_error")}
+    names = ("source_id", "ra", "dec", "radial_velocity", "radial_velocity_error")
+    cols = {k: _find(table, k) for k in names}
     missing = [k for k, v in cols.items() if v is None]
     if missing:
         raise MissingColumnError(f"required Gaia column(s) {missing} not found in {source}; "

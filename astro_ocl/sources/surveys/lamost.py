@@ -5,7 +5,8 @@ as the LAMOST site distributes it) or a VizieR LAMOST table; :func:`read_lamost_
 the embedded MRS sample. :func:`lamost_lrs` and :func:`lamost_mrs` are the adapters
 (pure functions of a table chunk). LAMOST distributes its catalogues (DR8 and
 later) as files of several GB: `astro_ocl.sources.surveys.read_lamost_members`
-streams such a file chunk by chunk and keeps the rows of the wanted stars, by Gaia ``source_id`` when the file has it, else the rows *near* the
+streams such a file chunk by chunk and keeps the rows of the wanted stars, by Gaia
+``source_id`` when the file has it, else the rows *near* the
 members, so memory use is one chunk plus the kept rows. A source never
 cross-matches: rows without a Gaia id are returned as plain stars and
 `astro_ocl.steps.crossmatch.match_stars` matches them (epoch propagation, every
@@ -104,7 +105,9 @@ def lamost_lrs(table, *, source="<table>", data_release=None, survey="LAMOST-LRS
     survey : str
         Value of the ``survey`` column.
     rv_err_sentinel : float, optional
-        A positive value of the RV error that means "none" (LAMOST MRS sample: 9999).
+        A positive value of the RV error that means "none" (LAMOST MRS sample:
+        9999; also ``9999 / sqrt(nobs)``, the sentinel averaged over ``nobs``
+        repeat observations).
 
     Returns
     -------
@@ -152,7 +155,13 @@ def lamost_lrs(table, *, source="<table>", data_release=None, survey="LAMOST-LRS
             values = np.asarray(getattr(q, "value", q))
             bad = values == LAMOST_SENTINEL
             if name == "e_rv" and rv_err_sentinel is not None:
-                bad |= values == rv_err_sentinel
+                # the sample averages repeat observations: a 9999 among n of them
+                # gives rv_err = 9999 / sqrt(n) (nobs); both mean "no RV error"
+                nobs = np.ones(len(values)) if found["nobs"] is None else np.nan_to_num(
+                    quantity_column(table, "nobs", found["nobs"], None, source=source),
+                    nan=1.0)
+                with np.errstate(invalid="ignore"):
+                    bad |= np.abs(values * np.sqrt(np.maximum(nobs, 1)) - rv_err_sentinel) < 0.5
             q = mask_values(q, bad, name, sentinels)
         if name in ERROR_COLUMNS:
             check_errors(np.asarray(getattr(q, "value", q)), source=source, column=found[name])
@@ -163,6 +172,11 @@ def lamost_lrs(table, *, source="<table>", data_release=None, survey="LAMOST-LRS
 
 def lamost_mrs(table, *, source="<table>", data_release=None):
     """Adapter for LAMOST MRS tables (chunks): as :func:`lamost_lrs`, ``rv_err = 9999`` -> NaN.
+
+    The embedded sample writes ``rv_err = 9999`` where a spectrum has no RV error,
+    and ``9999 / sqrt(nobs)`` where such a spectrum was averaged with ``nobs - 1``
+    others (5 stars); both become NaN. Large but finite errors (two stars, 61 and
+    95 km/s) are kept as published: the Monte Carlo weighs them accordingly.
 
     Parameters
     ----------
@@ -198,7 +212,8 @@ def read_lamost_mrs(path=None, *, format=None, table=None, data_release=None):
     -------
     `~astropy.table.QTable`
         As :func:`read_lamost`, ``survey`` = ``"LAMOST-MRS"``. The sample's
-        ``rv_err = 9999`` (no RV error) is NaN and counted in
+        ``rv_err = 9999`` (no RV error; ``9999 / sqrt(nobs)`` after averaging
+        repeats) is NaN and counted in
         ``meta["sentinels"]["e_rv"]``: the pipeline then drops those stars as
         "missing rv error" (`astro_ocl.steps.statistics.clean_stars`).
     """
