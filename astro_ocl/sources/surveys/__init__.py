@@ -11,16 +11,16 @@ survey's epoch is known), a ``survey`` column, and ``meta`` ``survey``,
 counted). No adapter drops a row or cross-matches; the pipeline's steps do.
 A Dask/LSDB engine can map ``SURVEYS[name].adapter`` over partitions.
 
-=================  ====================  =========================================
-name               ``survey`` column     reader / adapter
-=================  ====================  =========================================
-``lamost_lrs``     LAMOST-LRS            :func:`read_lamost` / :func:`lamost_lrs`
-``lamost_mrs``     LAMOST-MRS            :func:`read_lamost_mrs` / :func:`lamost_mrs`
-``apogee``         APOGEE                :func:`read_occam` / :func:`occam_dr16`
-``apogee_allstar`` APOGEE                :func:`read_apogee_allstar` / :func:`apogee_allstar`
-``galah``          GALAH                 :func:`read_galah` / :func:`galah`
-``gaia_rvs``       Gaia-RVS              :func:`read_gaia_rvs` / :func:`gaia_rvs`
-=================  ====================  =========================================
+==================  =================  ====================================================
+name                ``survey`` column  reader / adapter
+==================  =================  ====================================================
+``lamost_lrs``      LAMOST-LRS         :func:`read_lamost` / :func:`lamost_lrs`
+``lamost_mrs``      LAMOST-MRS         :func:`read_lamost_mrs` / :func:`lamost_mrs`
+``apogee``          APOGEE             :func:`read_occam` / :func:`occam_dr16`
+``apogee_allstar``  APOGEE             :func:`read_apogee_allstar` / :func:`apogee_allstar`
+``galah``           GALAH              :func:`read_galah` / :func:`galah`
+``gaia_rvs``        Gaia-RVS           :func:`read_gaia_rvs` / :func:`gaia_rvs`
+==================  =================  ====================================================
 
 :func:`read_survey` reads any of them by name (the embedded sample by default
 where there is one); files of any size stream through :func:`read_survey_members`.
