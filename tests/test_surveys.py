@@ -79,6 +79,7 @@ def test_embedded_surveys_are_canonical(name):
     for col in ("rv", "e_rv"):
         assert t[col].unit == KMS
     assert t["teff"].unit == u.K and t["feh"].unit == u.dex and t["logg"].unit == schema.DEX_G
+    assert s.label in t["rv"].info.description           # "APOGEE heliocentric ..."
     for col in t.colnames:   # every canonical column carries the schema's description
         if col in schema.STARS and hasattr(t[col], "info"):
             assert t[col].info.description
@@ -392,3 +393,22 @@ def test_unsupported_stream_format(tmp_path):
     p.write_text("<VOTABLE/>")
     with pytest.raises(InputDataError, match="FITS, CSV and Parquet"):
         list(iter_chunks(p))
+
+
+def test_stack_surveys_keeps_epochs_and_aligns_columns():
+    from astro_ocl.sources.surveys import stack_surveys
+    parts = [read_survey("lamost_mrs"), read_survey("apogee")]
+    t = stack_surveys(parts)
+    assert len(t) == sum(map(len, parts))
+    is_apogee = np.asarray(t["survey"]) == "APOGEE"
+    assert is_apogee.sum() == len(parts[1])
+    assert np.all(t["epoch"][is_apogee] == 2000.0) and np.isnan(t["epoch"][~is_apogee]).all()
+    assert t["coord"].obstime is None
+    assert np.allclose(t["coord"].ra.deg[is_apogee], parts[1]["coord"].ra.deg)
+    assert np.ma.getmaskarray(t["source_id"])[is_apogee].all()      # no Gaia id in OCCAM
+    assert not np.ma.getmaskarray(t["source_id"])[~is_apogee].any()
+    assert np.ma.getmaskarray(t["feh_ok"])[~is_apogee].all()        # not a LAMOST notion
+    assert _nan_equal(t["rv"][~is_apogee], parts[0]["rv"])
+    assert set(t.meta["surveys"]) == {"LAMOST-MRS", "APOGEE"}
+    with pytest.raises(InputDataError):
+        stack_surveys([])

@@ -23,7 +23,8 @@ name                ``survey`` column  reader / adapter
 ==================  =================  ====================================================
 
 :func:`read_survey` reads any of them by name (the embedded sample by default
-where there is one); files of any size stream through :func:`read_survey_members`.
+where there is one); files of any size stream through :func:`read_survey_members`;
+:func:`stack_surveys` puts several surveys' tables into one.
 """
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ import astropy.units as u
 from ...exceptions import InputDataError, ParameterError
 from ...utils import data_path
 from ..files import read_table_file
+from .combine import stack_surveys  # noqa: F401
 from .apogee import (APOGEE_EPOCH, E_RV_FLOOR, apogee_allstar, designation_coord,  # noqa: F401
                      occam_dr16, read_apogee_allstar, read_occam)
 from .gaia_rvs import gaia_rvs, read_gaia_rvs  # noqa: F401
@@ -45,7 +47,7 @@ __all__ = ["Survey", "SURVEYS", "get_survey", "read_survey", "read_lamost", "rea
            "lamost_mrs", "occam_dr16", "apogee_allstar", "galah", "gaia_rvs",
            "designation_coord", "iter_chunks", "iter_survey", "read_survey_members",
            "read_lamost_members", "NEAR_MARGIN", "APOGEE_EPOCH", "E_RV_FLOOR",
-           "OCCAM_MEMBERS_FILE"]
+           "OCCAM_MEMBERS_FILE", "stack_surveys"]
 
 #: Embedded CG2018 members near the OCCAM stars (read with
 #: `astro_ocl.sources.read_cg_members(data_path(OCCAM_MEMBERS_FILE))`).

@@ -12,6 +12,8 @@ __all__ = ["mask_values", "finish", "numeric", "ids", "radec_coord", "flag_bits"
 #: Values that mean "no value" in the survey tables read here (APOGEE -9999/-9999.99,
 #: OCCAM VHELIO_AVG 999999, LAMOST -9999); each adapter names the ones it applies.
 SENTINELS = (-9999.0, -9999.99, 999999.0)
+#: Columns whose schema description names LAMOST: the survey's name replaces it.
+_MEASURED = ("rv", "teff", "logg", "feh", "snrg", "nobs")
 
 
 def mask_values(q, bad, name, counts):
@@ -110,7 +112,7 @@ def finish(out, *, survey, data_release, source, sentinels=None, flagged=None, e
     for c in out.colnames:
         if c in own:                      # the adapter's own description wins
             out[c].info.description = own[c]
-        elif hasattr(out[c], "info") and out[c].info.description:
+        elif c in _MEASURED and out[c].info.description:
             out[c].info.description = out[c].info.description.replace("LAMOST", survey)
     out.meta["source"] = source
     out.meta["survey"] = survey
