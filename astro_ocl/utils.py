@@ -31,6 +31,7 @@ EXTRAS = {
     "matplotlib": ("matplotlib", "plots"),
     "astroquery": ("astroquery", "vizier"),
     "tqdm": ("tqdm", "progress"),
+    "pyarrow": ("pyarrow", "parquet"),
 }
 
 

@@ -161,6 +161,13 @@ _STAR_SPECS = _specs(
     ("e_feh", DEX, "stat.error;phys.abund.Fe", "Error of [Fe/H] (dex)", "F6.3", "[-]"),
     ("snrg", None, "stat.snr;em.opt.B", "LAMOST signal-to-noise ratio in the g band", "F7.2"),
     ("nobs", None, "meta.number", "Number of LAMOST observations combined", "I3"),
+    # survey-agnostic columns of the survey adapters (astro_ocl.sources.surveys, issue 10)
+    ("survey", None, "meta.dataset", "Spectroscopic survey of the star (e.g. LAMOST-LRS, "
+     "APOGEE)", "A12"),
+    ("survey_id", None, "meta.id.cross",
+     "The survey's own identifier of the star or spectrum (APOGEE_ID, sobject_id ...)", "A20"),
+    ("snr", None, "stat.snr", "Signal-to-noise ratio of the spectrum (the survey's own "
+     "measure: APOGEE SNR, GALAH CCD3, Gaia rv_expected_sig_to_noise)", "F7.1"),
 )
 
 # Member table (output): one row per spectroscopic star matched to a cluster member.

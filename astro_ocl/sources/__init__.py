@@ -8,7 +8,8 @@ computes science; the names, units and descriptions of its columns come from
 =============================  ============================================
 :mod:`~.sources.clusters`      CG2020 parameters, Fu et al. 2022, Zhong et al. 2020
 :mod:`~.sources.members`       Cantat-Gaudin members
-:mod:`~.sources.surveys`       LAMOST stellar parameters (files of any size)
+:mod:`~.sources.surveys`       survey adapters: LAMOST LRS/MRS, APOGEE, GALAH,
+                               Gaia RVS (files of any size)
 :mod:`~.sources.literature`    literature cluster catalogues, tidal radii, clouds
 :mod:`~.sources.names`         cluster-name normalisation
 :mod:`~.sources.files`         reading files and converting values
@@ -19,4 +20,4 @@ from .clusters import cluster_resolver, read_cg2020_clusters, read_fu2022  # noq
 from .literature import LITERATURE, read_literature  # noqa: F401
 from .members import read_cg_members  # noqa: F401
 from .names import NameResolver, name_key, normalise_name  # noqa: F401
-from .surveys import read_lamost  # noqa: F401
+from .surveys import SURVEYS, read_lamost, read_survey  # noqa: F401

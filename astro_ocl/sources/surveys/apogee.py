@@ -1,0 +1,300 @@
+"""APOGEE stars: the OCCAM DR16 member catalogue and allStar files (DR16/DR17).
+
+OCCAM (Donor et al. 2020, AJ 159, 199) lists APOGEE DR16 stars in the fields of
+open clusters with its own membership probabilities. Its member table has no
+position columns in the equatorial frame, no RV error and no Teff/log g; the
+adapter :func:`occam_dr16` makes the decisions explicit:
+
+Positions
+    From the ``APOGEE_ID`` 2MASS designation (``2MHHMMSSss+DDMMSSs``: 2MASS
+    positions, J2000 equinox and ICRS-aligned, observed 1997-2001, so epoch
+    ~J2000). The designation *truncates* the last digit; the adapter adds half a
+    unit (0.005 s in RA, 0.05 arcsec in Dec). The catalogue's ``GLON``/``GLAT``
+    carry 10 decimals but, converted with astropy's Galactic frame, lie a median
+    0.31 arcsec from the Gaia positions of the CG2018 members they match, against
+    0.08 arcsec for the designation (measured on the 2 000 OCCAM stars within
+    1 arcsec of a member; ``tools/make_survey_data.py``): the designation is used.
+    ``coord.obstime`` = J2000.0 and ``meta["epoch"]`` = ``"J2000.0"``.
+RV error
+    OCCAM gives ``VHELIO_AVG`` and ``VSCATTER`` (the scatter of the visit RVs, 0 for
+    one visit), no ``VERR`` and no ``NVISITS``: the error of the mean cannot be
+    computed. ``e_rv`` = sqrt(VSCATTER² + floor²) with ``e_rv_floor`` = 0.1 km/s by
+    default: an upper bound of the error of the mean for multi-visit stars (the
+    per-visit scatter, not divided by sqrt(n)), and the floor for single visits. A
+    binary with a large visit scatter therefore gets a large error and weighs
+    little in the Monte Carlo. The column description says so.
+Teff, log g
+    Absent: NaN (never invented). The FLAG=12 cuts of
+    `astro_ocl.steps.quality.parameter_flag` need them, so an OCCAM star never gets
+    FLAG=12 from those cuts. The survey's own validation replaces them: OCCAM fills
+    ``FE_H`` only where ASPCAP's calibrated [Fe/H] is valid (else -9999.99, -> NaN),
+    and the adapter's boolean ``feh_ok`` column says so. A build that wants APOGEE
+    [Fe/H] must use ``feh_ok`` in place of the Teff/log g cuts and say so in its
+    provenance (the integration in the pipeline is not done here).
+Sentinels
+    ``VHELIO_AVG`` = 999999 and ``VSCATTER`` = -1 (no RV) -> NaN; ``FE_H``,
+    ``FE_H_ERR``, ``CG_PROB`` = -9999.99 -> NaN; each counted in ``meta["sentinels"]``.
+Membership
+    ``Cluster`` is OCCAM's cluster (CG2018 naming with spaces, e.g. "NGC 2682");
+    it is not used for membership, like every survey's cluster column: the
+    pipeline matches the stars to Gaia members. ``cg_prob`` keeps OCCAM's
+    Cantat-Gaudin probability for checks (it equals CG2018's ``PMemb``).
+"""
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.table import QTable
+
+from ... import schema
+from ...exceptions import InputDataError, MissingColumnError
+from ...utils import data_path
+from ..files import read_table_file, to_float
+from ._common import finish, flag_bits, ids, mask_values, numeric, radec_coord
+
+__all__ = ["occam_dr16", "read_occam", "apogee_allstar", "read_apogee_allstar",
+           "designation_coord", "APOGEE_EPOCH", "E_RV_FLOOR", "STAR_BAD_BIT"]
+
+#: Epoch of the 2MASS positions behind APOGEE_ID and the allStar RA/DEC.
+APOGEE_EPOCH = "J2000.0"
+#: Default floor of the OCCAM e_rv (see the module notes).
+E_RV_FLOOR = 0.1 * u.km / u.s
+#: ASPCAPFLAG bit STAR_BAD (ASPCAP parameters unreliable), APOGEE DR16/DR17.
+STAR_BAD_BIT = 23
+_OCCAM_SENTINELS = (-9999.99, -9999.0, 999999.0)
+
+
+def designation_coord(apogee_ids, *, source="<table>", column="APOGEE_ID"):
+    """Positions from 2MASS designations ``2MHHMMSSss+DDMMSSs`` (J2000, truncated digits).
+
+    Parameters
+    ----------
+    apogee_ids : sequence of str
+    source, column : str
+        For the error message.
+
+    Returns
+    -------
+    ra, dec : `~astropy.units.Quantity`
+        Degrees, with half a unit of the truncated last digit added.
+
+    Raises
+    ------
+    InputDataError
+        An identifier that is not a 2MASS designation.
+    """
+    s = np.char.strip(np.asarray(apogee_ids).astype(str))
+    ok = (np.char.str_len(s) == 18) & (np.char.startswith(s, "2M")) \
+        & np.isin(np.array([x[10:11] for x in s]), ["+", "-"])
+    body = np.array([x[2:10] + x[11:18] if len(x) == 18 else "x" for x in s])
+    ok &= np.char.isdigit(body)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputDataError("not a 2MASS designation (2MHHMMSSss+DDMMSSs)", source=source,
+                             column=column, row=i, value=str(s[i]))
+    a = np.array([[x[2:4], x[4:6], x[6:8], x[8:10], x[11:13], x[13:15], x[15:17], x[17]]
+                  for x in s], dtype=float).reshape(-1, 8)
+    ra = 15.0 * (a[:, 0] + a[:, 1] / 60 + (a[:, 2] + (a[:, 3] + 0.5) / 100) / 3600)
+    dec = a[:, 4] + a[:, 5] / 60 + (a[:, 6] + (a[:, 7] + 0.5) / 10) / 3600
+    sign = np.where(np.array([x[10] for x in s]) == "-", -1.0, 1.0)
+    return ra * u.deg, sign * dec * u.deg
+
+
+def _find(table, *names):
+    lower = {c.lower(): c for c in table.colnames}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def _require(table, names, source):
+    cols = {n: _find(table, n) for n in names}
+    missing = [n for n, c in cols.items() if c is None]
+    if missing:
+        raise MissingColumnError(f"required column(s) {missing} not found in {source}; "
+                                 f"columns present: {table.colnames}", source=source)
+    return cols
+
+
+def occam_dr16(table, *, source="<table>", e_rv_floor=E_RV_FLOOR):
+    """Adapter: OCCAM DR16 member rows (a chunk) -> the canonical star table.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        Rows of ``occam_member-DR16.fits`` (``CLUSTER, APOGEE_ID, VHELIO_AVG,
+        VSCATTER, FE_H, FE_H_ERR, CG_PROB`` ...).
+    source : str
+    e_rv_floor : `~astropy.units.Quantity`
+        Added in quadrature to ``VSCATTER`` to make ``e_rv`` (module notes).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per input row: ``survey_id`` (APOGEE_ID), ``Cluster`` (OCCAM's),
+        ``coord`` (from APOGEE_ID, obstime J2000), ``rv``, ``e_rv``, ``vscatter``,
+        ``teff``/``logg`` (NaN: not in OCCAM), ``feh``, ``e_feh``, ``feh_ok``,
+        ``cg_prob``, ``survey`` = ``"APOGEE"``; ``meta["sentinels"]``.
+    """
+    cols = _require(table, ["APOGEE_ID", "VHELIO_AVG", "VSCATTER", "FE_H", "FE_H_ERR"], source)
+    floor = u.Quantity(e_rv_floor, u.km / u.s)
+    if not floor.value >= 0:
+        raise InputDataError("e_rv_floor must be >= 0", source=source, value=floor.value)
+    sentinels = {}
+    out = QTable()
+    out["survey_id"] = np.char.strip(np.asarray(table[cols["APOGEE_ID"]]).astype(str))
+    c = _find(table, "CLUSTER")
+    if c is not None:
+        out["Cluster"] = np.char.strip(np.asarray(table[c]).astype(str))
+    ra, dec = designation_coord(out["survey_id"], source=source, column=cols["APOGEE_ID"])
+    out["coord"] = radec_coord(ra, dec, obstime=APOGEE_EPOCH, source=source,
+                               ra_col=cols["APOGEE_ID"], dec_col=cols["APOGEE_ID"])
+    rv = numeric(table, cols["VHELIO_AVG"], "rv", source=source, sentinels=_OCCAM_SENTINELS,
+                 counts=sentinels)
+    vs = to_float(table[cols["VSCATTER"]], source=source, column=cols["VSCATTER"]) \
+        * (u.km / u.s)
+    vs = mask_values(vs, vs.value < 0, "vscatter", sentinels)     # -1: no RV
+    out["rv"] = rv
+    out["e_rv"] = np.hypot(vs, floor)
+    out["e_rv"].info.description = (
+        f"RV uncertainty: sqrt(VSCATTER^2 + {floor.value:g}^2) km/s; VSCATTER is the "
+        "visit scatter (OCCAM gives no VERR/NVISITS): an upper bound of the error of "
+        "the mean; NaN without RV")
+    out["vscatter"] = vs
+    out["vscatter"].info.description = "APOGEE VSCATTER: scatter of the visit RVs (km/s)"
+    nan = np.full(len(table), np.nan)
+    out["teff"] = nan * u.K
+    out["e_teff"] = nan * u.K
+    out["logg"] = nan * schema.DEX_G
+    out["e_logg"] = nan * u.dex
+    out["feh"] = numeric(table, cols["FE_H"], "feh", source=source, sentinels=_OCCAM_SENTINELS,
+                         counts=sentinels)
+    out["e_feh"] = numeric(table, cols["FE_H_ERR"], "e_feh", source=source,
+                           sentinels=_OCCAM_SENTINELS, counts=sentinels, error=True)
+    out["feh_ok"] = np.isfinite(out["feh"].value) & np.isfinite(out["e_feh"].value)
+    c = _find(table, "CG_PROB")
+    if c is not None:
+        cg = to_float(table[c], source=source, column=c)
+        cg = mask_values(cg, np.isin(cg, _OCCAM_SENTINELS), "cg_prob", sentinels)
+        out["cg_prob"] = cg
+        out["cg_prob"].info.description = ("OCCAM CG_PROB: Cantat-Gaudin et al. 2018 "
+                                           "membership probability (NaN: not a CG member)")
+    res = finish(out, survey="APOGEE", data_release="DR16 (OCCAM, Donor et al. 2020)",
+                 source=source, sentinels=sentinels, epoch=APOGEE_EPOCH,
+                 notes=["teff/logg not in OCCAM: FLAG=12 cuts cannot apply; use feh_ok",
+                        f"e_rv = hypot(VSCATTER, {floor})"])
+    res["feh_ok"].info.description = ("[Fe/H] validated by the survey (OCCAM FE_H present); "
+                                      "replaces the Teff/logg FLAG=12 cuts for these stars")
+    return res
+
+
+def read_occam(path=None, *, format=None, table=None, e_rv_floor=E_RV_FLOOR):
+    """Read the OCCAM DR16 member table (APOGEE stars) into the canonical star table.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`, optional
+        ``occam_member-DR16.fits`` or a copy; default the embedded copy (all
+        10 063 rows, see ``astro_ocl/data/manifest.json``).
+    format : str, optional
+    table : `~astropy.table.Table`, optional
+    e_rv_floor : `~astropy.units.Quantity`
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        See :func:`occam_dr16`.
+    """
+    if table is None:
+        path = Path(path) if path is not None else data_path("occam_dr16_members.ecsv.gz")
+        table = read_table_file(path, format=format)
+    source = str(path) if path is not None else "<table>"
+    return occam_dr16(table, source=source, e_rv_floor=e_rv_floor)
+
+
+def apogee_allstar(table, *, source="<table>", star_bad_bit=STAR_BAD_BIT, data_release=None):
+    """Adapter: APOGEE allStar rows (DR16/DR17, a chunk) -> the canonical star table.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        allStar columns: ``APOGEE_ID, RA, DEC, VHELIO_AVG, VERR, VSCATTER, TEFF,
+        TEFF_ERR, LOGG, LOGG_ERR, FE_H, FE_H_ERR, SNR, ASPCAPFLAG`` and
+        ``GAIAEDR3_SOURCE_ID`` (DR17, Gaia (E)DR3) or ``GAIA_SOURCE_ID`` (DR16,
+        Gaia DR2).
+    source : str
+    star_bad_bit : int or None
+        ASPCAPFLAG bit that invalidates Teff, log g and [Fe/H] (STAR_BAD, 23);
+        None: no ASPCAPFLAG rule.
+    data_release : str, optional
+        Default: "DR17" when ``GAIAEDR3_SOURCE_ID`` is present, else "DR16".
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        ``survey`` = ``"APOGEE"``, ``survey_id``, ``source_id`` (DR16) or
+        ``dr3_source_id`` (DR17), ``coord`` (2MASS RA/DEC, obstime J2000), ``rv``
+        (VHELIO_AVG), ``e_rv`` (VERR: the error of the mean RV), ``teff, logg,
+        feh`` and errors, ``snr`` (SNR); -9999 sentinels and VHELIO_AVG 999999
+        -> NaN (``meta["sentinels"]``), STAR_BAD -> teff/logg/feh NaN
+        (``meta["flagged"]``). Here the FLAG=12 Teff/log g cuts apply as for
+        LAMOST.
+    """
+    cols = _require(table, ["APOGEE_ID", "RA", "DEC", "VHELIO_AVG", "VERR", "TEFF", "LOGG",
+                            "FE_H"], source)
+    sentinels, flagged = {}, {}
+    out = QTable()
+    out["survey_id"] = np.char.strip(np.asarray(table[cols["APOGEE_ID"]]).astype(str))
+    g3 = _find(table, "GAIAEDR3_SOURCE_ID")
+    g2 = _find(table, "GAIA_SOURCE_ID")
+    if g3 is not None:
+        out["dr3_source_id"] = ids(table, g3, source=source)
+    elif g2 is not None:
+        out["source_id"] = ids(table, g2, source=source)
+    if data_release is None:
+        data_release = "DR17" if g3 is not None else "DR16"
+    out["coord"] = radec_coord(
+        numeric(table, cols["RA"], "ra", source=source), numeric(table, cols["DEC"], "dec",
+                                                                 source=source),
+        obstime=APOGEE_EPOCH, source=source, ra_col=cols["RA"], dec_col=cols["DEC"])
+    for name, col in (("rv", "VHELIO_AVG"), ("e_rv", "VERR"), ("teff", "TEFF"),
+                      ("e_teff", "TEFF_ERR"), ("logg", "LOGG"), ("e_logg", "LOGG_ERR"),
+                      ("feh", "FE_H"), ("e_feh", "FE_H_ERR"), ("snr", "SNR")):
+        c = cols.get(col) or _find(table, col)
+        out[name] = numeric(table, c, name, source=source, sentinels=_OCCAM_SENTINELS,
+                            counts=sentinels, error=name.startswith("e_"))
+    c = _find(table, "VSCATTER")
+    if c is not None:
+        vs = to_float(table[c], source=source, column=c) * (u.km / u.s)
+        out["vscatter"] = mask_values(vs, vs.value < 0, "vscatter", sentinels)
+    c = _find(table, "ASPCAPFLAG")
+    if c is not None and star_bad_bit is not None:
+        bad = flag_bits(table, c, [star_bad_bit])
+        for name in ("teff", "e_teff", "logg", "e_logg", "feh", "e_feh"):
+            out[name] = mask_values(out[name], bad & np.isfinite(out[name].value),
+                                    f"ASPCAPFLAG STAR_BAD: {name}", flagged)
+    return finish(out, survey="APOGEE", data_release=data_release, source=source,
+                  sentinels=sentinels, flagged=flagged, epoch=APOGEE_EPOCH)
+
+
+def read_apogee_allstar(path, *, format=None, table=None, **kw):
+    """Read an APOGEE allStar table whole (big files: stream them, see `.read_survey_members`).
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+    format : str, optional
+    table : `~astropy.table.Table`, optional
+    **kw
+        Passed to :func:`apogee_allstar`.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+    """
+    if table is None:
+        if path is None:
+            raise InputDataError("no embedded APOGEE allStar sample: pass a file path")
+        table = read_table_file(Path(path), format=format)
+    return apogee_allstar(table, source=str(path) if path is not None else "<table>", **kw)
