@@ -21,7 +21,7 @@ import warnings
 
 import astropy.units as u
 import numpy as np
-from astropy.table import QTable, Table
+from astropy.table import QTable, Table, vstack
 from astropy.time import Time
 
 from . import schema
@@ -31,7 +31,7 @@ from .logger import log
 from .result import CatalogueResult
 from .utils import describe_input
 from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
-from .steps.crossmatch import match_stars, select_members
+from .steps.crossmatch import deduplicate_stars, match_stars, select_members
 from .steps.quality import QualityCuts, parameter_ok
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
                                member_table)
@@ -40,7 +40,7 @@ from .utils import sigterm_as_interrupt
 __all__ = ["build_catalogue", "REFERENCE", "DEFAULT_SURVEYS"]
 
 #: The surveys the offline build combines by default (their embedded real samples).
-DEFAULT_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee_occam")
+DEFAULT_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee")
 
 #: Surveys preferred as the zero-point reference, in order (high resolution first).
 REFERENCE_PREFERENCE = ("APOGEE", "GALAH", "Gaia-RVS")
@@ -78,7 +78,7 @@ def _interruptible(func):
 def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_points="measure",
                     members=None, cluster_params=None, gaia_sources=None,
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
-                    cuts=None, match_radius=3.5 * u.arcsec, epoch=None, literature=True,
+                    cuts=None, match_radius=None, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
                     gradients=False, convention="standard", **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
@@ -130,12 +130,14 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         ``seed_origin``), so that every build can be repeated.
     cuts : `~astro_ocl.steps.quality.QualityCuts`, optional
         Quality-control thresholds.
-    match_radius : `~astropy.units.Quantity`
-        Positional match radius (3.5 arcsec; the LAMOST fibre is 3.3 arcsec), for
-        every input path (table, file, online).
+    match_radius : `~astropy.units.Quantity`, optional
+        Positional match radius for every survey and input path. Default: each
+        survey's own (`astro_ocl.sources.SURVEYS`: 3.5 arcsec for LAMOST, whose
+        fibre is 3.3 arcsec; 1.5 arcsec for APOGEE's 2MASS positions).
     epoch : `~astropy.time.Time` or str, optional
         Epoch of the star positions: Gaia positions are propagated to it for the
-        positional match (every input path). Default: no propagation.
+        positional match (every input path). Default: the survey's epoch where
+        its adapter knows it (APOGEE: 2MASS, J2000), else no propagation.
     literature : bool or list or dict
         Compare with the embedded literature catalogues (True), some of them
         (names), given tables, or not at all (False).
@@ -185,7 +187,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     if convention not in ("standard", "fu2022"):
         raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
     cuts = QualityCuts() if cuts is None else cuts
-    radius = u.Quantity(match_radius, u.arcsec)
+    radius = None if match_radius is None else u.Quantity(match_radius, u.arcsec)
     epoch = None if epoch is None else Time(epoch)
     stage_log = StageLog()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -195,7 +197,8 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     # ---- steps 1-2: the inputs (sources) --------------------------------------------------
     if online:
         from .sources.archives.online import fetch_inputs
-        fetched = fetch_inputs(clusters=clusters, membership_threshold=threshold, radius=radius,
+        fetched = fetch_inputs(clusters=clusters, membership_threshold=threshold,
+                               radius=3.5 * u.arcsec if radius is None else radius,
                                show_progress=show_progress, **online_options)
         stars = fetched["stars"] if stars is None else stars
         members = fetched["members"] if members is None else members
@@ -210,6 +213,8 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     cg = cluster_params if cluster_params is not None else read_cg2020_clusters()
     resolver = cluster_resolver(cg)
     star_sets = _star_tables(stars, surveys)
+    if members is None and not online:
+        members = _embedded_members(resolver)
     members = _table(members, read_cg_members, resolver=resolver)
     for label, table in star_sets.items():
         stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
@@ -226,10 +231,21 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     # ---- step 3: cross-match, survey by survey ----------------------------------------------
     selected = select_members(members, threshold=threshold, stage_log=stage_log)
     matched_by = {}
+    radii = {}
     for label, table in star_sets.items():
         table = clean_stars(table, stage_log=stage_log)
-        m = match_stars(table, selected, gaia_sources=gaia_sources, radius=radius,
-                        epoch=epoch, stage_log=stage_log)
+        radii[label] = r = radius if radius is not None else _survey_radius(table)
+        e = epoch if epoch is not None else table.meta.get("epoch")
+        sources = gaia_sources
+        if "source_id" not in table.colnames:
+            # no Gaia id (APOGEE): one spectrum per star, then by position; offline the
+            # Gaia sources are the members themselves (their Gaia astrometry)
+            if "survey_id" in table.colnames:
+                table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
+            if sources is None:
+                sources = selected["source_id", "coord"]
+        m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,
+                        stage_log=stage_log)
         if "survey" not in m.colnames:
             m["survey"] = np.full(len(m), label)
         m["param_ok"] = parameter_ok(m, cuts=cuts)  # this survey's [Fe/H] rule
@@ -278,25 +294,26 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         "cluster_params": describe_input(cg.meta.get("source")),
         "membership_threshold": threshold, "n_realisations": n_realisations,
         "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
-        "match_radius": str(radius),
+        "match_radius": ", ".join(f"{k}: {v}" for k, v in radii.items()),
         "epoch": "none" if epoch is None else f"J{epoch.jyear:.3f}",
         **{f"qc_{k}": v for k, v in cuts.as_meta().items()}})
 
     # ---- step 6: literature comparison -------------------------------------------------------
     comparison, matched_lit = None, {}
     if literature is not False:
+        from .sources.literature import LITERATURE, read_literature
         from .steps.compare import literature_comparison
-        comparison, matched_lit = literature_comparison(
-            clusters_t, None if literature is True else literature)
+        catalogues = list(LITERATURE) if literature is True else literature
+        if not isinstance(catalogues, dict):  # read once, compared several times
+            catalogues = {name: read_literature(name, resolver=resolver) for name in catalogues}
+        comparison, matched_lit = literature_comparison(clusters_t, catalogues)
         # each survey's own cluster values too: APOGEE against OCCAM's published
         # APOGEE cluster table, LAMOST against the others, without the combination
         if per_survey:
-            from astropy.table import vstack
             parts = [comparison]
             for label, table in per_survey.items():
-                extra, extra_matched = literature_comparison(
-                    table, None if literature is True else literature,
-                    sample=f"{label} stars only")
+                extra, extra_matched = literature_comparison(table, catalogues,
+                                                             sample=f"{label} stars only")
                 parts.append(extra)
                 matched_lit.update(extra_matched)
             comparison = vstack(parts, metadata_conflicts="silent")
@@ -362,6 +379,28 @@ def _star_tables(stars, surveys):
     if not out:
         raise ParameterError("surveys", surveys, "at least one survey is needed")
     return out
+
+
+def _survey_radius(table):
+    """The match radius of the survey a star table comes from (3.5 arcsec if unknown)."""
+    from .sources import SURVEYS
+    for s in SURVEYS.values():
+        if s.label == table.meta.get("survey"):
+            return s.match_radius
+    return 3.5 * u.arcsec
+
+
+def _embedded_members(resolver):
+    """The embedded members: CG2018 members of the 19 clusters and of the OCCAM stars."""
+    from astropy.table import unique
+    from .sources.surveys import OCCAM_MEMBERS_FILE
+    from .utils import data_path
+    parts = [read_cg_members(resolver=resolver),
+             read_cg_members(data_path(OCCAM_MEMBERS_FILE), resolver=resolver)]
+    both = vstack(parts, metadata_conflicts="silent")
+    both = unique(both, keys=["Cluster", "source_id"])
+    both.meta["source"] = "; ".join(str(p.meta["source"]) for p in parts)
+    return both
 
 
 def _first_survey(table):

@@ -111,6 +111,7 @@ def test_combine_keeps_each_star_once_in_priority_order(matched):
     stars, _ = matched
     a = stars.copy()
     b = stars.copy()
+    a["survey"], b["survey"] = "A", "B"
     b["rv"] = b["rv"] + SHIFT_RV
     extra = stars[:0].copy()
     log = StageLog()

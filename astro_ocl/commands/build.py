@@ -31,10 +31,12 @@ def add_parser(sub):
                    help="Monte Carlo realisations per cluster")
     p.add_argument("--threshold", type=float_range(0, 1), default=0.7,
                    help="minimum membership probability")
-    p.add_argument("--match-radius", type=positive_float, default=3.5, metavar="ARCSEC",
-                   help="positional match radius (stars without a Gaia id)")
+    p.add_argument("--match-radius", type=positive_float, default=None, metavar="ARCSEC",
+                   help="positional match radius of stars without a Gaia id (default: each "
+                        "survey's own, 3.5 for LAMOST, 1.5 for APOGEE)")
     p.add_argument("--epoch", default=None,
-                   help="epoch of the star positions (e.g. J2000 or 2011.5): Gaia positions "
+                   help="epoch of the star positions (default: the survey's, where known) "
+                        "(e.g. J2000 or 2011.5): Gaia positions "
                         "are propagated to it for the positional match")
     p.add_argument("--clusters", nargs="+", metavar="NAME", help="only these clusters")
     p.add_argument("--stars", type=Path,
@@ -123,7 +125,8 @@ def run(args):
                              members=args.members, clusters=args.clusters,
                              membership_threshold=args.threshold,
                              n_realisations=args.realisations, seed=args.seed, cuts=cuts,
-                             match_radius=args.match_radius * u.arcsec,
+                             match_radius=None if args.match_radius is None
+                             else args.match_radius * u.arcsec,
                              epoch=epoch, literature=not args.no_literature,
                              orbit_samples=args.orbit_samples,
                              gradients=not args.no_gradients, convention=args.convention,

@@ -28,10 +28,11 @@ import warnings
 import astropy.units as u
 import numpy as np
 from astropy.stats import mad_std
-from astropy.table import QTable, vstack
+from astropy.table import QTable
 
 from ..exceptions import DroppedRowsWarning, ParameterError
 from ..logger import log
+from ..sources.surveys import stack_surveys
 
 __all__ = ["QUANTITIES", "measure_zero_points", "apply_zero_points", "combine_matched",
            "survey_composition"]
@@ -217,8 +218,8 @@ def combine_matched(matched_by_survey, *, stage_log=None):
         parts.append(t)
     if not parts:
         raise ParameterError("surveys", [], "at least one survey is needed")
-    both = vstack(_same_columns(parts), join_type="exact",
-                  metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    # positions of different epochs, columns only some surveys have: NaN or masked there
+    both = stack_surveys(parts) if len(parts) > 1 else parts[0]
     cluster = np.asarray(both["Cluster"]).astype(str)
     sid = np.ma.filled(np.ma.asarray(both["source_id"]), -1).astype(np.int64)
     key = np.char.add(np.char.add(cluster, "|"), sid.astype(str))
@@ -236,28 +237,6 @@ def combine_matched(matched_by_survey, *, stage_log=None):
     out = both[keep]
     out.meta["surveys"] = ",".join(matched_by_survey)
     return out
-
-
-def _same_columns(parts):
-    """The tables with one set of columns: a float column some surveys lack (teff of
-    APOGEE-OCCAM, snrg of non-LAMOST surveys...) is NaN there; other columns that not
-    every survey has (identifiers, strings) are left out."""
-    names = []
-    for p in parts:
-        names += [c for c in p.colnames if c not in names]
-    keep = []
-    for name in names:
-        have = [p for p in parts if name in p.colnames]
-        col = have[0][name]
-        if len(have) == len(parts):
-            keep.append(name)
-        elif getattr(col, "dtype", np.dtype(object)).kind == "f" and not hasattr(col, "frame"):
-            keep.append(name)
-            for p in parts:
-                if name not in p.colnames:
-                    nan = np.full(len(p), np.nan)
-                    p[name] = nan * col.unit if isinstance(col, u.Quantity) else nan
-    return [p[keep] for p in parts]
 
 
 def survey_composition(matched, flags):
