@@ -378,8 +378,9 @@ def evaluate_hypotheses(inputs, ours, *, hypotheses=None):
 
 def _star_statistics(inputs, *, seed, n_realisations):
     from .pipeline import build_catalogue
-    res = build_catalogue(seed=seed, n_realisations=n_realisations, orbits=False,
-                          literature=False, show_progress=False)
+    # Fu et al. (2022) used LAMOST LRS stars only
+    res = build_catalogue(surveys=["lamost_lrs"], seed=seed, n_realisations=n_realisations,
+                          orbits=False, literature=False, show_progress=False)
     c = res.clusters
     pos = {str(n): i for i, n in enumerate(c["Cluster"])}
     idx = np.array([pos.get(str(n), -1) for n in inputs["CG_name"]])

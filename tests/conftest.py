@@ -54,6 +54,22 @@ def members_factory():
 
 @pytest.fixture(scope="session")
 def embedded_result():
-    """The offline build on the embedded sample, seed 1 (shared: it is read-only)."""
+    """The offline build on the embedded LAMOST LRS sample (the paper's survey), seed 1
+    (shared: it is read-only)."""
     import astro_ocl
-    return astro_ocl.build_catalogue(seed=1)
+    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1)
+
+
+@pytest.fixture(scope="session")
+def multi_survey_result():
+    """The default offline build: every embedded survey, seed 1, with gradients.
+
+    Its counted drops (MRS rows with the rv_err sentinel, APOGEE stars observed in two
+    fields) come as DroppedRowsWarning; the tests check them in the stage log.
+    """
+    import warnings
+    import astro_ocl
+    from astro_ocl.exceptions import DroppedRowsWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        return astro_ocl.build_catalogue(seed=1, gradients=True)

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from astropy.table import QTable
 
@@ -14,24 +15,31 @@ def test_build_writes_tables_and_summary(tmp_path, capsys):
     assert cli.main(["build", "--out", str(out), "--seed", "5", "--realisations", "500",
                      "--orbit-samples", "10"]) == 0
     text = capsys.readouterr().out
-    assert "clusters: 15" in text and "member stars: 537" in text
+    n_clusters = int(text.split("clusters: ")[1].split()[0])
+    assert n_clusters >= 80  # every embedded survey: LAMOST LRS and MRS, APOGEE
+    assert "survey zero points, survey minus APOGEE" in text
     assert "Soubiran2018" in text and "join members" in text
+    assert "(APOGEE stars only)" in text
     assert "[Fe/H] gradients (paper Table 6): [Fe/H] = a x^2 + b x + c with x = RGC" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["clusters.ecsv", "clusters.vot", "gradients.ecsv",
+    assert names == ["clusters.ecsv", "clusters.vot", "clusters_APOGEE.ecsv",
+                     "clusters_LAMOST-LRS.ecsv", "clusters_LAMOST-MRS.ecsv", "gradients.ecsv",
                      "literature_comparison.ecsv", "members.ecsv", "members.vot",
-                     "orbit_history.ecsv", "stage_log.ecsv"]
+                     "orbit_history.ecsv", "stage_log.ecsv", "zero_points.ecsv"]
     g = QTable.read(out / "gradients.ecsv")
-    assert len(g) > 0
+    assert len(g) > 0 and "fitted_on" in g.colnames
     c = QTable.read(out / "clusters.ecsv")
-    assert len(c) == 15
+    assert len(c) == n_clusters
     assert c["RVmed"].unit == "km / s"
-    row = c[list(c["Cluster"]).index("NGC_7092")]
-    assert row["RVmed"].value == -12.22
+    # the one LAMOST LRS star of NGC 7092 gives the published value exactly
+    lrs = QTable.read(out / "clusters_LAMOST-LRS.ecsv")
+    assert lrs["RVmed"][list(lrs["Cluster"]).index("NGC_7092")].value == -12.22
     # the VOTable holds the same values
     v = QTable.read(out / "clusters.vot", format="votable")
     assert list(v["Cluster"]) == list(c["Cluster"])
-    assert v["RVmed"][list(v["Cluster"]).index("NGC_7092")].value == -12.22
+    np.testing.assert_allclose(v["RVmed"].value, c["RVmed"].value, rtol=1e-6)
+    zp = QTable.read(out / "zero_points.ecsv")
+    assert set(zp["survey"]) == {"LAMOST-LRS", "LAMOST-MRS"}
 
 
 def test_refuses_to_overwrite_and_keeps_old_output(tmp_path, capsys):

@@ -153,3 +153,78 @@ def test_gradient_groups_without_enough_clusters_fall_back_one_by_one():
     assert all("too few clusters" in n for n in t["note"][back])
     np.testing.assert_array_equal(t["b_50"][back], other.table["b_50"][back])
     assert "groups" in res.source
+
+
+# --- the default build: every embedded survey ----------------------------------------------
+def test_default_build_combines_every_embedded_survey(multi_survey_result):
+    r = multi_survey_result
+    c, m = r.clusters, r.members
+    has_rv = np.isfinite(c["RVmed"].value)
+    has_feh = np.isfinite(c["[Fe/H]med"].value)
+    assert (has_rv & has_feh).sum() >= 80
+    assert np.isfinite(c["Energy"].value).sum() >= 80
+    assert set(m["Survey"]) == {"LAMOST-LRS", "LAMOST-MRS", "APOGEE"}
+    assert r.provenance["surveys"] == "LAMOST-LRS,LAMOST-MRS,APOGEE"
+    # every combined value says which surveys and how many of their stars made it
+    for row in c:
+        sel = m["Cluster"] == row["Cluster"]
+        for column, used in (("RVsurveys", np.isin(m["Flag"], (1, 12))),
+                             ("FeHsurveys", m["Flag"] == 12)):
+            counts = dict(item.split(":") for item in row[column].split(",") if item)
+            s, n = np.unique(np.asarray(m["Survey"][sel & used]), return_counts=True)
+            assert {k: int(v) for k, v in counts.items()} == dict(zip(s, n.tolist()))
+        assert sum(int(i.split(":")[1]) for i in row["RVsurveys"].split(",") if i) \
+            == row["Nflag1"]
+    # the drops are counted, survey by survey
+    log = r.stage_log.as_table()
+    usable = log[log["stage"] == "usable RV"]
+    assert len(usable) == 3 and usable["n_in"][1] - usable["n_out"][1] > 0  # MRS sentinels
+    both = r.stage_log["stars of several surveys"]
+    assert both["n_in"] - both["n_out"] == sum(both["dropped"].values()) > 0
+    # a star in two surveys is counted once
+    assert len(np.unique(np.char.add(np.asarray(m["Cluster"]).astype(str),
+                                     np.asarray(m["GaiaDR2"]).astype(str)))) == len(m)
+
+
+def test_default_build_zero_points_and_occam(multi_survey_result):
+    r = multi_survey_result
+    zp = r.zero_points
+    assert zp.meta["reference"] == "APOGEE"
+    lrs = zp[(zp["survey"] == "LAMOST-LRS") & (zp["quantity"] == "RV")][0]
+    # LAMOST LRS velocities sit several km/s below APOGEE's (measured, not removed)
+    assert lrs["status"] == "measured" and lrs["N"] >= 3
+    assert lrs["offset"] < -2 and lrs["offset"] + 3 * lrs["e_offset"] < 0
+    assert r.provenance["zero_points"] == "measure"
+    # APOGEE stars alone against OCCAM's own cluster table: the same APOGEE values
+    comp = r.comparison
+    occam = comp[(comp["catalogue"] == "OCCAM2020") & (comp["sample"] == "APOGEE stars only")]
+    rv = occam[occam["quantity"] == "RV"][0]
+    assert rv["N"] >= 70 and abs(rv["median"]) < 0.5
+    # the gradients were fitted on the catalogue itself, group by group
+    g = r.gradients.table
+    assert "this catalogue" in set(g["fitted_on"])
+    assert np.all((g["fitted_on"] != "") == np.asarray(g["fitted"], bool))
+
+
+def test_zero_points_applied_only_when_asked():
+    import astro_ocl
+    # a cluster only LAMOST LRS observed moves by exactly minus the offset
+    kw = dict(seed=1, n_realisations=300, orbits=False, literature=False,
+              surveys=["lamost_lrs", "apogee"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        measured = astro_ocl.build_catalogue(**kw)
+        applied = astro_ocl.build_catalogue(zero_points="apply", **kw)
+    z = applied.zero_points
+    off = z[(z["survey"] == "LAMOST-LRS") & (z["quantity"] == "RV")][0]["offset"]
+    assert np.isfinite(off)
+    lrs_only = [i for i, s in enumerate(measured.clusters["RVsurveys"])
+                if s.startswith("LAMOST-LRS:") and "," not in s]
+    apogee_only = [i for i, s in enumerate(measured.clusters["RVsurveys"])
+                   if s.startswith("APOGEE:") and "," not in s]
+    assert lrs_only and apogee_only
+    delta = (applied.clusters["RVmed"] - measured.clusters["RVmed"]).value
+    np.testing.assert_allclose(delta[lrs_only], -off, atol=1e-9)
+    np.testing.assert_array_equal(delta[apogee_only], 0)  # the reference is untouched
+    assert "LAMOST-LRS RV" in applied.provenance["zero_points_applied"]
+    assert measured.provenance["zero_points_applied"] == "none"
