@@ -32,8 +32,8 @@ from ..exceptions import InputDataError
 __all__ = ["ColumnSpec", "TableDef", "TABLES", "STARS", "MEMBERSHIP", "MEMBERS", "CLUSTERS",
            "CG2020", "LITERATURE", "COMPARISON", "ORBIT_COLUMNS", "MATCHED_RV", "MATCHED_FEH",
            "table_def",
-           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age", "DEX", "DEX_G",
-           "DEX_YR",
+           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age", "DEX",
+           "DEX_G", "DEX_YR",
            "KMS", "MASYR", "KPC_KMS", "KM2S2"]
 
 DEX = u.dex
