@@ -36,6 +36,7 @@ features: it is activated only while writing. When ``xmlschema`` is installed
 the block is validated against the MIVOT schema pyvo ships.
 """
 import importlib.util
+import re
 from contextlib import contextmanager
 
 from ..exceptions import InputDataError
@@ -78,6 +79,23 @@ def _error_field(table, field):
         if f.name == f"e_{field.name}" and _ucd_word(f) == "stat.error":
             return f
     return None
+
+
+def _vounit_attributes(vot):
+    """Units of the MIVOT ATTRIBUTEs in VOUnit (pyvo writes astropy's ``mas / yr``)."""
+    import astropy.units as u
+    from astropy.io.votable.tree import MivotBlock
+
+    def vounit(match):
+        try:
+            return f'unit="{u.Unit(match.group(1)).to_string("vounit")}"'
+        except ValueError:
+            return match.group(0)
+
+    for res in vot.resources[0].resources:
+        block = getattr(res, "mivot_block", None)
+        if res.type == "meta" and block is not None:
+            res.mivot_block = MivotBlock(re.sub(r'unit="([^"]+)"', vounit, block.content))
 
 
 def epoch_position_mapping(table, parts, *, epoch):
@@ -174,6 +192,7 @@ def annotate_epoch_position(vot, parts, *, epoch, frame="ICRS", identifier=None)
         builder.pack_into_votable(
             report_msg="MANGO EpochPosition written by astro_ocl",
             schema_check=importlib.util.find_spec("xmlschema") is not None)
+    _vounit_attributes(vot)
     log.debug("MIVOT: %s annotated (%s)", table.name, ", ".join(
         k for k in mapping if k not in ("errors", "obsDate")))
     return mapping

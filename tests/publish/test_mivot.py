@@ -61,6 +61,12 @@ def test_clusters_file_is_annotated_and_valid(clusters_vot, votlint):
                  'ref="RAdeg"', 'ref="plx"', 'ref="RVmed"', 'ref="e_plx"', 'ref="e_RVmed"',
                  'ref="e_pmRA"', 'value="J2015.5"', 'value="ICRS"'):
         assert word in text, word
+    # every unit of the block is VOUnit, the unit of the FIELD the ATTRIBUTE refers to
+    fields = {f.ID: f for f in votable.parse(str(clusters_vot)).get_first_table().fields}
+    pairs = re.findall(r'<ATTRIBUTE [^>]*unit="([^"]+)" ref="([^"]+)"', text)
+    assert len(pairs) >= 10
+    for unit, ref in pairs:
+        assert u.Unit(unit, format="vounit") == fields[ref].unit, (unit, ref)
     assert votable_valid(clusters_vot)
     assert votlint(clusters_vot) == []
     # the only thing votlint says is that it does not check the MIVOT block
