@@ -514,7 +514,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     efeh = (_column_dex(clusters, "e_[Fe/H]med") if "e_[Fe/H]med" in clusters.colnames
             else np.full(len(clusters), np.nan))
     log_age = schema.log_age(clusters["AgeNN"])  # dex(yr); plain numbers: log10(age/yr)
-    age = log_age.physical.to_value(u.Gyr)
+    age = 10 ** (log_age.value - 9.0)  # Gyr, in log space: no rounding at the group edges
     nflag12 = np.nan_to_num(_floats(clusters["Nflag12"]))
     usable = (nflag12 >= min_flag12) & np.isfinite(feh) & np.isfinite(age) & np.isfinite(efit)
     for v in xs.values():
