@@ -26,7 +26,9 @@ not claim:
   with a parallax zero point), not 1/``plx``: the SkyCoord a MIVOT client
   builds has the distance 1/``plx`` (pyvo converts the parallax), while
   ``QTable.read(..., format="votable.cds")`` gives the ``coord`` as built,
-  with ``Dist``. A table without a parallax column gets no parallax.
+  with ``Dist``. A table without a parallax column gets no parallax; pyvo
+  gives a NaN distance for a negative parallax (a faint star's), and leaves
+  out what a row has as null.
 * No correlations (the tables have none); no position errors (``r50`` is a
   size, not an error).
 
