@@ -26,6 +26,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
+from . import schema
 from .config import galactic_parameters
 from .logger import log
 from .sources.clusters import cluster_resolver, read_cg2020_clusters, read_fu2022
@@ -155,7 +156,8 @@ def published_inputs(*, fu=None, cg=None):
                           pm_ra_cosdec=cgval("pmRA", u.mas / u.yr),
                           pm_dec=cgval("pmDE", u.mas / u.yr),
                           radial_velocity=u.Quantity(fu["RVmed"], KMS), frame="icrs")
-    t["AgeNN"] = np.where(known, np.asarray(cg["AgeNN"], float)[safe], np.nan)
+    age = schema.log_age(cg["AgeNN"]).value
+    t["AgeNN"] = np.where(known, age[safe], np.nan) * schema.DEX_YR
     for name in ("e_pmRA", "e_pmDE", "e_plx"):
         t[name] = cgval(name, cg[name].unit)
     t.meta["malformed_names"] = malformed

@@ -14,25 +14,32 @@ The meaning of the quality flags depends on the cuts a build used:
 :func:`flag_descriptions` writes it from the cuts (or from the ``qc_*``
 provenance a table carries), never from hard-coded numbers.
 
-Logarithmic quantities: [Fe/H] is stored with the unit ``dex`` and log g with
-``dex(cm / s2)``. Neither is a valid VOUnit; the VOTable/CDS exporters write
-them unitless (CDS ``[-]`` and ``[cm/s2]``) and state the unit in the description.
+Logarithmic quantities: [Fe/H] is stored with the unit ``dex``, log g with
+``dex(cm / s2)`` and log ages (``AgeNN``, any ``logAge``) with ``dex(yr)``
+(`DEX_YR`; ``col.physical`` gives the age in years). None is a valid VOUnit;
+the VOTable/CDS exporters write them unitless (CDS ``[-]``, ``[cm/s2]`` and
+``[yr]``) and state the unit in the description; the package's readers give
+the unit back.
 """
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import astropy.units as u
+import numpy as np
 
 from ..exceptions import InputDataError
 
 __all__ = ["ColumnSpec", "TableDef", "TABLES", "STARS", "MEMBERSHIP", "MEMBERS", "CLUSTERS",
            "CG2020", "LITERATURE", "COMPARISON", "ORBIT_COLUMNS", "MATCHED_RV", "MATCHED_FEH",
            "table_def",
-           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "DEX", "DEX_G",
+           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age", "DEX",
+           "DEX_G", "DEX_YR",
            "KMS", "MASYR", "KPC_KMS", "KM2S2"]
 
 DEX = u.dex
 DEX_G = u.dex(u.cm / u.s ** 2)
+#: Unit of a log10 age in years (CG2020 ``AgeNN``, Hunt & Reffert ``logAge``): CDS ``[yr]``.
+DEX_YR = u.dex(u.yr)
 KMS = u.km / u.s
 MASYR = u.mas / u.yr
 KPC_KMS = u.kpc * KMS
@@ -133,6 +140,51 @@ class TableDef(Mapping):
         return None
 
 
+def log_age(values, *, column="AgeNN"):
+    """A log10 age as a `~astropy.units.Dex` quantity in ``dex(yr)`` (`DEX_YR`).
+
+    Parameters
+    ----------
+    values : `~astropy.units.Dex`, `~astropy.units.Quantity`, array-like or column
+        A log age with a logarithmic time unit (``dex(yr)``, ``dex(Myr)`` ...:
+        converted), or plain numbers, which are read as log10(age / yr), the
+        definition of CG2020 ``AgeNN`` (tables written before the unit existed).
+        Masked entries become NaN.
+    column : str
+        Column name for the error message.
+
+    Returns
+    -------
+    `~astropy.units.Dex`
+        ``result.physical`` is the age in years.
+
+    Raises
+    ------
+    InputDataError
+        ``values`` has a unit that is not a logarithmic time.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> log_age([9.0]).physical.to(u.Gyr)
+    <Quantity [1.] Gyr>
+    """
+    unit = getattr(values, "unit", None)
+    data = values
+    if hasattr(values, "mask"):
+        data = np.ma.filled(np.ma.masked_array(getattr(values, "value", values), dtype=float,
+                                               mask=np.ma.getmaskarray(values)), np.nan)
+    elif unit is not None:
+        data = values.value
+    data = np.array(data, dtype=float)
+    if unit is None or unit == u.dimensionless_unscaled:
+        return data * DEX_YR
+    try:
+        return (data * unit).to(DEX_YR)
+    except (u.UnitsError, TypeError):
+        raise InputDataError(f"unit {unit} is not a log age (dex(yr))", column=column) from None
+
+
 def _specs(*rows):
     return {r[0]: ColumnSpec(*r) for r in rows}
 
@@ -219,9 +271,10 @@ _CLUSTER_SPECS = _specs(
     ("e_pmDE", MASYR, "stat.error;pos.pm;pos.eq.dec", "Standard error of pmDE, CG2020", "F5.3"),
     ("Dist", u.pc, "pos.distance", "Distance (mode of the parallax likelihood), CG2020",
      "I5"),
-    ("AgeNN", None, "time.age", "log10 of the age in years (neural network), CG2020", "F5.2",
-     "[yr]"),
-    ("Nall", None, "meta.number", "Number of spectroscopic members with a radial velocity", "I4"),
+    ("AgeNN", DEX_YR, "time.age", "log10 of the age in years (neural network), CG2020",
+     "F5.2", "[yr]"),
+    ("Nall", None, "meta.number", "Number of spectroscopic members with a radial velocity",
+     "I4"),
     ("Nflag1", None, "meta.number", "Number of members with FLAG=1 (used for the cluster RV)",
      "I4"),
     ("RVmed", KMS, "spect.dopplerVeloc.opt;stat.median",

@@ -22,7 +22,11 @@ STILTS ``votlint``):
 * NaN and masked values are written as VOTable nulls (integers get a
   ``null`` value);
 * provenance (package version, inputs, query, date) and the reference are
-  INFO elements of the RESOURCE.
+  INFO elements of the RESOURCE;
+* the position, proper motion, parallax, radial velocity and epoch are
+  annotated with MIVOT (MANGO ``EpochPosition``, `astro_ocl.sinks.mivot`), so
+  that MIVOT clients (pyvo's ``MivotViewer``) rebuild the SkyCoord from the
+  file alone.
 """
 import re
 import warnings
@@ -152,7 +156,8 @@ def _column_meta(name, col, spec, ucds, descriptions):
 
 def write_votable_cds(table, path, *, overwrite=False, provenance=None, reference=FU2022_REFERENCE,
                       bibcode=FU2022_BIBCODE, epoch=DEFAULT_EPOCH, ucds=None, descriptions=None,
-                      specs=None, table_name=None, table_description=None, strict=True):
+                      specs=None, table_name=None, table_description=None, strict=True,
+                      mivot=True):
     """Write ``table`` as a CDS-ready VOTable, atomically.
 
     Parameters
@@ -182,6 +187,10 @@ def write_votable_cds(table, path, *, overwrite=False, provenance=None, referenc
     strict : bool
         Raise `~astro_ocl.exceptions.InputDataError` when a column has no UCD or
         no description (default); otherwise log a warning and leave it out.
+    mivot : bool
+        Annotate the position columns of the first SkyCoord column with MIVOT
+        (MANGO ``EpochPosition``, see `astro_ocl.sinks.mivot`); a table without
+        a SkyCoord gets no annotation.
 
     Returns
     -------
@@ -192,7 +201,7 @@ def write_votable_cds(table, path, *, overwrite=False, provenance=None, referenc
     vot = build_votable(table, provenance=provenance, reference=reference, bibcode=bibcode,
                         epoch=epoch, ucds=ucds, descriptions=descriptions, specs=specs,
                         table_name=table_name, table_description=table_description,
-                        strict=strict)
+                        strict=strict, mivot=mivot)
     with atomic_path(path, overwrite=overwrite) as tmp:
         vot.to_xml(str(tmp))
     log.info("wrote VOTable %s (%d rows)", path, len(table))
@@ -201,7 +210,7 @@ def write_votable_cds(table, path, *, overwrite=False, provenance=None, referenc
 
 def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode=FU2022_BIBCODE,
                   epoch=DEFAULT_EPOCH, ucds=None, descriptions=None, specs=None,
-                  table_name=None, table_description=None, strict=True):
+                  table_name=None, table_description=None, strict=True, mivot=True):
     """The `~astropy.io.votable.tree.VOTableFile` that :func:`write_votable_cds` writes.
 
     Parameters are those of :func:`write_votable_cds`.
@@ -343,6 +352,14 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
             ident = _xml_id(f"info_{key}_{n}")
         ids.add(ident)
         res.infos.append(votable.tree.Info(ID=ident, name=_xml_name(key), value=str(value)))
+    if mivot:
+        import json
+
+        from .mivot import annotate_epoch_position
+        coords = json.loads(restore)["coords"]
+        if coords:
+            annotate_epoch_position(vot, coords[0]["parts"], epoch=epoch,
+                                    frame=coosys.system if coosys is not None else "ICRS")
     return vot
 
 

@@ -36,7 +36,7 @@ CG2020_VIZIER_COLUMNS = (
     ("nbstars07", "nbstars07", int), ("plx", "plx", u.mas), ("e_plx", "e_plx", u.mas),
     ("pmRA", "pmRA*", schema.MASYR), ("e_pmRA", "e_pmRA*", schema.MASYR),
     ("pmDE", "pmDE", schema.MASYR), ("e_pmDE", "e_pmDE", schema.MASYR),
-    ("Dist", "DistPc", u.pc), ("AgeNN", "AgeNN", None), ("AVNN", "AVNN", u.mag),
+    ("Dist", "DistPc", u.pc), ("AgeNN", "AgeNN", schema.DEX_YR), ("AVNN", "AVNN", u.mag),
     ("DMNN", "DMNN", u.mag), ("X", "X", u.pc), ("Y", "Y", u.pc), ("Z", "Z", u.pc),
     ("Rgc", "Rgc", u.pc),
 )

@@ -33,6 +33,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from .. import schema
 from ..exceptions import (AstroOCLWarning, InputDataError, MissingColumnError,
                           NoUsableDataError)
 from ..logger import log
@@ -452,9 +453,10 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     Parameters
     ----------
     clusters : `~astropy.table.QTable`
-        Cluster table with ``[Fe/H]med``, ``Nflag12``, ``AgeNN`` (log10
-        age/yr), the ``uncertainty`` column(s) and either ``RGC, LZ, Energy``
-        or a full ``coord``.
+        Cluster table with ``[Fe/H]med``, ``Nflag12``, ``AgeNN`` (log age,
+        ``dex(yr)``; plain numbers are read as log10(age/yr), see
+        `astro_ocl.schema.log_age`), the ``uncertainty`` column(s) and either
+        ``RGC, LZ, Energy`` or a full ``coord``.
     method : {"analytic", "emcee"}
         Exact Gaussian posterior (default; milliseconds) or emcee sampling
         (the paper's method, the cross-check; see `fit_gradient`).
@@ -511,7 +513,8 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     feh = _column_dex(clusters, "[Fe/H]med")
     efeh = (_column_dex(clusters, "e_[Fe/H]med") if "e_[Fe/H]med" in clusters.colnames
             else np.full(len(clusters), np.nan))
-    age = 10 ** (_floats(clusters["AgeNN"]) - 9.0)  # Gyr
+    log_age = schema.log_age(clusters["AgeNN"])  # dex(yr); plain numbers: log10(age/yr)
+    age = 10 ** (log_age.value - 9.0)  # Gyr, in log space: no rounding at the group edges
     nflag12 = np.nan_to_num(_floats(clusters["Nflag12"]))
     usable = (nflag12 >= min_flag12) & np.isfinite(feh) & np.isfinite(age) & np.isfinite(efit)
     for v in xs.values():
@@ -528,7 +531,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     used["e_[Fe/H]fit"] = efit[usable] * u.dex
     used["e_[Fe/H]fit"].info.description = (f"[Fe/H] error of the fit: {unc_label} "
                                             f"(before the {min_error} dex floor)")
-    used["AgeNN"] = _floats(clusters["AgeNN"])[usable]
+    used["AgeNN"] = log_age[usable]
     labels = np.full(int(usable.sum()), "", dtype="U16")
     for label, lo, hi in age_groups:
         labels[(age[usable] >= lo) & (age[usable] < hi)] = label
@@ -648,7 +651,7 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
         feh = np.asarray(getattr(clusters["[Fe/H]med"], "value", clusters["[Fe/H]med"]),
                          float)
         n_ok = int(((nf >= kwargs.get("min_flag12", 3)) & np.isfinite(feh)
-                    & np.isfinite(_floats(clusters["AgeNN"]))).sum())
+                    & np.isfinite(schema.log_age(clusters["AgeNN"]).value)).sum())
     import os
     n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
     options = dict(method=method, nwalkers=nwalkers, nsteps=nsteps, seed=seed, progress=progress,

@@ -186,8 +186,11 @@ def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
 
     def cgcol(name):
         col = cg[name][safe]
-        val = u.Quantity(col) if hasattr(col, "unit") and col.unit is not None else \
-            np.asarray(col, float)
+        if name == "AgeNN":
+            val = schema.log_age(col)
+        else:
+            val = u.Quantity(col) if hasattr(col, "unit") and col.unit is not None else \
+                np.asarray(col, float)
         val = val.copy()
         val[~known] = np.nan
         return val

@@ -164,13 +164,25 @@ def topcat(samp_hub, xvfb):
         log.close()
 
 
-def _votlint(path):
-    """Run STILTS votlint on ``path``; return its WARNING/ERROR lines (it always exits 0)."""
+#: What votlint (STILTS 3.4, VOTable <= 1.4) says of a MIVOT block: VOTable 1.4 lets a
+#: RESOURCE hold elements of other namespaces (its schema validation, which votlint
+#: runs, passes) and MIVOT 1.0 puts its VODML element there; votlint only says that
+#: it does not check it. The block is checked against the MIVOT schema instead
+#: (tests/publish/test_mivot.py).
+MIVOT_NOTICE = "Element VODML in foreign namespace (http://www.ivoa.net/xml/mivot)"
+
+
+def _votlint(path, *, raw=False):
+    """Run STILTS votlint on ``path``; return its WARNING/ERROR lines (it always exits 0).
+
+    The one notice about a MIVOT block (`MIVOT_NOTICE`) is left out unless ``raw``.
+    """
     out = subprocess.run(["stilts", "votlint", "ucd=true", "unit=true", f"votable={path}"],
                          capture_output=True, text=True, timeout=120)
     text = out.stdout + out.stderr
     return [line for line in text.splitlines()
-            if line.startswith(("WARNING", "ERROR", "FATAL")) or "Exception" in line]
+            if (line.startswith(("WARNING", "ERROR", "FATAL")) or "Exception" in line)
+            and (raw or not (line.startswith("WARNING") and line.endswith(MIVOT_NOTICE)))]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import re
 import astropy.units as u
 import numpy as np
 
+from ... import schema
 from ...logger import log
 from .common import new_figure, save_figures, values
 
@@ -314,13 +315,15 @@ def fig_clouds(result, *, max_log_age=8.0, clouds=None):
     """Figs. 13-14: young clusters with molecular clouds (Zucker et al. 2020).
 
     Heliocentric Galactic X-Y and X-Z (pc) of the clusters younger than
-    10**``max_log_age`` yr (coloured by log age, sized by their number of
-    LAMOST members) and of the cloud sightlines ``clouds``
-    (`astro_ocl.sources.literature.read_zucker2020`). None without young
-    clusters or without clouds.
+    ``max_log_age`` (log10 of the age in years, or a ``dex(yr)`` quantity;
+    coloured by ``AgeNN``, sized by their number of LAMOST members) and of the
+    cloud sightlines ``clouds`` (`astro_ocl.sources.literature.read_zucker2020`).
+    None without young clusters or without clouds.
     """
     c = result.clusters
-    age = values(c["AgeNN"])
+    max_log_age = float(schema.log_age(np.atleast_1d(max_log_age), column="max_log_age")
+                        .value[0])
+    age = schema.log_age(c["AgeNN"]).value
     young = np.isfinite(age) & (age < max_log_age)
     if not young.any():
         log.info("Figs. 13-14 skipped: no cluster younger than 10^%g yr", max_log_age)
