@@ -8,6 +8,7 @@ where OCCAM has them), which tests the column mapping and the flag rules only.
 """
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import astropy.units as u
@@ -412,3 +413,36 @@ def test_stack_surveys_keeps_epochs_and_aligns_columns():
     assert set(t.meta["surveys"]) == {"LAMOST-MRS", "APOGEE"}
     with pytest.raises(InputDataError):
         stack_surveys([])
+
+
+def test_flag12_for_survey_validated_feh(occam):
+    """OCCAM has no Teff/log g: its own [Fe/H] validation (feh_ok) replaces the cuts."""
+    from astro_ocl.steps.quality import parameter_flag
+    args = (occam["teff"], occam["logg"], occam["feh"], occam["e_feh"])
+    assert not parameter_flag(*args).any()                 # the cuts alone: no star
+    ok = parameter_flag(*args, survey_ok=occam["feh_ok"])
+    assert np.array_equal(ok, np.asarray(occam["feh_ok"]))
+    lrs = read_lamost()                                   # stars with Teff/log g: the cuts
+    lrs_args = (lrs["teff"], lrs["logg"], lrs["feh"], lrs["e_feh"])
+    assert np.array_equal(parameter_flag(*lrs_args),
+                          parameter_flag(*lrs_args, survey_ok=np.ones(len(lrs), bool)))
+
+
+def test_apogee_build_gives_rv_and_feh(occam):
+    import astro_ocl
+    with pytest.warns(DroppedRowsWarning):
+        stars = deduplicate_stars(occam, key="survey_id")
+    members = read_cg_members(data_path(OCCAM_MEMBERS_FILE))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)   # counted in the stage log
+        res = astro_ocl.build_catalogue(
+            stars=stars, members=members, gaia_sources=members["source_id", "coord"],
+            epoch=occam.meta["epoch"], match_radius=SURVEYS["apogee"].match_radius,
+            n_realisations=100, seed=1, orbits=False, literature=False)
+    m, c = res.members, res.clusters
+    flag1 = np.asarray(m["Flag"]) >= 1
+    assert len(c) == len(np.unique(np.asarray(m["Cluster"])[flag1]))
+    # a cluster has an [Fe/H] exactly when one of its FLAG=12 stars exists
+    with_feh = set(np.asarray(m["Cluster"])[np.asarray(m["Flag"]) == 12])
+    assert with_feh == set(np.asarray(c["Cluster"])[np.asarray(c["Nflag12"]) > 0])
+    assert len(with_feh) > 0.9 * len(c)

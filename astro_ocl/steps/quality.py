@@ -9,7 +9,9 @@ FLAG=12
     (4000-7500 K) and not a cool dwarf (``Teff < 5000 K`` *and*
     ``logg >= dwarf_logg``; the dwarf/giant boundary ``dwarf_logg`` = 3.5 dex is
     our explicit choice: the paper says "dwarfs" without a number), with finite
-    [Fe/H] and error.
+    [Fe/H] and error. A survey that gives no Teff/log g but validates its own
+    [Fe/H] (APOGEE stars of OCCAM DR16: ``feh_ok``) replaces these cuts for its
+    stars (``survey_ok`` of :func:`parameter_flag`).
 """
 from dataclasses import dataclass, field, asdict
 
@@ -86,7 +88,7 @@ def rv_flag(draws, *, nsigma=2.0, values=None):
     return np.abs(np.asarray(values) - centre) <= nsigma * sigma, centre, sigma
 
 
-def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
+def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts(), survey_ok=None):
     """Which stars may be used for the cluster [Fe/H] (before the FLAG=1 condition).
 
     Parameters
@@ -98,6 +100,12 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
     feh, e_feh : `~astropy.units.Quantity` or ndarray
         [Fe/H] and its error (dex).
     cuts : QualityCuts
+    survey_ok : array of bool, optional
+        For stars whose survey gives no Teff and no log g (both NaN, e.g. APOGEE
+        stars of the OCCAM catalogue), whether the survey validated their [Fe/H]
+        (OCCAM: ``feh_ok``, ASPCAP's calibrated [Fe/H] present); such a star passes
+        when it is True and [Fe/H] and its error are finite. Stars with a Teff or
+        log g always take the cuts; masked values count as False.
 
     Returns
     -------
@@ -111,4 +119,9 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
         in_range = (teff >= cuts.teff_min.to_value(u.K)) & (teff <= cuts.teff_max.to_value(u.K))
         cool_dwarf = (teff < cuts.cool_dwarf_teff.to_value(u.K)) & (logg >= cuts.dwarf_logg)
     ok = np.isfinite(teff) & np.isfinite(logg) & np.isfinite(feh) & np.isfinite(e_feh)
-    return ok & in_range & ~cool_dwarf
+    flag = ok & in_range & ~cool_dwarf
+    if survey_ok is not None:
+        validated = np.asarray(np.ma.filled(np.ma.asarray(survey_ok), False), bool)
+        no_params = ~np.isfinite(teff) & ~np.isfinite(logg)
+        flag |= no_params & validated & np.isfinite(feh) & np.isfinite(e_feh)
+    return flag

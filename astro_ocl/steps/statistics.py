@@ -126,7 +126,9 @@ def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
     erv = matched["e_rv"].to_value(u.km / u.s)
     feh, efeh = _as_float(matched["feh"]), _as_float(matched["e_feh"])
     param_ok = parameter_flag(matched["teff"], matched["logg"], matched["feh"],
-                              matched["e_feh"], cuts=cuts)
+                              matched["e_feh"], cuts=cuts,
+                              survey_ok=matched["feh_ok"] if "feh_ok" in matched.colnames
+                              else None)
     flags = np.zeros(len(matched), int)
     rows = []
     unique = np.unique(names)

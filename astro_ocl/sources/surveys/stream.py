@@ -43,7 +43,8 @@ def iter_chunks(path, *, chunk_rows=100_000):
     path : str or `~pathlib.Path`
         ``.fits``/``.fit`` (first table HDU, memory-mapped), ``.csv`` (optionally
         ``.gz``) or ``.parquet`` (needs ``pyarrow``: ``pip install
-        'astro_ocl[parquet]'``).
+        'astro_ocl[parquet]'``; read one row group at a time, so memory is
+        bounded by the file's row-group size).
     chunk_rows : int
         Rows per chunk.
 
