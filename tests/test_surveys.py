@@ -446,3 +446,20 @@ def test_apogee_build_gives_rv_and_feh(occam):
     with_feh = set(np.asarray(m["Cluster"])[np.asarray(m["Flag"]) == 12])
     assert with_feh == set(np.asarray(c["Cluster"])[np.asarray(c["Nflag12"]) > 0])
     assert len(with_feh) > 0.9 * len(c)
+
+
+def test_text_values_and_bad_input_are_named(occam_raw):
+    t = _allstar_layout(occam_raw, n=5)
+    for c in ("TEFF", "VERR"):
+        t[c] = np.array([str(v) for v in t[c]], dtype=object)
+    t["TEFF"][1] = "null"                     # a CSV's empty value
+    s = apogee_allstar(t)
+    assert np.isnan(s["teff"].value[1]) and np.isfinite(s["teff"].value[[0, 2]]).all()
+    t["TEFF"][2] = "hot"
+    with pytest.raises(InputDataError, match="non-numeric") as exc:
+        apogee_allstar(t)
+    assert exc.value.row == 2 and exc.value.column == "TEFF"
+    t = _allstar_layout(occam_raw, n=5)
+    t["VERR"][3] = -0.5                       # a negative error, not a sentinel
+    with pytest.raises(InputDataError, match="negative uncertainty"):
+        apogee_allstar(t)
