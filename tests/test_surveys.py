@@ -67,6 +67,13 @@ def test_registry_names_and_errors():
         read_survey("galah")
     for s in SURVEYS.values():
         assert s.match_radius.unit.is_equivalent(u.arcsec) and s.match_radius > 0
+    from astro_ocl.sources.surveys import select_surveys
+    assert [s.name for s in select_surveys("lamost_lrs, apogee,lamost_lrs")] == [
+        "lamost_lrs", "apogee"]
+    with pytest.raises(ParameterError, match="surveys"):
+        select_surveys(" , ")
+    with pytest.raises(ParameterError, match="survey"):
+        select_surveys("lamost_lrs,rave")
 
 
 @pytest.mark.parametrize("name", ["lamost_lrs", "lamost_mrs", "apogee"])
