@@ -185,6 +185,16 @@ def test_occam_positions_from_the_designation_agree_with_glon_glat(occam, occam_
     assert dec[1].to_value(u.deg) == pytest.approx(-(1 + 18 / 60 + 29.95 / 3600))
     with pytest.raises(InputDataError, match="2MASS designation"):
         designation_coord(["2M0851180+1126290x"])
+    # which is closer to the Gaia positions of the members (moved to J2000)?
+    m = read_cg_members(data_path(OCCAM_MEMBERS_FILE))
+    dt = (2000.0 - 2015.5) * u.yr
+    c = m["coord"]
+    gaia = SkyCoord(ra=c.ra + c.pm_ra_cosdec * dt / np.cos(c.dec), dec=c.dec + c.pm_dec * dt)
+    seps = {}
+    for name, pos in (("designation", occam["coord"]), ("glon/glat", gal)):
+        _, s, _ = SkyCoord(ra=pos.icrs.ra, dec=pos.icrs.dec).match_to_catalog_sky(gaia)
+        seps[name] = np.median(s.arcsec[s.arcsec < 1])
+    assert seps["designation"] < 0.15 < seps["glon/glat"], seps
 
 
 def test_apogee_stars_match_the_embedded_cg2018_members(occam):

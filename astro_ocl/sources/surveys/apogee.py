@@ -12,8 +12,9 @@ Positions
     unit (0.005 s in RA, 0.05 arcsec in Dec). The catalogue's ``GLON``/``GLAT``
     carry 10 decimals but, converted with astropy's Galactic frame, lie a median
     0.31 arcsec from the Gaia positions of the CG2018 members they match, against
-    0.08 arcsec for the designation (measured on the 2 000 OCCAM stars within
-    1 arcsec of a member; ``tools/make_survey_data.py``): the designation is used.
+    0.08 arcsec for the designation (the ~2 100 OCCAM stars within 1 arcsec of
+    a member, Gaia positions moved to J2000; ``tests/test_surveys.py``): the
+    designation is used.
     ``coord.obstime`` = J2000.0 and ``meta["epoch"]`` = ``"J2000.0"``.
 RV error
     OCCAM gives ``VHELIO_AVG`` and ``VSCATTER`` (the scatter of the visit RVs, 0 for
