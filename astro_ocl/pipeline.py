@@ -32,7 +32,7 @@ from .result import CatalogueResult
 from .utils import describe_input
 from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
 from .steps.crossmatch import deduplicate_stars, match_stars, select_members
-from .steps.quality import QualityCuts, parameter_ok
+from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
                                member_table)
 from .utils import sigterm_as_interrupt
@@ -248,7 +248,6 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
                         stage_log=stage_log)
         if "survey" not in m.colnames:
             m["survey"] = np.full(len(m), label)
-        m["param_ok"] = parameter_ok(m, cuts=cuts)  # this survey's [Fe/H] rule
         matched_by[label] = m
 
     # ---- zero points between surveys (measured; applied only when asked) -------------------

@@ -8,6 +8,7 @@ where OCCAM has them), which tests the column mapping and the flag rules only.
 """
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import astropy.units as u
@@ -66,6 +67,13 @@ def test_registry_names_and_errors():
         read_survey("galah")
     for s in SURVEYS.values():
         assert s.match_radius.unit.is_equivalent(u.arcsec) and s.match_radius > 0
+    from astro_ocl.sources.surveys import select_surveys
+    assert [s.name for s in select_surveys("lamost_lrs, apogee,lamost_lrs")] == [
+        "lamost_lrs", "apogee"]
+    with pytest.raises(ParameterError, match="surveys"):
+        select_surveys(" , ")
+    with pytest.raises(ParameterError, match="survey"):
+        select_surveys("lamost_lrs,rave")
 
 
 @pytest.mark.parametrize("name", ["lamost_lrs", "lamost_mrs", "apogee"])
@@ -177,6 +185,16 @@ def test_occam_positions_from_the_designation_agree_with_glon_glat(occam, occam_
     assert dec[1].to_value(u.deg) == pytest.approx(-(1 + 18 / 60 + 29.95 / 3600))
     with pytest.raises(InputDataError, match="2MASS designation"):
         designation_coord(["2M0851180+1126290x"])
+    # which is closer to the Gaia positions of the members (moved to J2000)?
+    m = read_cg_members(data_path(OCCAM_MEMBERS_FILE))
+    dt = (2000.0 - 2015.5) * u.yr
+    c = m["coord"]
+    gaia = SkyCoord(ra=c.ra + c.pm_ra_cosdec * dt / np.cos(c.dec), dec=c.dec + c.pm_dec * dt)
+    seps = {}
+    for name, pos in (("designation", occam["coord"]), ("glon/glat", gal)):
+        _, s, _ = SkyCoord(ra=pos.icrs.ra, dec=pos.icrs.dec).match_to_catalog_sky(gaia)
+        seps[name] = np.median(s.arcsec[s.arcsec < 1])
+    assert seps["designation"] < 0.15 < seps["glon/glat"], seps
 
 
 def test_apogee_stars_match_the_embedded_cg2018_members(occam):
@@ -412,3 +430,53 @@ def test_stack_surveys_keeps_epochs_and_aligns_columns():
     assert set(t.meta["surveys"]) == {"LAMOST-MRS", "APOGEE"}
     with pytest.raises(InputDataError):
         stack_surveys([])
+
+
+def test_flag12_for_survey_validated_feh(occam):
+    """OCCAM has no Teff/log g: its own [Fe/H] validation (feh_ok) replaces the cuts."""
+    from astro_ocl.steps.quality import parameter_flag
+    args = (occam["teff"], occam["logg"], occam["feh"], occam["e_feh"])
+    assert not parameter_flag(*args).any()                 # the cuts alone: no star
+    ok = parameter_flag(*args, survey_ok=occam["feh_ok"])
+    assert np.array_equal(ok, np.asarray(occam["feh_ok"]))
+    lrs = read_lamost()                                   # stars with Teff/log g: the cuts
+    lrs_args = (lrs["teff"], lrs["logg"], lrs["feh"], lrs["e_feh"])
+    assert np.array_equal(parameter_flag(*lrs_args),
+                          parameter_flag(*lrs_args, survey_ok=np.ones(len(lrs), bool)))
+
+
+def test_apogee_build_gives_rv_and_feh(occam):
+    import astro_ocl
+    with pytest.warns(DroppedRowsWarning):
+        stars = deduplicate_stars(occam, key="survey_id")
+    members = read_cg_members(data_path(OCCAM_MEMBERS_FILE))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)   # counted in the stage log
+        res = astro_ocl.build_catalogue(
+            stars=stars, members=members, gaia_sources=members["source_id", "coord"],
+            epoch=occam.meta["epoch"], match_radius=SURVEYS["apogee"].match_radius,
+            n_realisations=100, seed=1, orbits=False, literature=False)
+    m, c = res.members, res.clusters
+    flag1 = np.asarray(m["Flag"]) >= 1
+    assert len(c) == len(np.unique(np.asarray(m["Cluster"])[flag1]))
+    # a cluster has an [Fe/H] exactly when one of its FLAG=12 stars exists
+    with_feh = set(np.asarray(m["Cluster"])[np.asarray(m["Flag"]) == 12])
+    assert with_feh == set(np.asarray(c["Cluster"])[np.asarray(c["Nflag12"]) > 0])
+    assert len(with_feh) > 0.9 * len(c)
+
+
+def test_text_values_and_bad_input_are_named(occam_raw):
+    t = _allstar_layout(occam_raw, n=5)
+    for c in ("TEFF", "VERR"):
+        t[c] = np.array([str(v) for v in t[c]], dtype=object)
+    t["TEFF"][1] = "null"                     # a CSV's empty value
+    s = apogee_allstar(t)
+    assert np.isnan(s["teff"].value[1]) and np.isfinite(s["teff"].value[[0, 2]]).all()
+    t["TEFF"][2] = "hot"
+    with pytest.raises(InputDataError, match="non-numeric") as exc:
+        apogee_allstar(t)
+    assert exc.value.row == 2 and exc.value.column == "TEFF"
+    t = _allstar_layout(occam_raw, n=5)
+    t["VERR"][3] = -0.5                       # a negative error, not a sentinel
+    with pytest.raises(InputDataError, match="negative uncertainty"):
+        apogee_allstar(t)

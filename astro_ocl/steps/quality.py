@@ -9,8 +9,9 @@ FLAG=12
     (4000-7500 K) and not a cool dwarf (``Teff < 5000 K`` *and*
     ``logg >= dwarf_logg``; the dwarf/giant boundary ``dwarf_logg`` = 3.5 dex is
     our explicit choice: the paper says "dwarfs" without a number), with finite
-    [Fe/H] and error. A survey without Teff and log g (APOGEE stars of the
-    OCCAM catalogue) uses its own [Fe/H] validation instead (:func:`parameter_ok`).
+    [Fe/H] and error. A survey that gives no Teff/log g but validates its own
+    [Fe/H] (APOGEE stars of OCCAM DR16: ``feh_ok``) replaces these cuts for its
+    stars (``survey_ok`` of :func:`parameter_flag`).
 """
 from dataclasses import dataclass, field, asdict
 
@@ -20,11 +21,7 @@ import numpy as np
 from ..exceptions import ParameterError
 
 
-__all__ = ["QualityCuts", "rv_flag", "parameter_flag", "parameter_ok", "SURVEY_FEH_RULE"]
-
-#: Star-table column by which a survey validates its own [Fe/H] when it gives no
-#: Teff/log g for the FLAG=12 cuts (APOGEE in the OCCAM catalogue).
-SURVEY_FEH_RULE = "feh_ok"
+__all__ = ["QualityCuts", "rv_flag", "parameter_flag"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def rv_flag(draws, *, nsigma=2.0, values=None):
     return np.abs(np.asarray(values) - centre) <= nsigma * sigma, centre, sigma
 
 
-def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
+def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts(), survey_ok=None):
     """Which stars may be used for the cluster [Fe/H] (before the FLAG=1 condition).
 
     Parameters
@@ -103,6 +100,12 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
     feh, e_feh : `~astropy.units.Quantity` or ndarray
         [Fe/H] and its error (dex).
     cuts : QualityCuts
+    survey_ok : array of bool, optional
+        For stars whose survey gives no Teff and no log g (both NaN, e.g. APOGEE
+        stars of the OCCAM catalogue), whether the survey validated their [Fe/H]
+        (OCCAM: ``feh_ok``, ASPCAP's calibrated [Fe/H] present); such a star passes
+        when it is True and [Fe/H] and its error are finite. Stars with a Teff or
+        log g always take the cuts; masked values count as False.
 
     Returns
     -------
@@ -116,31 +119,9 @@ def parameter_flag(teff, logg, feh, e_feh, *, cuts=QualityCuts()):
         in_range = (teff >= cuts.teff_min.to_value(u.K)) & (teff <= cuts.teff_max.to_value(u.K))
         cool_dwarf = (teff < cuts.cool_dwarf_teff.to_value(u.K)) & (logg >= cuts.dwarf_logg)
     ok = np.isfinite(teff) & np.isfinite(logg) & np.isfinite(feh) & np.isfinite(e_feh)
-    return ok & in_range & ~cool_dwarf
-
-
-def parameter_ok(stars, *, cuts=QualityCuts()):
-    """Which stars of one survey may be used for the cluster [Fe/H] (before FLAG=1).
-
-    The Teff/log g cuts of :func:`parameter_flag` for a survey that gives Teff
-    and log g; for a survey that does not (its star table has a
-    :data:`SURVEY_FEH_RULE` column, e.g. APOGEE stars of the OCCAM catalogue) the
-    survey's own validation of [Fe/H] in that column, with a finite [Fe/H] and error.
-
-    Parameters
-    ----------
-    stars : `~astropy.table.QTable`
-        Canonical stars of one survey (``teff, logg, feh, e_feh``).
-    cuts : QualityCuts
-
-    Returns
-    -------
-    ndarray of bool
-    """
-    if SURVEY_FEH_RULE in stars.colnames:
-        feh = np.asarray(getattr(stars["feh"], "value", stars["feh"]), float)
-        e_feh = np.asarray(getattr(stars["e_feh"], "value", stars["e_feh"]), float)
-        ok = np.ma.filled(np.ma.asarray(stars[SURVEY_FEH_RULE]), False).astype(bool)
-        return ok & np.isfinite(feh) & np.isfinite(e_feh)
-    return parameter_flag(stars["teff"], stars["logg"], stars["feh"], stars["e_feh"],
-                          cuts=cuts)
+    flag = ok & in_range & ~cool_dwarf
+    if survey_ok is not None:
+        validated = np.asarray(np.ma.filled(np.ma.asarray(survey_ok), False), bool)
+        no_params = ~np.isfinite(teff) & ~np.isfinite(logg)
+        flag |= no_params & validated & np.isfinite(feh) & np.isfinite(e_feh)
+    return flag

@@ -19,7 +19,7 @@ from .. import schema
 from ..exceptions import DroppedRowsWarning
 from ..utils import progress
 from .montecarlo import MCStats, draw, summarise
-from .quality import QualityCuts, parameter_ok, rv_flag
+from .quality import QualityCuts, parameter_flag, rv_flag
 
 __all__ = ["ClusterStatistics", "cluster_rng", "clean_stars", "cluster_statistics",
            "cluster_table", "member_table"]
@@ -125,9 +125,12 @@ def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
     rv = matched["rv"].to_value(u.km / u.s)
     erv = matched["e_rv"].to_value(u.km / u.s)
     feh, efeh = _as_float(matched["feh"]), _as_float(matched["e_feh"])
-    # per survey (a combined table carries it): the Teff/log g cuts, or the survey's rule
-    param_ok = np.asarray(matched["param_ok"], bool) if "param_ok" in matched.colnames \
-        else parameter_ok(matched, cuts=cuts)
+    # the Teff/log g cuts; stars of a survey without Teff/log g that validates its own
+    # [Fe/H] (APOGEE-OCCAM: feh_ok, masked for the other surveys' rows) use that instead
+    param_ok = parameter_flag(matched["teff"], matched["logg"], matched["feh"],
+                              matched["e_feh"], cuts=cuts,
+                              survey_ok=matched["feh_ok"] if "feh_ok" in matched.colnames
+                              else None)
     flags = np.zeros(len(matched), int)
     rows = []
     unique = np.unique(names)

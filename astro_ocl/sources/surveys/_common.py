@@ -5,7 +5,7 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from ... import schema
-from ..files import check_errors, quantity_column, to_int
+from ..files import check_errors, quantity_column, to_float, to_int
 
 __all__ = ["mask_values", "finish", "numeric", "ids", "radec_coord", "flag_bits", "SENTINELS"]
 
@@ -51,8 +51,7 @@ def numeric(table, colname, name, *, source, sentinels=(), counts=None, error=Fa
         return np.full(len(table), np.nan) * spec.unit if spec.unit is not None \
             else np.full(len(table), np.nan)
     q = quantity_column(table, name, colname, spec.unit, source=source)
-    raw = np.asarray(table[colname].filled(np.nan) if hasattr(table[colname], "filled")
-                     else table[colname], float)
+    raw = to_float(table[colname], source=source, column=colname)   # as written
     bad = np.isin(raw, np.asarray(sentinels, float)) if len(sentinels) else \
         np.zeros(len(raw), bool)
     q = mask_values(q, bad, name, counts if counts is not None else {})

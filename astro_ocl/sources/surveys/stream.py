@@ -43,7 +43,8 @@ def iter_chunks(path, *, chunk_rows=100_000):
     path : str or `~pathlib.Path`
         ``.fits``/``.fit`` (first table HDU, memory-mapped), ``.csv`` (optionally
         ``.gz``) or ``.parquet`` (needs ``pyarrow``: ``pip install
-        'astro_ocl[parquet]'``).
+        'astro_ocl[parquet]'``; read one row group at a time, so memory is
+        bounded by the file's row-group size).
     chunk_rows : int
         Rows per chunk.
 
@@ -149,7 +150,7 @@ def _member_ids(members, column):
     return np.unique(np.asarray(np.ma.getdata(col), np.int64)[~np.ma.getmaskarray(col)])
 
 
-def read_survey_members(survey, path, members, *, near=3.5 * u.arcsec, chunk_rows=100_000,
+def read_survey_members(survey, path, members, *, near=None, chunk_rows=100_000,
                         show_progress=None, stage_log=None, **adapter_options):
     """The rows of a (large) survey file that may belong to ``members``, canonical.
 
@@ -169,8 +170,9 @@ def read_survey_members(survey, path, members, *, near=3.5 * u.arcsec, chunk_row
         FITS, CSV(.gz) or Parquet.
     members : `~astropy.table.QTable`
         Canonical members (``source_id``, ``coord``).
-    near : `~astropy.units.Quantity`
-        The match radius the cross-match will use.
+    near : `~astropy.units.Quantity`, optional
+        The match radius the cross-match will use; default the survey's
+        ``match_radius`` (3.5 arcsec for LAMOST, 1.5 for APOGEE, 1 for Gaia positions).
     chunk_rows : int
     show_progress : bool, optional
     stage_log : `~astro_ocl.accounting.StageLog`, optional
@@ -192,7 +194,7 @@ def read_survey_members(survey, path, members, *, near=3.5 * u.arcsec, chunk_row
     from . import get_survey
     s = get_survey(survey)
     stage_log = stage_log if stage_log is not None else StageLog()
-    limit = u.Quantity(near, u.arcsec) + NEAR_MARGIN
+    limit = u.Quantity(s.match_radius if near is None else near, u.arcsec) + NEAR_MARGIN
     mcoord = SkyCoord(ra=members["coord"].ra, dec=members["coord"].dec)
     id_sets = {k: _member_ids(members, k) for k in ("source_id", "dr3_source_id")}
     kept, n_total, modes = [], 0, set()
