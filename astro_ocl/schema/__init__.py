@@ -624,7 +624,8 @@ def flag_descriptions(cuts):
         return {}
     rv = f"RV within {c['rv_nsigma']} sigma of the cluster mean"
     feh = (f"{c['teff_min']} <= Teff <= {c['teff_max']}, not a dwarf (logg >= "
-           f"{c['dwarf_logg']}) cooler than {c['cool_dwarf_teff']}")
+           f"{c['dwarf_logg']}) cooler than {c['cool_dwarf_teff']}; stars without Teff "
+           "and logg (APOGEE-OCCAM): the survey's own [Fe/H] validation")
     return {
         "Flag": (f"Quality flag: 0 = RV outlier (beyond {c['rv_nsigma']} sigma of the cluster "
                  f"mean, not used); 1 = used for the cluster RV ({rv}); 12 = used for the "
