@@ -590,7 +590,11 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     cols = read_delimited(path, ",")
     f = lambda n: delimited_floats(cols, n, path)  # noqa: E731
     cg = read_cg2020_clusters() if cg is None else cg
-    names, _ = cluster_resolver(cg).resolve_many(cols["Cluster"])
+    joined = join_cluster_parameters(cols["Cluster"], ("e_plx", "AgeNN"), catalogue=cg)
+    known = np.asarray(joined["known"], bool)
+    # a cluster CG2020 does not know keeps its own name, in CG2020 style
+    names = [n if k else normalise_name(o) for n, k, o in zip(joined["Cluster"], known,
+                                                               cols["Cluster"])]
     t = QTable()
     t["Cluster"] = names
     dist = f("DMode") * u.pc
@@ -599,13 +603,7 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
                           radial_velocity=f("RV") * schema.KMS, frame="icrs")
     t["e_pmRA"] = f("e_pmRA*") * u.mas / u.yr
     t["e_pmDE"] = f("e_pmDE") * u.mas / u.yr
-    cg_names = np.asarray(cg["Cluster"]).astype(str)
-    pos = {nm: i for i, nm in enumerate(cg_names)}
-    idx = np.array([pos.get(str(nm), -1) for nm in names])
-    known = idx >= 0
-    safe = np.where(known, idx, 0)
-    e_plx = np.where(known, u.Quantity(cg["e_plx"]).to_value(u.mas)[safe], np.nan)
-    t["e_plx"] = e_plx * u.mas
+    t["e_plx"] = joined["e_plx"].to(u.mas)
     t["Dist"] = dist
     t["RVmed"] = f("RV") * schema.KMS
     t["e_RVmed"] = f("e_RV") * schema.KMS
@@ -613,7 +611,7 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     t["[Fe/H]med"] = f("[Fe/H]") * u.dex
     t["e_[Fe/H]med"] = f("e_[Fe/H]") * u.dex
     t["Nflag12"] = np.nan_to_num(f("o_[Fe/H]")).astype(int)
-    t["AgeNN"] = np.where(known, np.asarray(cg["AgeNN"], float)[safe], np.nan)
+    t["AgeNN"] = joined["AgeNN"]
     for src, dst in (("Rap", "Rap_Z20"), ("Rperi", "Rperi_Z20"), ("Zmax", "Zmax_Z20")):
         t[dst] = f(src) * u.kpc
     t["EC_Z20"] = f("EC")
