@@ -30,7 +30,9 @@ from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
 from .result import CatalogueResult
 from .utils import describe_input
-from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
+from .sources import cluster_resolver, read_cg_members, read_lamost
+from .sources.clusters import read_cluster_catalogue
+from .sources.gaia_ids import align_gaia_releases, gaia_release
 from .steps.crossmatch import match_stars, select_members
 from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
@@ -73,7 +75,8 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=3.5 * u.arcsec, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
-                    gradients=False, convention="standard", **online_options):
+                    gradients=False, convention="standard", cluster_catalogue=None,
+                    **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
     With no arguments it runs offline on the real embedded sample: 691 LAMOST
@@ -90,6 +93,11 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         can read, or a file).
     cluster_params : `~astropy.table.QTable`, optional
         Cluster parameters (`~astro_ocl.sources.read_cg2020_clusters` layout).
+    cluster_catalogue : {"cg2020", "hr23", "dias2021"} or `~astropy.table.QTable`, optional
+        The cluster parameters (position, distance, proper motion, age) by
+        catalogue name (`~astro_ocl.sources.clusters.read_cluster_catalogue`)
+        or as a table; default CG2020 (online: fetched). Not with
+        ``cluster_params``. Recorded in the provenance (``cluster_catalogue``).
     gaia_sources : `~astropy.table.QTable`, optional
         Gaia sources (``source_id``, ``coord`` with proper motions) used to give
         stars without a ``source_id`` one by position.
@@ -175,18 +183,25 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
                                show_progress=show_progress, **online_options)
         stars = fetched["stars"] if stars is None else stars
         members = fetched["members"] if members is None else members
-        cluster_params = fetched["cluster_params"] if cluster_params is None else cluster_params
+        if cluster_params is None and cluster_catalogue is None:
+            cluster_params = fetched["cluster_params"]
         gaia_sources = fetched["gaia_sources"] if gaia_sources is None else gaia_sources
         stage_log.records.extend(fetched["stage_log"])
         provenance["queries"] = str(fetched["provenance"])
     elif online_options:
         raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
-    cg = cluster_params if cluster_params is not None else read_cg2020_clusters()
+    if cluster_params is not None and cluster_catalogue is not None:
+        raise ParameterError("cluster_catalogue", cluster_catalogue,
+                             "give cluster_params or cluster_catalogue, not both")
+    cg = cluster_params if cluster_params is not None else \
+        read_cluster_catalogue("cg2020" if cluster_catalogue is None else cluster_catalogue)
     resolver = cluster_resolver(cg)
     stars = _table(stars, read_lamost)
     members = _table(members, read_cg_members, resolver=resolver)
     stage_log.stage("input stars", n_in=len(stars), n_out=len(stars),
                     note=str(stars.meta.get("source", "")))
+    # a DR2-id star table joined to DR3-id members: ids translated, drops counted
+    stars = align_gaia_releases(stars, members, online=online, stage_log=stage_log)
     wanted = None
     if clusters is not None:
         wanted = sorted({resolver.resolve(c) for c in
@@ -213,6 +228,9 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         "stars": describe_input(stars.meta.get("source")),
         "members": describe_input(members.meta.get("source")),
         "cluster_params": describe_input(cg.meta.get("source")),
+        "cluster_catalogue": str(cg.meta.get("catalogue", "given table")),
+        "members_gaia_release": gaia_release(members),
+        "gaia_id_translation": str(stars.meta.get("gaia_id_translation", "none")),
         "membership_threshold": threshold, "n_realisations": n_realisations,
         "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
         "match_radius": str(radius),

@@ -175,7 +175,8 @@ def cluster_table(stats, cg, *, cuts, stage_log):
     known = idx >= 0
     if not known.all():
         missing = list(np.asarray(t["Cluster"])[~known])
-        warnings.warn(f"{len(missing)} clusters have no Cantat-Gaudin 2020 parameters "
+        label = cg.meta.get("reference", "Cantat-Gaudin et al. 2020").split(",")[0]
+        warnings.warn(f"{len(missing)} clusters have no {label} parameters "
                       f"(e.g. {missing[0]}): their position, distance and age are NaN",
                       DroppedRowsWarning)
     safe = np.where(known, idx, 0)
@@ -241,7 +242,9 @@ def member_table(matched, flags, *, cuts):
     """
     m = QTable()
     m["Cluster"] = matched["Cluster"]
-    m["GaiaDR2"] = np.asarray(matched["source_id"], dtype=np.int64)
+    # stars translated to Gaia DR3 ids for a DR3 membership keep their DR2 id
+    dr2 = "dr2_source_id" if "dr2_source_id" in matched.colnames else "source_id"
+    m["GaiaDR2"] = np.asarray(matched[dr2], dtype=np.int64)
     m["coord"] = matched["member_coord"] if "member_coord" in matched.colnames \
         else matched["coord"]
     if "member_parallax" in matched.colnames:
