@@ -190,6 +190,8 @@ def test_build_with_hr23_end_to_end():
     for row in c:
         ref = hr.loc[str(row["Cluster"])]
         assert row["Dist"] == ref["Dist"]                  # distances are HR23's dist50
+    assert "Hunt & Reffert 2023" in c["Dist"].info.description
+    assert "CG2020" not in c["AgeNN"].info.description
     assert np.isfinite(np.asarray(c["Energy"], float)).all()
     assert np.isfinite(c["e_Energy"].value).all()
     # the same stars and members as the default build: only the parameters differ

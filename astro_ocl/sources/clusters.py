@@ -5,9 +5,7 @@ clusters used for orbits and gradients.
 Every reader returns a canonical `~astropy.table.QTable` (units, ``coord``
 `~astropy.coordinates.SkyCoord`, names of :mod:`astro_ocl.schema`).
 
-Cluster parameters
-------------------
-:func:`read_cluster_catalogue` (``"cg2020"``, ``"hr23"``, ``"dias2021"``) gives
+**Cluster parameters.** :func:`read_cluster_catalogue` (``"cg2020"``, ``"hr23"``, ``"dias2021"``) gives
 one layout whatever the catalogue: the columns of :func:`read_cg2020_clusters`
 (``Cluster, coord, GLON, GLAT, r50, plx, e_plx, pmRA, e_pmRA, pmDE, e_pmDE,
 Dist, AgeNN, AVNN, DMNN``; NaN where a catalogue has no such value) plus

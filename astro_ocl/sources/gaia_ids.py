@@ -18,9 +18,7 @@ Every table says which release its ids are from in ``meta["gaia_release"]``
 LAMOST and Cantat-Gaudin tables). :func:`translate_to_dr3` counts every star
 it drops in the `~astro_ocl.accounting.StageLog`.
 
-The best neighbour
-------------------
-A DR2 source with one DR3 neighbour takes it. With several (``multiple``):
+**The best neighbour.** A DR2 source with one DR3 neighbour takes it. With several (``multiple``):
 
 ``"consistent"`` (default)
     The nearest neighbour (smallest ``angular_distance``) is taken when it is

@@ -217,6 +217,14 @@ def cluster_table(stats, cg, *, cuts, stage_log):
     schema.apply_schema(t, schema.CLUSTERS, cuts=cuts)
     t["coord"].info.description = ("ICRS position, distance, proper motion (CG2020) and "
                                    "radial velocity RVmed")
+    if cg.meta.get("catalogue", "cg2020") != "cg2020" and cg.meta.get("reference"):
+        # parameters of another catalogue: the descriptions name it
+        label = cg.meta["reference"].split(",")[0]
+        for name in t.colnames:
+            info = getattr(t[name], "info", None)
+            if info is not None and info.description and "CG2020" in info.description \
+                    and name != "Cluster":
+                info.description = info.description.replace("CG2020", label)
     stage_log.stage("clusters", n_in=len(t), n_out=len(t),
                     note=f"{int((t['Nflag12'] == 0).sum())} clusters without [Fe/H] "
                          "(no FLAG=12 star)")
