@@ -5,8 +5,8 @@ clusters used for orbits and gradients.
 Every reader returns a canonical `~astropy.table.QTable` (units, ``coord``
 `~astropy.coordinates.SkyCoord`, names of :mod:`astro_ocl.schema`).
 
-**Cluster parameters.** :func:`read_cluster_catalogue` (``"cg2020"``, ``"hr23"``, ``"dias2021"``) gives
-one layout whatever the catalogue: the columns of :func:`read_cg2020_clusters`
+**Cluster parameters.** :func:`read_cluster_catalogue` (``"cg2020"``, ``"hr23"``,
+``"dias2021"``) gives one layout whatever the catalogue: the columns of :func:`read_cg2020_clusters`
 (``Cluster, coord, GLON, GLAT, r50, plx, e_plx, pmRA, e_pmRA, pmDE, e_pmDE,
 Dist, AgeNN, AVNN, DMNN``; NaN where a catalogue has no such value) plus
 ``Nmemb`` (members in the catalogue's own membership), ``e_Dist``, ``Dist16``,
@@ -357,7 +357,9 @@ def _read_cg2020_parameters(path=None):
     t["Aliases"] = np.full(n, "", dtype=str)
     for name in ("e_Dist", "Dist16", "Dist84", "e_AgeNN", "logAge16", "logAge84", "Aliases",
                  "Name"):
-        t[name].info.description = _EXTRA_DESCRIPTIONS[name] + " (none in CG2020)"             if name not in ("Aliases", "Name") else _EXTRA_DESCRIPTIONS[name]
+        text = _EXTRA_DESCRIPTIONS[name]
+        t[name].info.description = text if name in ("Aliases", "Name") \
+            else text + " (none in CG2020)"
     return t
 
 
@@ -459,9 +461,9 @@ def join_cluster_parameters(names, columns=(), *, catalogue="cg2020", split_past
     out["Cluster"] = np.array([n or "" for n in resolved], dtype=str)
     out["known"] = known
     coord = params["coord"]
-    ra = np.where(known, coord.ra.deg[safe], np.nan) if len(params) else np.full(len(names),
-                                                                                  np.nan)
-    dec = np.where(known, coord.dec.deg[safe], np.nan) if len(params) else ra
+    nan = np.full(len(names), np.nan)
+    ra = np.where(known, coord.ra.deg[safe], np.nan) if len(params) else nan
+    dec = np.where(known, coord.dec.deg[safe], np.nan) if len(params) else nan
     out["coord"] = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, frame="icrs")
     for name in columns:
         col = params[name][safe]
@@ -591,8 +593,8 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     joined = join_cluster_parameters(cols["Cluster"], ("e_plx", "AgeNN"), catalogue=cg)
     known = np.asarray(joined["known"], bool)
     # a cluster CG2020 does not know keeps its own name, in CG2020 style
-    names = [n if k else normalise_name(o) for n, k, o in zip(joined["Cluster"], known,
-                                                               cols["Cluster"])]
+    names = [n if k else normalise_name(o)
+             for n, k, o in zip(joined["Cluster"], known, cols["Cluster"])]
     t = QTable()
     t["Cluster"] = names
     dist = f("DMode") * u.pc
