@@ -206,6 +206,17 @@ def test_build_cluster_catalogue_options():
                                   cluster_params=read_cluster_catalogue("cg2020"), **FAST)
     with pytest.raises(UnknownNameError):
         astro_ocl.build_catalogue(cluster_catalogue="nope", **FAST)
+    # a parameter table is taken as it is, and named in the provenance; a cluster the
+    # catalogue does not list keeps its row, without parameters, and is reported
+    from astro_ocl.exceptions import DroppedRowsWarning
+    dias = read_cluster_catalogue("dias2021")
+    with pytest.warns(DroppedRowsWarning, match="no Dias et al. 2021 parameters"):
+        res = astro_ocl.build_catalogue(cluster_catalogue=dias, orbits=False, **FAST)
+    assert res.provenance["cluster_catalogue"] == "dias2021"
+    listed = np.isin(np.asarray(res.clusters["Cluster"]), np.asarray(dias["Cluster"]))
+    assert 0 < listed.sum() < len(listed)
+    assert np.isfinite(res.clusters["Dist"][listed].value).all()
+    assert np.isnan(res.clusters["Dist"][~listed].value).all()
 
 
 def test_cli_clusters_from(tmp_path, capsys):
