@@ -201,7 +201,8 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     stage_log.stage("input stars", n_in=len(stars), n_out=len(stars),
                     note=str(stars.meta.get("source", "")))
     # a DR2-id star table joined to DR3-id members: ids translated, drops counted
-    stars = align_gaia_releases(stars, members, online=online, stage_log=stage_log)
+    stars = align_gaia_releases(stars, members, online=online, client_options=online_options,
+                                stage_log=stage_log)
     wanted = None
     if clusters is not None:
         wanted = sorted({resolver.resolve(c) for c in

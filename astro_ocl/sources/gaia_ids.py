@@ -236,7 +236,7 @@ def translate_to_dr3(stars, pairs, *, multiple="consistent", stage_log=None):
 
 
 def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="consistent",
-                        client=None, stage_log=None):
+                        client=None, client_options=None, stage_log=None):
     """Stars whose ``source_id`` is of the members' Gaia release.
 
     Parameters
@@ -252,6 +252,9 @@ def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="c
         Choice among several DR3 neighbours (module docstring).
     client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
         Gaia archive client of the online query.
+    client_options : dict, optional
+        Without ``client``: options of the online build (``gaia_url``,
+        ``timeout``, ``retries``, ``cache``) for the Gaia archive client.
     stage_log : `~astro_ocl.accounting.StageLog`, optional
 
     Returns
@@ -284,7 +287,12 @@ def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="c
                 "dr3_source_id column: give DR2/DR3 pairs or build online "
                 "(gaiadr3.dr2_neighbourhood)",
                 source=str(stars.meta.get("source", "<stars>")))
-        from .archives.gaia import dr2_neighbours
+        from .archives.gaia import dr2_neighbours, gaia_client
+        if client is None:
+            opts = dict(client_options or {})
+            client = gaia_client(url=opts.get("gaia_url"),
+                                 **{k: opts[k] for k in ("timeout", "retries", "cache")
+                                    if opts.get(k) is not None})
         ids, missing = _ids(stars["source_id"])
         pairs = dr2_neighbours(ids[~missing], client=client)
     log.info("members are Gaia %s, stars %s: translating the stars' ids", m_rel, s_rel)
