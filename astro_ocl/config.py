@@ -79,6 +79,8 @@ class Conf(_config.ConfigNamespace):
         "J/A+A/640/A1/nodup", "Cantat-Gaudin et al. 2020 members (VizieR).")
     cg2020_clusters_table = _config.ConfigItem(
         "J/A+A/640/A1/table1", "Cantat-Gaudin et al. 2020 cluster parameters (VizieR).")
+    hr23_members_table = _config.ConfigItem(
+        "J/A+A/673/A114/members", "Hunt & Reffert 2023 members, Gaia DR3 ids (VizieR).")
     lamost_table = _config.ConfigItem(
         "V/164/stellar5", "LAMOST stellar-parameter table on VizieR (DR5: V/164/stellar5).")
 

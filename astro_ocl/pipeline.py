@@ -30,7 +30,9 @@ from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
 from .result import CatalogueResult
 from .utils import describe_input
-from .sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
+from .sources import cluster_resolver, read_cg_members, read_lamost
+from .sources.clusters import read_cluster_catalogue
+from .sources.gaia_ids import align_gaia_releases, gaia_release
 from .steps.crossmatch import deduplicate_stars, match_stars, select_members
 from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
@@ -80,7 +82,8 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=None, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
-                    gradients=False, convention="standard", **online_options):
+                    gradients=False, convention="standard", cluster_catalogue=None,
+                    **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
     With no arguments it runs offline on the real embedded samples of every
@@ -114,6 +117,11 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         can read, or a file).
     cluster_params : `~astropy.table.QTable`, optional
         Cluster parameters (`~astro_ocl.sources.read_cg2020_clusters` layout).
+    cluster_catalogue : {"cg2020", "hr23", "dias2021"} or `~astropy.table.QTable`, optional
+        The cluster parameters (position, distance, proper motion, age) by
+        catalogue name (`~astro_ocl.sources.clusters.read_cluster_catalogue`)
+        or as a table; default CG2020 (online: fetched). Not with
+        ``cluster_params``. Recorded in the provenance (``cluster_catalogue``).
     gaia_sources : `~astropy.table.QTable`, optional
         Gaia sources (``source_id``, ``coord`` with proper motions) used to give
         stars without a ``source_id`` one by position.
@@ -202,7 +210,8 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
                                show_progress=show_progress, **online_options)
         stars = fetched["stars"] if stars is None else stars
         members = fetched["members"] if members is None else members
-        cluster_params = fetched["cluster_params"] if cluster_params is None else cluster_params
+        if cluster_params is None and cluster_catalogue is None:
+            cluster_params = fetched["cluster_params"]
         gaia_sources = fetched["gaia_sources"] if gaia_sources is None else gaia_sources
         stage_log.records.extend(fetched["stage_log"])
         provenance["queries"] = str(fetched["provenance"])
@@ -210,7 +219,11 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
     if zero_points not in ("measure", "apply", "off"):
         raise ParameterError("zero_points", zero_points, "one of 'measure', 'apply', 'off'")
-    cg = cluster_params if cluster_params is not None else read_cg2020_clusters()
+    if cluster_params is not None and cluster_catalogue is not None:
+        raise ParameterError("cluster_catalogue", cluster_catalogue,
+                             "give cluster_params or cluster_catalogue, not both")
+    cg = cluster_params if cluster_params is not None else \
+        read_cluster_catalogue("cg2020" if cluster_catalogue is None else cluster_catalogue)
     resolver = cluster_resolver(cg)
     star_sets = _star_tables(stars, surveys)
     if members is None and not online:
@@ -219,6 +232,10 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     for label, table in star_sets.items():
         stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
                         note=str(table.meta.get("source", "")))
+        # a DR2-id star table joined to DR3-id members: ids translated, drops counted
+        star_sets[label] = align_gaia_releases(table, members, online=online,
+                                               client_options=online_options,
+                                               stage_log=stage_log)
     wanted = None
     if clusters is not None:
         wanted = sorted({resolver.resolve(c) for c in
@@ -291,6 +308,10 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         "stars": stars_source,
         "members": describe_input(members.meta.get("source")),
         "cluster_params": describe_input(cg.meta.get("source")),
+        "cluster_catalogue": str(cg.meta.get("catalogue", "given table")),
+        "members_gaia_release": gaia_release(members),
+        "gaia_id_translation": "; ".join(
+            f"{k}: {t.meta.get('gaia_id_translation', 'none')}" for k, t in star_sets.items()),
         "membership_threshold": threshold, "n_realisations": n_realisations,
         "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
         "match_radius": ", ".join(f"{k}: {v}" for k, v in radii.items()),

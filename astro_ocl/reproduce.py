@@ -29,7 +29,7 @@ from astropy.table import QTable
 from . import schema
 from .config import galactic_parameters
 from .logger import log
-from .sources.clusters import cluster_resolver, read_cg2020_clusters, read_fu2022
+from .sources.clusters import join_cluster_parameters, read_cg2020_clusters, read_fu2022
 
 __all__ = ["COMPARED", "Tolerance", "Hypothesis", "ReproductionResult",
            "published_inputs", "reproduce_fu2022", "compare_columns", "evaluate_hypotheses",
@@ -97,22 +97,6 @@ def _value(col):
     return np.asarray(getattr(col, "value", col), float)
 
 
-def _match_names(fu_names, resolver):
-    """CG2020 name of each published cluster (None when unknown), and the malformed ones."""
-    out, malformed = [], []
-    for name in fu_names:
-        hit = resolver.resolve(name, strict=False)
-        if hit is None and "," in name:
-            # e.g. "VDB_85, vdBergh_85": two names pasted into one field
-            malformed.append(name)
-            for part in name.split(","):
-                hit = resolver.resolve(part.strip(), strict=False)
-                if hit is not None:
-                    break
-        out.append(hit)
-    return out, malformed
-
-
 def published_inputs(*, fu=None, cg=None):
     """The published catalogue joined with its dynamical inputs.
 
@@ -134,33 +118,22 @@ def published_inputs(*, fu=None, cg=None):
     """
     fu = read_fu2022() if fu is None else fu
     cg = read_cg2020_clusters() if cg is None else cg
-    names, malformed = _match_names([str(n) for n in fu["Cluster"]], cluster_resolver(cg))
-    pos = {str(n): i for i, n in enumerate(cg["Cluster"])}
-    idx = np.array([pos.get(n, -1) if n else -1 for n in names])
-    known = idx >= 0
-    safe = np.where(known, idx, 0)
-
-    def cgval(name, unit):
-        v = u.Quantity(cg[name][safe], unit).to_value(unit).astype(float)
-        v[~known] = np.nan
-        return v * unit
-
+    cols = ("Dist", "pmRA", "pmDE", "AgeNN", "e_pmRA", "e_pmDE", "e_plx")
+    joined = join_cluster_parameters(fu["Cluster"], cols, catalogue=cg, split_pasted=True)
+    known = np.asarray(joined["known"], bool)
     t = fu.copy()
-    t["CG_name"] = np.array([n or "" for n in names], dtype=str)
-    dist = cgval("Dist", u.pc)
+    t["CG_name"] = joined["Cluster"]
+    dist = joined["Dist"].to(u.pc)
     t["has_distance"] = np.isfinite(dist.value) & (dist.value > 0)
-    ra = np.where(known, cg["coord"].ra.deg[safe], np.nan) * u.deg
-    dec = np.where(known, cg["coord"].dec.deg[safe], np.nan) * u.deg
     dist = np.where(t["has_distance"], dist.value, np.nan) * u.pc
-    t["coord"] = SkyCoord(ra=ra, dec=dec, distance=dist,
-                          pm_ra_cosdec=cgval("pmRA", u.mas / u.yr),
-                          pm_dec=cgval("pmDE", u.mas / u.yr),
+    t["coord"] = SkyCoord(ra=joined["coord"].ra, dec=joined["coord"].dec, distance=dist,
+                          pm_ra_cosdec=joined["pmRA"].to(u.mas / u.yr),
+                          pm_dec=joined["pmDE"].to(u.mas / u.yr),
                           radial_velocity=u.Quantity(fu["RVmed"], KMS), frame="icrs")
-    age = schema.log_age(cg["AgeNN"]).value
-    t["AgeNN"] = np.where(known, age[safe], np.nan) * schema.DEX_YR
+    t["AgeNN"] = schema.log_age(joined["AgeNN"])
     for name in ("e_pmRA", "e_pmDE", "e_plx"):
-        t[name] = cgval(name, cg[name].unit)
-    t.meta["malformed_names"] = malformed
+        t[name] = joined[name]
+    t.meta["malformed_names"] = joined.meta["malformed_names"]
     t.meta["not_in_cg2020"] = [str(n) for n, k in zip(fu["Cluster"], known) if not k]
     return t
 

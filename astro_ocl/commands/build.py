@@ -55,6 +55,11 @@ def add_parser(sub):
                         "reference survey; 'apply' also subtracts it before the combined "
                         "statistics")
     p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
+    p.add_argument("--clusters-from", choices=("cg2020", "hr23", "dias2021"), default=None,
+                   dest="clusters_from",
+                   help="cluster parameters (position, distance, proper motion, age) from "
+                        "Cantat-Gaudin et al. 2020 (default), Hunt & Reffert 2023 or Dias et "
+                        "al. 2021 (embedded tables)")
     p.add_argument("--rv-nsigma", type=positive_float, default=2.0, help="FLAG=1 band in sigma")
     p.add_argument("--dwarf-logg", type=float_range(-1, 10), default=3.5,
                    help="log g (dex) at and above which a star is a dwarf")
@@ -119,6 +124,8 @@ def run(args):
     for name in ("online", "lamost"):
         if getattr(args, name, None):
             options[name] = getattr(args, name)
+    if getattr(args, "clusters_from", None):
+        options["cluster_catalogue"] = args.clusters_from
     result = build_catalogue(stars=args.stars, surveys=surveys,
                              reference_survey=args.reference_survey,
                              zero_points=args.zero_points,

@@ -87,6 +87,11 @@ class NameResolver:
     ----------
     reference_names : iterable of str
         Canonical names (e.g. the ``Cluster`` column of CG2020 table1).
+    aliases : mapping or iterable of (str, str), optional
+        Other names of the reference clusters, ``{other name: canonical name}``
+        (e.g. the ``AllNames`` of Hunt & Reffert 2023). A canonical name always
+        wins over an alias with the same key, and the first alias of a key wins
+        over later ones.
 
     Examples
     --------
@@ -95,13 +100,21 @@ class NameResolver:
     ('NGC_752', 'Trumpler_2', 'Melotte_22')
     >>> r.resolve("NGC 9999", strict=False) is None
     True
+    >>> NameResolver(["NGC_2682"], aliases={"M 67": "NGC_2682", "Cl Messier 67": "NGC_2682"}
+    ...              ).resolve("Cl_Messier_67")
+    'NGC_2682'
     """
 
-    def __init__(self, reference_names):
+    def __init__(self, reference_names, *, aliases=None):
         self.names = [str(n).strip() for n in reference_names]
         self._by_key = {}
         for n in self.names:
             self._by_key.setdefault(name_key(n), n)
+        pairs = aliases.items() if hasattr(aliases, "items") else (aliases or ())
+        for alias, canonical in pairs:
+            alias = str(alias).strip()
+            if alias:
+                self._by_key.setdefault(name_key(alias), str(canonical).strip())
 
     def __contains__(self, name):
         return name_key(name) in self._by_key

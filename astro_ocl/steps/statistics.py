@@ -182,7 +182,8 @@ def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
     known = idx >= 0
     if not known.all() and warn_unknown:
         missing = list(np.asarray(t["Cluster"])[~known])
-        warnings.warn(f"{len(missing)} clusters have no Cantat-Gaudin 2020 parameters "
+        label = cg.meta.get("reference", "Cantat-Gaudin et al. 2020").split(",")[0]
+        warnings.warn(f"{len(missing)} clusters have no {label} parameters "
                       f"(e.g. {missing[0]}): their position, distance and age are NaN",
                       DroppedRowsWarning)
     safe = np.where(known, idx, 0)
@@ -226,6 +227,14 @@ def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
     schema.apply_schema(t, schema.CLUSTERS, cuts=cuts)
     t["coord"].info.description = ("ICRS position, distance, proper motion (CG2020) and "
                                    "radial velocity RVmed")
+    if cg.meta.get("catalogue", "cg2020") != "cg2020" and cg.meta.get("reference"):
+        # parameters of another catalogue: the descriptions name it
+        label = cg.meta["reference"].split(",")[0]
+        for name in t.colnames:
+            info = getattr(t[name], "info", None)
+            if info is not None and info.description and "CG2020" in info.description \
+                    and name != "Cluster":
+                info.description = info.description.replace("CG2020", label)
     stage_log.stage("clusters", n_in=len(t), n_out=len(t),
                     note=f"{int((t['Nflag12'] == 0).sum())} clusters without [Fe/H] "
                          "(no FLAG=12 star)")
@@ -251,7 +260,9 @@ def member_table(matched, flags, *, cuts):
     """
     m = QTable()
     m["Cluster"] = matched["Cluster"]
-    m["GaiaDR2"] = np.asarray(matched["source_id"], dtype=np.int64)
+    # stars translated to Gaia DR3 ids for a DR3 membership keep their DR2 id
+    dr2 = "dr2_source_id" if "dr2_source_id" in matched.colnames else "source_id"
+    m["GaiaDR2"] = np.asarray(matched[dr2], dtype=np.int64)
     m["coord"] = matched["member_coord"] if "member_coord" in matched.colnames \
         else matched["coord"]
     if "member_parallax" in matched.colnames:

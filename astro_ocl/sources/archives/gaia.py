@@ -19,7 +19,7 @@ from .adql import quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
 
 __all__ = ["gaia_client", "sources_by_id", "cone_search", "dr3_radial_velocities",
-           "GAIA_COLUMNS", "sources_with_motion"]
+           "GAIA_COLUMNS", "sources_with_motion", "dr2_neighbours"]
 
 #: Columns fetched by default (Gaia DR2/DR3 names).
 GAIA_COLUMNS = ("source_id", "ra", "dec", "parallax", "pmra", "pmdec", "phot_g_mean_mag")
@@ -192,3 +192,50 @@ def dr3_radial_velocities(dr2_source_ids, *, client=None, show_progress=None):
         # up to a few neighbours per source: 10 per id is far above any real case
         parts.append(client.query(query, uploads={"ids": chunk}, maxrec=10 * len(chunk) + 1))
     return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
+
+
+def dr2_neighbours(dr2_source_ids, *, client=None, chunk_size=50_000, show_progress=None):
+    """Every Gaia DR3 neighbour of Gaia DR2 sources (``gaiadr3.dr2_neighbourhood``).
+
+    The table (``conf.gaia_dr2_neighbourhood_table``) lists, for each DR2 source,
+    the DR3 sources near it, with ``angular_distance`` (mas, after propagating
+    the DR2 position to the DR3 epoch) and ``magnitude_difference`` (G mag, DR3
+    minus DR2). Which neighbour is the same star is chosen by
+    `astro_ocl.sources.gaia_ids.choose_neighbours`.
+
+    Parameters
+    ----------
+    dr2_source_ids : array-like of int
+        Gaia DR2 identifiers; repeats are fine.
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
+        Default :func:`gaia_client`.
+    chunk_size : int
+        Identifiers per upload.
+    show_progress : bool, optional
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        ``dr2_source_id, dr3_source_id, angular_distance, magnitude_difference``
+        ordered by DR2 id, then distance; DR2 ids without a neighbour are absent.
+        ``meta["source"]`` names the table.
+    """
+    client = client or gaia_client()
+    ids = np.unique(np.asarray(dr2_source_ids, dtype=np.int64))
+    nb = quote_table(conf.gaia_dr2_neighbourhood_table)
+    query = ("SELECT n.dr2_source_id, n.dr3_source_id, n.angular_distance, "
+             f"n.magnitude_difference FROM TAP_UPLOAD.ids AS u JOIN {nb} AS n "
+             "ON n.dr2_source_id = u.source_id ORDER BY n.dr2_source_id, n.angular_distance")
+    parts = []
+    for start in progress(range(0, max(len(ids), 1), chunk_size), desc="Gaia DR2 -> DR3",
+                          enabled=show_progress):
+        chunk = Table({"source_id": ids[start:start + chunk_size]})
+        # a few neighbours per source: 10 per id is far above any real case
+        parts.append(client.query(query, uploads={"ids": chunk}, maxrec=10 * len(chunk) + 1))
+    out = parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
+    if "angular_distance" in out.colnames and getattr(out["angular_distance"], "unit",
+                                                      None) is None:
+        out["angular_distance"] = np.asarray(out["angular_distance"], float) * u.mas
+    out.meta["source"] = f"{client.url} {conf.gaia_dr2_neighbourhood_table}"
+    log.info("%d DR3 neighbours of %d Gaia DR2 sources", len(out), len(ids))
+    return out

@@ -28,8 +28,8 @@ from ..clusters import cluster_resolver
 from ..surveys import NEAR_MARGIN, read_lamost, read_lamost_members
 from .adql import quote_literal, quote_table
 from .gaia import gaia_client, sources_with_motion
-from .vizier import (cg2020_clusters, cg2020_members, lamost_for_members, plain_table,
-                     vizier_client)
+from .vizier import (cg2020_clusters, cg2020_members, hr23_members, lamost_for_members,
+                     plain_table, vizier_client)
 
 __all__ = ["fetch_inputs", "parse_lamost_option"]
 
@@ -90,7 +90,7 @@ def gaia_near(stars, radius, client):
 
 def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_url=None,
                  vizier_url=None, timeout=None, retries=None, cache=None, show_progress=None,
-                 radius=3.5 * u.arcsec):
+                 radius=3.5 * u.arcsec, memberships="cg2020"):
     """Fetch stars, members, cluster parameters (and Gaia sources) from the services.
 
     Parameters
@@ -112,6 +112,11 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         The positional match radius the cross-match will use: stars and Gaia
         sources within it (plus `~astro_ocl.sources.surveys.NEAR_MARGIN` for the
         proper motion between epochs) are fetched.
+    memberships : {"cg2020", "hr23"}
+        Cantat-Gaudin et al. 2020 members (Gaia DR2 ids) or Hunt & Reffert 2023
+        members (Gaia DR3 ids, ``conf.hr23_members_table``; the LAMOST rows are
+        then those near the members, and the stars' Gaia DR2 ids are translated
+        to DR3 by the build, `astro_ocl.sources.gaia_ids.align_gaia_releases`).
 
     Returns
     -------
@@ -139,15 +144,26 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         if isinstance(clusters, str):
             clusters = [clusters]
         wanted = sorted({resolver.resolve(c) for c in clusters})
-    members = cg2020_members(clusters=wanted, threshold=threshold, resolver=resolver,
-                             client=viz)
+    if memberships == "hr23":
+        from ..clusters import read_cluster_catalogue
+        hr = read_cluster_catalogue("hr23")
+        members = hr23_members(clusters=wanted, threshold=threshold, client=viz,
+                               resolver=cluster_resolver(hr), catalogue=hr)
+    elif memberships == "cg2020":
+        members = cg2020_members(clusters=wanted, threshold=threshold, resolver=resolver,
+                                 client=viz)
+    else:
+        from ...exceptions import ParameterError
+        raise ParameterError("memberships", memberships, "one of 'cg2020', 'hr23'")
     log.info("online: %d clusters, %d members with probability >= %s", len(cg), len(members),
              threshold)
     if kind == "file":
         stars = read_lamost_members(where, members, near=r, show_progress=show_progress,
                                     stage_log=stage_log)
     else:
-        raw = lamost_for_members(members, table=where, client=viz, radius=r + NEAR_MARGIN)
+        # DR3 members: the survey's Gaia ids are DR2, so its rows are found by position
+        raw = lamost_for_members(members, table=where, client=viz, radius=r + NEAR_MARGIN,
+                                 by="position" if memberships == "hr23" else "auto")
         label = f"{viz.url} {where}"
         provenance = raw.meta.get("provenance", {})
         if "member_source_id" in raw.colnames:
@@ -162,6 +178,11 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         stars.meta["provenance"] = provenance
     gaia_sources = None
     if "source_id" not in stars.colnames or np.ma.is_masked(stars["source_id"]):
+        if memberships == "hr23":
+            from ...exceptions import InputDataError
+            raise InputDataError("Hunt & Reffert 2023 members need survey stars with Gaia "
+                                 "ids (the positional match runs on Gaia DR2 sources)",
+                                 source=str(stars.meta.get("source", where)))
         gaia_sources = gaia_near(stars, r + NEAR_MARGIN, gaia)
     return {"stars": stars, "members": members, "cluster_params": cg,
             "gaia_sources": gaia_sources, "stage_log": stage_log,

@@ -1,6 +1,7 @@
 """VizieR through TAP (``conf.vizier_tap_url``).
 
-Cantat-Gaudin et al. (2020) members and cluster parameters, LAMOST stellar
+Cantat-Gaudin et al. (2020) members and cluster parameters, Hunt & Reffert (2023)
+members (Gaia DR3 ids), LAMOST stellar
 parameters of member stars (upload join, by Gaia ``source_id`` where the table
 has it, else by position), and any VizieR table (the literature catalogues).
 Table names come from ``conf`` and are quoted as ADQL delimited identifiers
@@ -16,18 +17,22 @@ from astropy.table import Table
 
 from ... import schema
 from ..clusters import CG2020_VIZIER_COLUMNS, read_cg2020_clusters
-from ..members import read_cg_members
+from ..members import read_cg_members, read_hr23_members
 from ...config import conf
 from ...logger import log
 from .adql import in_list, quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
 
-__all__ = ["vizier_client", "cg2020_clusters", "cg2020_members", "table_columns",
+__all__ = ["vizier_client", "cg2020_clusters", "cg2020_members", "hr23_members",
+           "table_columns",
            "lamost_for_members", "query_table", "find_catalogs", "plain_table"]
 
 #: Columns of the CG2020 member table used in the WHERE clause.
 MEMBER_CLUSTER_COLUMN = "Cluster"
 MEMBER_PROBA_COLUMN = "proba"
+#: Columns of the Hunt & Reffert (2023) member table used in the WHERE clause.
+HR23_MEMBER_CLUSTER_COLUMN = "Name"
+HR23_MEMBER_PROBA_COLUMN = "Prob"
 
 
 def vizier_client(**options):
@@ -163,6 +168,52 @@ def cg2020_members(*, clusters=None, threshold=0.7, resolver=None, table=None, c
         where += f" AND {in_list(MEMBER_CLUSTER_COLUMN, clusters)}"
     result = query_table(name, where=where, client=client)
     out = read_cg_members(table=plain_table(result), path=name, resolver=resolver)
+    out.meta["source"] = f"{client.url if client else conf.vizier_tap_url} {name}"
+    out.meta["provenance"] = result.meta.get("provenance", {})
+    return out
+
+
+def hr23_members(*, clusters=None, threshold=0.7, resolver=None, table=None, client=None,
+                 catalogue=None):
+    """Hunt & Reffert (2023) members with probability >= ``threshold`` (Gaia DR3 ids).
+
+    The same query as :func:`cg2020_members` on ``conf.hr23_members_table``
+    (``J/A+A/673/A114/members``): the clusters are selected by HR23's own
+    spelling of their names (``"NGC 2682"``), looked up in the embedded HR23
+    cluster table.
+
+    Parameters
+    ----------
+    clusters : list of str, optional
+        Canonical names (`~astro_ocl.sources.clusters.read_hr23_clusters`
+        ``Cluster``); default every cluster (~1.3 million rows: give clusters).
+    threshold : float
+        Minimum membership probability (column ``Prob``).
+    resolver : `~astro_ocl.sources.names.NameResolver`, optional
+        Default: the HR23 cluster names and aliases.
+    table : str, optional
+        Default ``conf.hr23_members_table``.
+    client : `~astro_ocl.sources.archives.tap.TAPClient`, optional
+    catalogue : `~astropy.table.QTable`, optional
+        The HR23 cluster table (default the embedded one).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        As `~astro_ocl.sources.members.read_hr23_members` returns
+        (``meta["gaia_release"] = "DR3"``).
+    """
+    from ..clusters import read_cluster_catalogue
+    name = table or conf.hr23_members_table
+    threshold = float(threshold)
+    where = f"{quote_identifier(HR23_MEMBER_PROBA_COLUMN)} >= {quote_literal(threshold)}"
+    if clusters:
+        cat = catalogue if catalogue is not None else read_cluster_catalogue("hr23")
+        own = dict(zip((str(c) for c in cat["Cluster"]), (str(n) for n in cat["Name"])))
+        where += " AND " + in_list(HR23_MEMBER_CLUSTER_COLUMN,
+                                   [own.get(str(c), str(c)) for c in clusters])
+    result = query_table(name, where=where, client=client)
+    out = read_hr23_members(table=plain_table(result), path=name, resolver=resolver)
     out.meta["source"] = f"{client.url if client else conf.vizier_tap_url} {name}"
     out.meta["provenance"] = result.meta.get("provenance", {})
     return out
