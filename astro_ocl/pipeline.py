@@ -294,10 +294,11 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     names = np.asarray(clusters_t["Cluster"]).astype(str)
     clusters_t["RVsurveys"] = [composition[n][0] for n in names]
     clusters_t["FeHsurveys"] = [composition[n][1] for n in names]
-    schema.apply_schema(clusters_t, schema.CLUSTERS, cuts=cuts)
+    for name in ("RVsurveys", "FeHsurveys"):
+        clusters_t[name].info.description = schema.CLUSTERS[name].description
     members_t = member_table(matched, flags, cuts=cuts)
-    stars_source = "; ".join(f"{k}: {describe_input(t.meta.get('source'))}"
-                             for k, t in star_sets.items())
+    # one entry per survey, in the order of provenance["surveys"]
+    stars_source = "; ".join(describe_input(t.meta.get("source")) for t in star_sets.values())
     provenance["surveys"] = ",".join(star_sets)
     if zp_table is not None:
         provenance["zero_points"] = zero_points
@@ -306,7 +307,8 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
             sorted({v.meta.get("zero_points_applied", "none") for v in matched_by.values()}))
     provenance.update({
         "stars": stars_source,
-        "members": describe_input(members.meta.get("source")),
+        "members": "; ".join(describe_input(part)
+                             for part in str(members.meta.get("source")).split("; ")),
         "cluster_params": describe_input(cg.meta.get("source")),
         "cluster_catalogue": str(cg.meta.get("catalogue", "given table")),
         "members_gaia_release": gaia_release(members),

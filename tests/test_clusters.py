@@ -33,7 +33,7 @@ DATA = Path(__file__).parent / "data"
 TARRICQ = DATA / "tarricq2022_dr3_members.csv.gz"
 FILES = {"cg2020": "cantat_gaudin_2020_table1.tsv.gz", "hr23": "hunt2023.csv.gz",
          "dias2021": "dias2021.csv.gz"}
-FAST = dict(n_realisations=100, seed=1, literature=False)
+FAST = dict(n_realisations=100, seed=1, literature=False, surveys=["lamost_lrs"])
 
 
 def _raw_rows(name):

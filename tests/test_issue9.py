@@ -17,6 +17,7 @@ from astro_ocl.steps.quality import QualityCuts
 from astro_ocl.utils import data_path
 
 FAST = dict(n_realisations=50, seed=1, orbits=False, literature=False)
+LRS = ["lamost_lrs"]  # the embedded LAMOST LRS sample alone (no stars= given)
 RA0, DE0 = 132.85, 11.81   # near NGC 2682 (a CG2020 cluster: its parameters are known)
 
 
@@ -102,7 +103,7 @@ def test_flag_meaning_follows_the_cuts(tmp_path):
 
     from astro_ocl.sinks.cds_bundle import write_cds_bundle
     cuts = QualityCuts(rv_nsigma=3, teff_min=4500 * u.K)
-    res = astro_ocl.build_catalogue(clusters=["NGC_2682"], cuts=cuts, **FAST)
+    res = astro_ocl.build_catalogue(clusters=["NGC_2682"], cuts=cuts, surveys=LRS, **FAST)
     files = write_cds_bundle(res, tmp_path / "cds")
     readme = (tmp_path / "cds" / "ReadMe").read_text()
     flat = " ".join(readme.split())
@@ -131,7 +132,7 @@ def test_stage_log_table_counts_added_rows():
 def test_plain_table_as_stars():
     raw = Table.read(data_path("lamost_lrs_oc_members.ecsv"))
     res = astro_ocl.build_catalogue(stars=raw, clusters=["NGC_2682"], **FAST)
-    ref = astro_ocl.build_catalogue(clusters=["NGC_2682"], **FAST)
+    ref = astro_ocl.build_catalogue(clusters=["NGC_2682"], surveys=LRS, **FAST)
     assert res.clusters["Nall"][0] == ref.clusters["Nall"][0] > 10
     assert res.clusters["RVmed"][0] == ref.clusters["RVmed"][0]
 
@@ -186,12 +187,13 @@ def test_online_passes_match_radius_and_epoch(monkeypatch):
                                     **FAST)
     assert seen["radius"] == 2 * u.arcsec
     assert list(res.clusters["Nall"]) == [1]       # matched thanks to the epoch
-    assert res.provenance["match_radius"] == "2.0 arcsec"
+    assert res.provenance["match_radius"].endswith(": 2.0 arcsec")  # survey: radius
     assert "fake" in res.provenance["queries"]
 
 
 def test_provenance_complete_before_it_is_copied():
     res = astro_ocl.build_catalogue(clusters=["NGC_2682"], n_realisations=50, seed=1,
+                                    surveys=["lamost_lrs"],
                                     orbit_samples=3, literature=False)
     for key, value in res.provenance.items():
         assert res.clusters.meta[key] == value and res.members.meta[key] == value
@@ -204,14 +206,18 @@ def test_science_defaults_are_not_config():
     sig = inspect.signature(astro_ocl.build_catalogue)
     assert sig.parameters["membership_threshold"].default == 0.7
     assert sig.parameters["n_realisations"].default == 5000
-    assert sig.parameters["match_radius"].default == 3.5 * u.arcsec
+    # the radius is each survey's own unless given (LAMOST: 3.5 arcsec, the fibre is 3.3)
+    assert sig.parameters["match_radius"].default is None
+    from astro_ocl.sources import SURVEYS
+    assert SURVEYS["lamost_lrs"].match_radius == 3.5 * u.arcsec
     for name in ("membership_threshold", "n_realisations", "match_radius_arcsec"):
         assert not hasattr(astro_ocl.conf, name)
     res = astro_ocl.build_catalogue(clusters=["NGC_2682"], seed=1, orbits=False,
+                                    surveys=["lamost_lrs"],
                                     literature=False)
     assert res.provenance["membership_threshold"] == 0.7
     assert res.provenance["n_realisations"] == 5000
-    assert res.provenance["match_radius"] == "3.5 arcsec"
+    assert res.provenance["match_radius"] == "LAMOST-LRS: 3.5 arcsec"
 
 
 # --- structure: registry and layering ------------------------------------------------------

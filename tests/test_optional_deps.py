@@ -47,7 +47,8 @@ def test_core_imports_without_the_extras():
             "import astro_ocl, astro_ocl.cli, astro_ocl.pipeline, astro_ocl.sources.archives\n"
             "assert 'matplotlib' not in sys.modules\n"
             "r = astro_ocl.build_catalogue(clusters=['NGC 2682'], n_realisations=50, seed=1,\n"
-            "                              orbit_samples=2, literature=False)\n"
+            "                              orbit_samples=2, literature=False,\n"
+            "                              surveys=['lamost_lrs'])\n"
             "print(len(r.clusters))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, timeout=300)

@@ -18,7 +18,7 @@ def small_result():
     import galpy.potential  # noqa: F401
     with pytest.warns(AstroOCLWarning, match="fitted on Zhong"):
         return build_catalogue(clusters=["NGC_2682", "NGC_2168", "IC_4665"],
-                               n_realisations=200,
+                               n_realisations=200, surveys=["lamost_lrs"],
                                seed=7, orbit_samples=20, literature=False,
                                gradients=True)
 
@@ -41,7 +41,7 @@ def test_build_adds_orbit_columns(small_result):
 
 def test_orbit_draws_do_not_depend_on_other_clusters(small_result):
     one = build_catalogue(clusters=["NGC_2682"], n_realisations=200, seed=7, orbit_samples=20,
-                          literature=False)
+                          literature=False, surveys=["lamost_lrs"])
     full = small_result.clusters[list(small_result.clusters["Cluster"]).index("NGC_2682")]
     for name in ("e_RGC", "e_Apo", "e_ecc", "Peri"):
         assert one.clusters[name][0] == full[name]
@@ -66,7 +66,7 @@ def test_figures(small_result, tmp_path, caplog):
     assert all(f.stat().st_size > 1000 for f in files)
     # a result without orbits or gradients: figures skipped, and the log says so
     bare = build_catalogue(clusters=["NGC_2682"], n_realisations=50, seed=1, orbits=False,
-                           literature=False)
+                           literature=False, surveys=["lamost_lrs"])
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="astro_ocl"):
         assert pd.make_figures(bare, tmp_path / "bare", formats=("png",)) == []

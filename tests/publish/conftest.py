@@ -27,7 +27,7 @@ def result():
     # the gradient fits (emcee) are not published by these tests: skip them when the
     # pipeline has them, and keep the orbit Monte Carlo short
     fast = {k: v for k, v in (("gradients", False), ("orbit_samples", 10)) if k in params}
-    return build_catalogue(seed=1, n_realisations=200, **fast)
+    return build_catalogue(surveys=["lamost_lrs"], seed=1, n_realisations=200, **fast)
 
 
 @pytest.fixture(scope="session")
