@@ -9,6 +9,12 @@ Importing the package never touches the network.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
+# first of all: numpy's and scipy's OpenBLAS thread pools start with SIGINT/SIGTERM
+# blocked, so that Ctrl-C and kill always reach the main thread (astro_ocl._threads)
+from ._threads import start_thread_pools as _start_thread_pools
+
+_start_thread_pools()
+
 from .config import conf, galactic_parameters  # noqa: F401
 from .logger import log  # noqa: F401
 from .pipeline import build_catalogue  # noqa: F401  (network-free, no heavy imports)
