@@ -284,8 +284,21 @@ def check_outputs(paths, *, overwrite=False):
     paths : iterable of str or `~pathlib.Path`
         Files (or directories) a run is going to write.
     overwrite : bool
-        When true, nothing is checked.
+        When true, existing outputs are fine.
+
+    Raises
+    ------
+    astro_ocl.exceptions.AstroOCLError
+        Also with ``overwrite``: a path cannot be made because a file stands
+        where one of its parent folders should be.
     """
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise AstroOCLError(f"cannot write {p}: {parent} is not a directory")
     if overwrite:
         return
     for p in paths:

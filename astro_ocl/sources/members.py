@@ -42,6 +42,8 @@ def read_cg_members(path=None, *, format=None, table=None, resolver=None):
         path = Path(path) if path is not None else data_path("cg2018_members_subset.ecsv.gz")
         table = read_table_file(path, format=format)
     source = str(path) if path is not None else "<table>"
+    if len(table) == 0:
+        raise InputDataError("no data rows (only a header)", source=source)
     found = {k: schema.MEMBERSHIP.find(table, k) for k in schema.MEMBERSHIP}
     missing = [k for k in ("Cluster", "source_id", "ra", "dec", "proba") if found[k] is None]
     if missing:

@@ -25,7 +25,8 @@ from ..accounting import StageLog
 from ..exceptions import InputDataError, MissingColumnError
 from ..logger import log
 from ..utils import data_path, progress
-from .files import check_errors, quantity_column, read_table_file, to_float, to_int
+from .files import (READ_ERRORS, check_errors, check_input_file, quantity_column,
+                    read_table_file, to_float, to_int)
 
 __all__ = ["read_lamost", "iter_chunks", "read_lamost_members", "NEAR_MARGIN"]
 
@@ -77,6 +78,8 @@ def read_lamost(path=None, *, format=None, table=None):
         path = Path(path) if path is not None else data_path("lamost_lrs_oc_members.ecsv")
         table = read_table_file(path, format=format)
     source = str(path) if path is not None else "<table>"
+    if len(table) == 0:
+        raise InputDataError("no data rows (only a header)", source=source)
     out = QTable()
     found = {name: schema.STARS.find(table, name) for name in schema.STARS}
     missing = [n for n in REQUIRED_STAR if found[n] is None]
@@ -132,9 +135,7 @@ def iter_chunks(path, *, chunk_rows=100_000):
     chunk_rows : int
         Rows per chunk.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError("input file does not exist", source=str(path))
+    path = check_input_file(path)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".fits", ".fit", ".fits.fz")):
         from astropy.io import fits
@@ -150,27 +151,41 @@ def iter_chunks(path, *, chunk_rows=100_000):
     if not name.endswith(".csv"):
         raise InputDataError("streamed reading supports FITS and CSV files", source=str(path))
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputDataError("empty file", source=str(path)) from None
-        while True:
-            rows = []
-            for row in reader:
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    break
-            if not rows:
-                return
-            buf = io.StringIO()
-            w = csv.writer(buf)
-            w.writerow(header)
-            w.writerows(rows)
-            yield Table.read(buf.getvalue(), format="ascii.csv", fast_reader=True)
-            if len(rows) < chunk_rows:
-                return
+    start = 0  # data row (0-based) of the first row of the chunk
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputDataError("empty file", source=str(path)) from None
+            while True:
+                rows = []
+                for row in reader:
+                    if not any(c.strip() for c in row):
+                        continue
+                    if len(row) != len(header):
+                        raise InputDataError(
+                            f"row has {len(row)} fields, header has {len(header)} "
+                            "(a truncated file?)", source=str(path), row=start + len(rows))
+                    rows.append(row)
+                    if len(rows) >= chunk_rows:
+                        break
+                if not rows:
+                    return
+                buf = io.StringIO()
+                w = csv.writer(buf)
+                w.writerow(header)
+                w.writerows(rows)
+                chunk = Table.read(buf.getvalue(), format="ascii.csv", fast_reader=True)
+                chunk.meta["first_row"] = start
+                yield chunk
+                start += len(rows)
+                if len(rows) < chunk_rows:
+                    return
+    except READ_ERRORS as exc:
+        raise InputDataError(f"cannot read file after data row {start}: "
+                             f"{type(exc).__name__}: {exc}", source=str(path)) from exc
 
 
 def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_000,
@@ -204,7 +219,7 @@ def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_00
     ids = np.unique(np.asarray(members["source_id"], dtype=np.int64))
     limit = u.Quantity(near, u.arcsec) + NEAR_MARGIN
     mcoord = SkyCoord(ra=members["coord"].ra, dec=members["coord"].dec)
-    kept, n_total, mode = [], 0, None
+    kept, kept_rows, n_total, mode = [], [], 0, None
     for chunk in progress(iter_chunks(path, chunk_rows=chunk_rows), desc="LAMOST chunks",
                           enabled=show_progress):
         n_total += len(chunk)
@@ -233,6 +248,7 @@ def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_00
                 keep[np.flatnonzero(ok)[sep < limit]] = True
         if keep.any():
             kept.append(chunk[keep])
+            kept_rows.append(n_total - len(chunk) + np.flatnonzero(keep))
     n_kept = sum(map(len, kept))
     reason = ("Gaia source_id of no requested member" if mode == "id"
               else f"farther than {limit} from every requested member")
@@ -243,5 +259,22 @@ def read_lamost_members(path, members, *, near=3.5 * u.arcsec, chunk_rows=100_00
     if not kept:
         raise InputDataError("no row of the LAMOST file belongs to a requested member",
                              source=str(path))
+    if len(kept) > 1:
+        # a column read as text in one chunk (a bad value there) and as numbers in
+        # another: stack it as text, read_lamost then names the bad value and its row
+        for name in kept[0].colnames:
+            kinds = {k[name].dtype.kind for k in kept if name in k.colnames}
+            if len(kinds) > 1 and kinds & set("USO"):
+                for k in kept:
+                    if name in k.colnames:
+                        k[name] = k[name].astype(str)
     table = kept[0] if len(kept) == 1 else vstack(kept, metadata_conflicts="silent")
-    return read_lamost(table=table, path=str(path))
+    try:
+        return read_lamost(table=table, path=str(path))
+    except InputDataError as exc:
+        if exc.row is None:
+            raise
+        # the row of the file, not of the kept rows
+        rows = np.concatenate(kept_rows)
+        raise type(exc)(exc.message, source=str(path),
+                        column=exc.column, row=int(rows[exc.row]), value=exc.value) from None
