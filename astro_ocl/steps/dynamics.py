@@ -237,7 +237,10 @@ def interpolated_mcmillan17():
         # Returns the shipped grid values at its nodes, so that interpRZPotential
         # "evaluates" McMillan17 on its grid in milliseconds instead of minutes.
         def __init__(self):
-            Potential.__init__(self, amp=1.0, ro=ro, vo=vo)
+            # no ro/vo: galpy < 1.12.1 fills interpRZPotential's grid with
+            # evaluatePotentials(pot, R, z) in physical units when pot has ro/vo,
+            # which scaled the grid (and every energy) by vo**2
+            Potential.__init__(self, amp=1.0)
 
         def _evaluate(self, R, z, phi=0.0, t=0.0):
             return splines["pot"].ev(np.log(R), np.abs(z))
