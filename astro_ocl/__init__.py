@@ -9,11 +9,17 @@ Importing the package never touches the network.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from .config import conf, galactic_parameters  # noqa: F401
-from .logger import log  # noqa: F401
-from .pipeline import build_catalogue  # noqa: F401  (network-free, no heavy imports)
+# first of all: numpy's and scipy's OpenBLAS thread pools start with SIGINT/SIGTERM
+# blocked, so that Ctrl-C and kill always reach the main thread (astro_ocl._threads)
+from ._threads import start_thread_pools as _start_thread_pools
+
+_start_thread_pools()
+
+from .config import conf, galactic_parameters  # noqa: F401,E402
+from .logger import log  # noqa: F401,E402
+from .pipeline import build_catalogue  # noqa: F401,E402  (network-free, no heavy imports)
 # importing sinks registers the "votable.cds" and "cds.submission" writers
-from . import sinks as _sinks  # noqa: F401
+from . import sinks as _sinks  # noqa: F401,E402
 
 try:
     __version__ = _version("astro_ocl")

@@ -33,6 +33,7 @@ class InputDataError(AstroOCLError, ValueError):
 
     def __init__(self, message, *, source=None, column=None, row=None, value=None):
         self.source, self.column, self.row, self.value = source, column, row, value
+        self.message = message
         where = []
         if source is not None:
             where.append(f"file {source}")

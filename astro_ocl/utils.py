@@ -9,12 +9,14 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+from ._threads import signals_blocked, threads_taking_signals
 from .config import conf
 from .exceptions import AstroOCLError, OutputExistsError
 
 __all__ = ["progress", "atomic_path", "atomic_directory", "atomic_files", "check_outputs",
            "data_path", "describe_input", "Terminated",
            "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
+           "signals_blocked", "threads_taking_signals",
            "OptionalDependencyError", "require"]
 
 
@@ -108,10 +110,24 @@ def restore_signal_handlers():
     the threads the extension starts inherit the mask); Python's handlers are set
     again and only then the held signals are delivered, to them. So there is no
     moment with ``SIG_DFL``; an interrupt waits for the end of the block.
+
+    That holds as long as no other thread of the process takes these signals
+    either (the kernel hands a process's signal to any thread that does not block
+    it): importing ``astro_ocl`` starts numpy's and scipy's thread pools with them
+    blocked (`astro_ocl._threads`); a thread that does not block them is named in
+    the debug log here.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    global _checked_threads
+    if not _checked_threads:
+        _checked_threads = True
+        others = threads_taking_signals()
+        if others:
+            from .logger import log
+            log.debug("threads that may take SIGINT/SIGTERM while galpy resets SIGINT "
+                      "(numpy or scipy imported before astro_ocl?): %s", others)
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     with _signals_blocked():
         try:
@@ -120,6 +136,9 @@ def restore_signal_handlers():
             for signum, handler in saved.items():
                 if handler is not None:
                     signal.signal(signum, handler)
+
+
+_checked_threads = False
 
 
 def worker_initializer():
@@ -135,6 +154,8 @@ def worker_initializer():
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked from a thread that blocked them
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -169,7 +190,8 @@ def progress(iterable=None, *, total=None, desc=None, enabled=None):
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is optional at run time: no bar then
         return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    with signals_blocked():  # tqdm's monitor thread never takes SIGINT/SIGTERM
+        return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
 def data_path(name):
@@ -263,8 +285,21 @@ def check_outputs(paths, *, overwrite=False):
     paths : iterable of str or `~pathlib.Path`
         Files (or directories) a run is going to write.
     overwrite : bool
-        When true, nothing is checked.
+        When true, existing outputs are fine.
+
+    Raises
+    ------
+    astro_ocl.exceptions.AstroOCLError
+        Also with ``overwrite``: a path cannot be made because a file stands
+        where one of its parent folders should be.
     """
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise AstroOCLError(f"cannot write {p}: {parent} is not a directory")
     if overwrite:
         return
     for p in paths:
@@ -362,16 +397,5 @@ def describe_input(source):
     return f"{name} (sha256 {digest})"
 
 
-@contextlib.contextmanager
-def _signals_blocked():
-    """SIGINT and SIGTERM held back (delivered after the block) in the main thread."""
-    if (threading.current_thread() is not threading.main_thread()
-            or not hasattr(signal, "pthread_sigmask")):
-        yield
-        return
-    wanted = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+#: SIGINT and SIGTERM held back (delivered after the block) in the main thread.
+_signals_blocked = signals_blocked

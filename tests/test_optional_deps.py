@@ -24,6 +24,10 @@ def test_floors():
     deps = {re.split(r"[<>=\[ ]", d)[0]: d for d in _pyproject()["dependencies"]}
     assert deps["numpy"].startswith("numpy>=1.25")  # Generator.spawn
     assert deps["pyvo"].startswith("pyvo>=1.9")     # pyvo.samp
+    # astropy < 7.1 drops the VOTABLE-level COOSYS of VOTable >= 1.2 output (dangling
+    # FIELD ref="icrs": the CDS VOTables fail votlint); astropy 7.1 needs Python 3.11
+    assert deps["astropy"].startswith("astropy>=7.1")
+    assert _pyproject()["requires-python"] == ">=3.11"
 
 
 def test_optional_packages_are_extras_not_core():

@@ -18,7 +18,12 @@ def add_parser(sub):
 
 
 def run(args):
+    from pathlib import Path
+
+    from ..exceptions import ParameterError
     from ..sources.archives.cache import QueryCache
+    if args.dir is not None and Path(args.dir).exists() and not Path(args.dir).is_dir():
+        raise ParameterError("--dir", args.dir, "exists and is not a directory")
     cache = QueryCache(args.dir)
     if args.action == "clear":
         n = cache.clear()

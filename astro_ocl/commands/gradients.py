@@ -65,6 +65,7 @@ def _print_table(table):
 def run(args):
     import os
 
+    from ..exceptions import InputDataError
     from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
     from ..utils import atomic_path, check_outputs
 
@@ -85,10 +86,17 @@ def run(args):
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     unc = args.uncertainty or (FU2022_UNCERTAINTY if args.convention == "fu2022"
                                else DEFAULT_UNCERTAINTY)
-    res = gradient_table(clusters, method=args.method, uncertainty=unc,
-                         nwalkers=args.walkers, nsteps=args.steps,
-                         min_flag12=args.min_flag12, min_clusters=args.min_clusters,
-                         seed=args.seed, source=source, n_jobs=jobs)
+    try:
+        res = gradient_table(clusters, method=args.method, uncertainty=unc,
+                             nwalkers=args.walkers, nsteps=args.steps,
+                             min_flag12=args.min_flag12, min_clusters=args.min_clusters,
+                             seed=args.seed, source=source, n_jobs=jobs)
+    except InputDataError as exc:
+        if exc.source is not None or args.clusters is None:
+            raise
+        # the table is the --clusters file: name it
+        raise type(exc)(exc.message, source=source, column=exc.column, row=exc.row,
+                        value=exc.value) from None
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
         res.table.write(tmp, format="ascii.ecsv")
     _print_table(res.table)

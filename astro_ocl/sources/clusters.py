@@ -29,7 +29,8 @@ from .. import schema
 from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..logger import log
 from ..utils import data_path
-from .files import delimited_floats, read_delimited
+from .files import (check_errors, check_unique, delimited_floats, read_delimited,
+                    read_table_file, to_float)
 from .names import NameResolver, normalise_name
 
 __all__ = ["read_cg2020_clusters", "read_hr23_clusters", "read_dias2021_clusters",
@@ -40,9 +41,22 @@ __all__ = ["read_cg2020_clusters", "read_hr23_clusters", "read_dias2021_clusters
            "CG2020_VIZIER_COLUMNS"]
 
 
+def _stamp(path):
+    """Cache key of a file: its name, size and modification time (an edited file is re-read)."""
+    try:
+        st = Path(path).stat()
+        return (str(path), st.st_size, st.st_mtime_ns)
+    except OSError:  # missing: the reader says so
+        return (str(path), None, None)
+
+
 @lru_cache(maxsize=4)
+def _read_cg2020_stamped(key):
+    return _read_cg2020(key[0])
+
+
 def _read_cg2020_cached(path):
-    return _read_cg2020(path)
+    return _read_cg2020_stamped(_stamp(path))
 
 
 #: (our name, VizieR label, unit) of CG2020 table1 columns, in output order.
@@ -59,6 +73,10 @@ CG2020_VIZIER_COLUMNS = (
 
 def _read_cg2020(path):
     cols = read_delimited(path, "|")
+    if "Cluster" not in cols:
+        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
+                                 column="Cluster")
+    check_unique(cols["Cluster"], source=str(path), column="Cluster")
     t = QTable()
     t["Cluster"] = cols["Cluster"]
     t["coord"] = SkyCoord(ra=delimited_floats(cols, "RA_ICRS", path) * u.deg,
@@ -504,12 +522,18 @@ FU2022_MEANINGS = {
 }
 
 
-@lru_cache(maxsize=2)
 def _read_fu2022_cached(path):
+    return _read_fu2022_stamped(_stamp(path))
+
+
+@lru_cache(maxsize=2)
+def _read_fu2022_stamped(key):
+    path = key[0]
     cols = read_delimited(path, ",")
     if "Cluster" not in cols:
         raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
                                  column="Cluster")
+    check_unique(cols["Cluster"], source=str(path), column="Cluster")
     t = QTable()
     t["Cluster"] = np.array(cols["Cluster"], dtype=str)
     for name, unit in FU2022_COLUMNS:
@@ -588,6 +612,10 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     """
     path = str(path) if path is not None else str(data_path("zhong2020.csv.gz"))
     cols = read_delimited(path, ",")
+    if "Cluster" not in cols:
+        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
+                                 column="Cluster")
+    check_unique(cols["Cluster"], source=path, column="Cluster")
     f = lambda n: delimited_floats(cols, n, path)  # noqa: E731
     cg = read_cg2020_clusters() if cg is None else cg
     joined = join_cluster_parameters(cols["Cluster"], ("e_plx", "AgeNN"), catalogue=cg)
@@ -658,13 +686,21 @@ def read_fu2022_table6(path=None):
     """
     path = Path(path) if path is not None else data_path("fu2022_table6.ecsv")
     if not path.exists():
-        raise InputDataError("no paper Table 6 file (transcribe the paper's Table 6 into "
-                             "this ECSV layout)", source=str(path))
-    t = QTable.read(path, format="ascii.ecsv")
+        raise InputDataError("no paper Table 6 file: the input file does not exist "
+                             "(transcribe the paper's Table 6 into this ECSV layout)",
+                             source=str(path))
+    t = read_table_file(path, format="ascii.ecsv", qtable=True)
     for col in TABLE6_COLUMNS:
         if col not in t.colnames:
             raise MissingColumnError(f"paper Table 6 needs a {col!r} column", source=str(path),
                                      column=col)
+    if len(t) == 0:
+        raise InputDataError("no data rows (only a header)", source=str(path))
+    for col in ("N", "paper", "paper_plus", "paper_minus"):
+        values = to_float(t[col], source=str(path), column=col)
+        if col in ("paper_plus", "paper_minus"):
+            check_errors(values, source=str(path), column=col)
+        t[col] = values.astype(int) if col == "N" and np.isfinite(values).all() else values
     groups = set(TABLE6_GROUPS) | {"all"}
     xlabels = set(TABLE6_X)
     for i, r in enumerate(t):
@@ -673,4 +709,6 @@ def read_fu2022_table6(path=None):
             raise InputDataError("unknown age group, abscissa or coefficient label",
                                  source=str(path), row=i,
                                  value=(r["age_group"], r["x"], r["coefficient"]))
+    check_unique([f"{r['age_group']} {r['x']} {r['coefficient']}" for r in t],
+                 source=str(path), column="age_group, x, coefficient")
     return t

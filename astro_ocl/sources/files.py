@@ -16,7 +16,39 @@ from astropy.table import MaskedColumn, Table
 from ..exceptions import InputDataError, MissingColumnError
 
 __all__ = ["read_table_file", "to_float", "to_int", "quantity_column",
-           "check_errors", "read_delimited", "delimited_floats"]
+           "check_errors", "check_unique", "check_input_file", "read_delimited",
+           "delimited_floats", "READ_ERRORS"]
+
+#: What reading a broken file raises besides a parser's own errors: a gzip stream
+#: cut short (EOFError), bytes that are not UTF-8 (UnicodeDecodeError, a
+#: ValueError), a file that cannot be opened (OSError), a malformed CSV (csv.Error).
+READ_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error)
+
+
+def check_input_file(path):
+    """Raise `~astro_ocl.exceptions.InputDataError` unless ``path`` is a non-empty file.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+
+    Returns
+    -------
+    `~pathlib.Path`
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError("input file does not exist", source=str(path))
+    if path.is_dir():
+        raise InputDataError("a directory, not a table file", source=str(path))
+    if path.stat().st_size == 0:
+        raise InputDataError("empty file", source=str(path))
+    return path
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def read_table_file(path, *, format=None, qtable=False):
@@ -38,13 +70,7 @@ def read_table_file(path, *, format=None, qtable=False):
         The file does not exist, is a directory, is empty or cannot be parsed.
     """
     from astropy.table import QTable
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError("input file does not exist", source=str(path))
-    if path.is_dir():
-        raise InputDataError("a directory, not a table file", source=str(path))
-    if path.stat().st_size == 0:
-        raise InputDataError("empty file", source=str(path))
+    path = check_input_file(path)
     if format is None:
         name = path.name.lower().removesuffix(".gz")
         format = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits",
@@ -57,8 +83,7 @@ def read_table_file(path, *, format=None, qtable=False):
             warnings.simplefilter("ignore", u.UnitsWarning)
             return cls.read(path, format=format) if format else cls.read(path)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise InputDataError(f"cannot read table: {type(exc).__name__}: {first}",
+        raise InputDataError(f"cannot read table: {_first_line(exc)}",
                              source=str(path)) from exc
 
 
@@ -98,6 +123,11 @@ def to_float(col, *, source=None, column=None):
                                      row=i, value=s) from None
     out = out.copy()
     out[mask] = np.nan
+    bad = np.flatnonzero(np.isinf(out))
+    if bad.size:  # no catalogue value is infinite: a broken conversion upstream
+        i = int(bad[0])
+        raise InputDataError(f"infinite value ({bad.size} rows)", source=source,
+                             column=column, row=i, value=str(out[i]))
     return out
 
 
@@ -159,34 +189,76 @@ def quantity_column(table, name, colname, unit, *, source):
 
 
 def check_errors(values, *, source, column):
-    bad = np.flatnonzero(values < 0)
+    """Raise `~astro_ocl.exceptions.InputDataError` at the first negative uncertainty.
+
+    Zero is allowed here (catalogues write 0 where a cluster has one star); the
+    steps that weight by an uncertainty drop and count such rows.
+    """
+    bad = np.flatnonzero(np.asarray(values, float) < 0)
     if bad.size:
         i = int(bad[0])
         raise InputDataError(f"negative uncertainty ({bad.size} rows)", source=source,
                              column=column, row=i, value=float(values[i]))
 
 
+def check_unique(values, *, source, column):
+    """Raise `~astro_ocl.exceptions.InputDataError` at the first repeated value.
+
+    Parameters
+    ----------
+    values : sequence
+        E.g. the cluster names of a cluster catalogue (one row per cluster).
+    source, column : str
+        File and column for the message.
+    """
+    seen = {}
+    for i, v in enumerate(values):
+        key = str(v).strip()
+        if key in seen:
+            raise InputDataError(f"duplicate value (also in row {seen[key]})", source=source,
+                                 column=column, row=i, value=key)
+        seen[key] = i
+
+
 def read_delimited(path, delimiter):
+    """Columns of a delimited text file (optionally gzipped) as lists of stripped strings.
+
+    Raises `~astro_ocl.exceptions.InputDataError` (naming the file, and the row
+    where it is about one) for a missing, empty, truncated or undecodable file, a
+    row whose number of fields differs from the header's, a header without data rows.
+    """
+    path = check_input_file(path)
     opener = gzip.open if str(path).endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f, delimiter=delimiter))
-    except OSError as exc:
-        raise InputDataError(f"cannot read file: {exc}", source=str(path)) from exc
+    except READ_ERRORS as exc:
+        raise InputDataError(f"cannot read file: {_first_line(exc)}",
+                             source=str(path)) from exc
     if not rows:
         raise InputDataError("empty file", source=str(path))
     header = [h.strip() for h in rows[0]]
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    if not body:
+        raise InputDataError("no data rows (only a header)", source=str(path))
     for i, r in enumerate(body):
         if len(r) != len(header):
-            raise InputDataError(f"row has {len(r)} fields, header has {len(header)}",
-                                 source=str(path), row=i)
+            raise InputDataError(f"row has {len(r)} fields, header has {len(header)} "
+                                 "(a truncated file?)", source=str(path), row=i)
     cols = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
     return cols
 
 
 def delimited_floats(cols, name, path):
+    """Column ``name`` of `read_delimited` output as floats, errors named.
+
+    A column named ``e_*`` (the VizieR name of an uncertainty) must not be
+    negative.
+    """
     if name not in cols:
         raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
                                  column=name)
-    return to_float(np.array(cols[name], dtype=object), source=str(path), column=name)
+    values = to_float(np.array(cols[name], dtype=object), source=str(path), column=name)
+    if name.startswith("e_"):
+        check_errors(values, source=str(path), column=name)
+    return values

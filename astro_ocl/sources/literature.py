@@ -5,10 +5,10 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from .. import schema
-from ..exceptions import UnknownNameError
+from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..utils import data_path
 from .clusters import cluster_resolver
-from .files import delimited_floats, read_delimited
+from .files import READ_ERRORS, check_input_file, check_unique, delimited_floats, read_delimited
 
 __all__ = ["LITERATURE", "read_literature", "read_zucker2020", "read_tidal_radii"]
 
@@ -85,6 +85,10 @@ def read_literature(name, *, path=None, resolver=None):
                                f"choose from {sorted(LITERATURE)}") from None
     path = str(path) if path is not None else str(data_path(spec.file))
     cols = read_delimited(path, ",")
+    if spec.name not in cols:
+        raise MissingColumnError(f"column {spec.name!r} not found in {path}", source=path,
+                                 column=spec.name)
+    check_unique(cols[spec.name], source=path, column=spec.name)
     resolver = resolver or cluster_resolver()
     t = QTable()
     t["Cluster"], _ = resolver.resolve_many(cols[spec.name])
@@ -117,14 +121,20 @@ def read_zucker2020(path=None):
         The VizieR TSV export; default the embedded copy.
     """
     path = str(path or data_path("zucker2020_tablea1.tsv.gz"))
-    raw = Table.read(path, format="ascii.basic", delimiter="\t", comment="#",
-                     data_start=3, header_start=0, guess=False, fast_reader=False)
+    check_input_file(path)
+    try:
+        raw = Table.read(path, format="ascii.basic", delimiter="\t", comment="#",
+                         data_start=3, header_start=0, guess=False, fast_reader=False)
+        columns = {k: np.asarray(raw[k], float) for k in ("GLON", "GLAT", "d16", "d50", "d84")}
+    except (KeyError, ValueError, *READ_ERRORS) as exc:
+        raise InputDataError(f"cannot read the Zucker et al. table: {type(exc).__name__}: "
+                             f"{exc}", source=path) from exc
     out = QTable()
     out["Name"] = [str(s).strip() for s in raw["Name"]]
-    out["GLON"] = np.asarray(raw["GLON"], float) * u.deg
-    out["GLAT"] = np.asarray(raw["GLAT"], float) * u.deg
+    out["GLON"] = columns["GLON"] * u.deg
+    out["GLAT"] = columns["GLAT"] * u.deg
     for k in ("d16", "d50", "d84"):
-        out[k] = np.asarray(raw[k], float) * u.pc
+        out[k] = columns[k] * u.pc
     lon, lat, d = out["GLON"], out["GLAT"], out["d50"]
     out["X"] = d * np.cos(lat) * np.cos(lon)
     out["Y"] = d * np.cos(lat) * np.sin(lon)
@@ -149,10 +159,16 @@ def read_tidal_radii(path=None):
     """
     import gzip
     path = str(path or data_path("hunt2023.csv.gz"))
+    check_input_file(path)
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fd:
-        hunt = Table.read(fd.read(), format="ascii.csv",
-                          include_names=["Name", "AllNames", "rt"], guess=False)
+    try:
+        with opener(path, "rt", encoding="utf-8") as fd:
+            hunt = Table.read(fd.read(), format="ascii.csv",
+                              include_names=["Name", "AllNames", "rt"], guess=False)
+        hunt["Name"], hunt["AllNames"], hunt["rt"]
+    except (KeyError, ValueError, *READ_ERRORS) as exc:
+        raise InputDataError(f"cannot read the Hunt & Reffert table: {type(exc).__name__}: "
+                             f"{exc}", source=path) from exc
     out = QTable()
     out["Name"] = [str(n) for n in hunt["Name"]]
     out["AllNames"] = [str(n) for n in hunt["AllNames"]]

@@ -141,6 +141,8 @@ def _read_members(table, path, *, resolver, gaia_release, reference):
     if gaia_release not in GAIA_RELEASES:
         raise InputDataError(f"unknown Gaia release {gaia_release!r} (one of {GAIA_RELEASES})")
     source = str(path) if path is not None else "<table>"
+    if len(table) == 0:
+        raise InputDataError("no data rows (only a header)", source=source)
     found = {k: schema.MEMBERSHIP.find(table, k) for k in schema.MEMBERSHIP}
     missing = [k for k in ("Cluster", "source_id", "ra", "dec", "proba") if found[k] is None]
     if missing:

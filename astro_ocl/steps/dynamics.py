@@ -380,7 +380,10 @@ def interpolated_mcmillan17(grid="full"):
     class _McMillan17Nodes(Potential):
         # McMillan17 from the remainder splines and the exact disc terms
         def __init__(self):
-            Potential.__init__(self, amp=1.0, ro=ro, vo=vo)
+            # no ro/vo: galpy < 1.12.1 fills interpRZPotential's grid with
+            # evaluatePotentials(pot, R, z) in physical units when pot has ro/vo,
+            # which scaled the grid (and every energy) by vo**2
+            Potential.__init__(self, amp=1.0)
 
         def _evaluate(self, R, z, phi=0.0, t=0.0):
             return _mcmillan17_exact(R, z, 0)

@@ -123,7 +123,8 @@ def test_python_hub_command(tmp_path, monkeypatch, result):
         hub = f"std-lockurl:file://{lock}"
         with SAMPConnection(hub_url=hub, timeout=10) as samp:
             # the hub lists the other clients (SAMP excludes the caller)
-            assert "PyVO SAMP Hub" in samp.clients().values()
+            # pyvo.samp's hub (pyvo 1.9.0's copy still calls itself "Astropy SAMP Hub")
+            assert {"PyVO SAMP Hub", "Astropy SAMP Hub"} & set(samp.clients().values())
             with pytest.raises(SAMPError, match="subscribed to table.load.votable"):
                 samp.send_table(result.clusters, to="topcat")
         assert not samp.connected

@@ -186,4 +186,6 @@ def read_survey(name, path=None, *, format=None, table=None, **options):
             if s.name.startswith("lamost") and "data_release" not in options:
                 options["data_release"] = "not stated (KeyiDing/ISO_Open_Clusters sample)"
         table = read_table_file(path, format=format)
+        if len(table) == 0:
+            raise InputDataError("no data rows (only a header)", source=str(path))
     return s.adapter(table, source=str(path) if path is not None else "<table>", **options)

@@ -85,6 +85,8 @@ def read_lamost(path=None, *, format=None, table=None, data_release=None):
         embedded = path is None
         path = Path(path) if path is not None else data_path("lamost_lrs_oc_members.ecsv")
         table = read_table_file(path, format=format)
+        if len(table) == 0:
+            raise InputDataError("no data rows (only a header)", source=str(path))
         if embedded and data_release is None:
             data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
     source = str(path) if path is not None else "<table>"
@@ -221,6 +223,8 @@ def read_lamost_mrs(path=None, *, format=None, table=None, data_release=None):
         embedded = path is None
         path = Path(path) if path is not None else data_path("lamost_mrs_oc_members.ecsv")
         table = read_table_file(path, format=format)
+        if len(table) == 0:
+            raise InputDataError("no data rows (only a header)", source=str(path))
         if embedded and data_release is None:
             data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
     source = str(path) if path is not None else "<table>"

@@ -24,6 +24,7 @@ from ...accounting import StageLog
 from ...exceptions import InputDataError, MissingColumnError
 from ...logger import log
 from ...utils import progress, require
+from ..files import READ_ERRORS, check_input_file
 
 __all__ = ["iter_chunks", "iter_survey", "read_survey_members", "read_lamost_members",
            "NEAR_MARGIN"]
@@ -55,9 +56,7 @@ def iter_chunks(path, *, chunk_rows=100_000):
     astro_ocl.utils.OptionalDependencyError
         A Parquet file without ``pyarrow``.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError("input file does not exist", source=str(path))
+    path = check_input_file(path)
     if int(chunk_rows) < 1:
         raise InputDataError(f"chunk_rows must be >= 1, not {chunk_rows}", source=str(path))
     chunk_rows = int(chunk_rows)
@@ -87,27 +86,41 @@ def iter_chunks(path, *, chunk_rows=100_000):
         raise InputDataError("streamed reading supports FITS, CSV and Parquet files",
                              source=str(path))
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputDataError("empty file", source=str(path)) from None
-        while True:
-            rows = []
-            for row in reader:
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    break
-            if not rows:
-                return
-            buf = io.StringIO()
-            w = csv.writer(buf)
-            w.writerow(header)
-            w.writerows(rows)
-            yield Table.read(buf.getvalue(), format="ascii.csv", fast_reader=True)
-            if len(rows) < chunk_rows:
-                return
+    start = 0  # data row (0-based) of the first row of the chunk
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputDataError("empty file", source=str(path)) from None
+            while True:
+                rows = []
+                for row in reader:
+                    if not any(c.strip() for c in row):
+                        continue
+                    if len(row) != len(header):
+                        raise InputDataError(
+                            f"row has {len(row)} fields, header has {len(header)} "
+                            "(a truncated file?)", source=str(path), row=start + len(rows))
+                    rows.append(row)
+                    if len(rows) >= chunk_rows:
+                        break
+                if not rows:
+                    return
+                buf = io.StringIO()
+                w = csv.writer(buf)
+                w.writerow(header)
+                w.writerows(rows)
+                chunk = Table.read(buf.getvalue(), format="ascii.csv", fast_reader=True)
+                chunk.meta["first_row"] = start
+                yield chunk
+                start += len(rows)
+                if len(rows) < chunk_rows:
+                    return
+    except READ_ERRORS as exc:
+        raise InputDataError(f"cannot read file after data row {start}: "
+                             f"{type(exc).__name__}: {exc}", source=str(path)) from exc
 
 
 def _arrow_to_table(batch):
@@ -202,7 +215,14 @@ def read_survey_members(survey, path, members, *, near=None, chunk_rows=100_000,
     for chunk in progress(iter_chunks(path, chunk_rows=chunk_rows),
                           desc=f"{s.label} chunks", enabled=show_progress):
         n_total += len(chunk)
-        stars = s.adapter(chunk, source=str(path), **adapter_options)
+        try:
+            stars = s.adapter(chunk, source=str(path), **adapter_options)
+        except InputDataError as exc:
+            if exc.row is None:
+                raise
+            # the row of the file, not of the chunk
+            raise type(exc)(exc.message, source=str(path), column=exc.column,
+                            row=int(exc.row) + n_total - len(chunk), value=exc.value) from None
         for key, acc in (("sentinels", sentinels), ("flagged", flagged)):
             for k, v in stars.meta.get(key, {}).items():
                 acc[k] = acc.get(k, 0) + v

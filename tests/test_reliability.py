@@ -1,0 +1,716 @@
+"""Issue 11 item 8: bad input to every reader and to every CLI subcommand.
+
+The bad inputs are copies of the real embedded files (``astro_ocl/data``)
+corrupted in ``tmp_path``. Every reader is one row of :data:`READERS` and every
+corruption one row of :data:`TABLE_CORRUPTIONS` or :data:`FILE_CORRUPTIONS`; a
+test runs each (reader, corruption) pair that applies. A reader added later (an
+adapter of another survey or cluster catalogue) needs one :class:`Reader` line.
+
+What a bad input must give: an error of the package's hierarchy
+(`astro_ocl.exceptions`) naming the file and, where it is about one, the column,
+row and value; or, for rows a reader keeps on purpose (a missing value, a
+duplicated star), a counted drop in the build's `~astro_ocl.accounting.StageLog`.
+On the command line: exit status 1, one line on standard error (no traceback),
+and nothing written or half-written in the output folder.
+"""
+import csv
+import gzip
+import io
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astro_ocl import cli, exceptions
+from astro_ocl.exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
+                                  MissingColumnError)
+from astro_ocl.sources import clusters as cl
+from astro_ocl.sources import files, literature, members, surveys
+from astro_ocl.utils import data_path
+
+from test_issue13 import _one_line_error  # noqa: E402 (tests/ is on sys.path)
+
+# ---- the readers -----------------------------------------------------------------------
+
+
+@dataclass
+class Reader:
+    """One reader of astro_ocl.sources and what its input file looks like.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(path)`` -> table.
+    file : str
+        The embedded file (relative to ``astro_ocl/data``) the bad inputs are made from.
+    kind : str
+        ``ecsv`` (edited as an astropy table), ``csv`` or ``psv`` (pipe-separated),
+        edited as text.
+    required : str
+        A column the reader cannot do without.
+    numeric : str
+        A numeric column the reader converts.
+    error : str, optional
+        An uncertainty column (negative values refused).
+    unit : str, optional
+        A column with a unit in the file (ECSV): a wrong unit is refused.
+    unique : bool
+        Rows are clusters: a name twice is refused (else duplicates are counted by
+        the build).
+    """
+    read: Callable
+    file: str
+    kind: str
+    required: str
+    numeric: str
+    error: Optional[str] = None
+    unit: Optional[str] = None
+    unique: bool = False
+    skip: dict = field(default_factory=dict)
+
+
+def _lamost_members(path):
+    return surveys.read_lamost_members(path, members.read_cg_members(), chunk_rows=200)
+
+
+def _table6_file(tmp_path):
+    """A paper Table 6 file in the layout `read_fu2022_table6` reads (none is shipped)."""
+    t = Table(names=cl.TABLE6_COLUMNS, dtype=(str, str, str, int, float, float, float))
+    for g in cl.TABLE6_GROUPS:
+        for x in cl.TABLE6_X:
+            for c in "abc":
+                t.add_row((g, x, c, 10, 0.1, 0.01, 0.01))
+    path = tmp_path / "table6.ecsv"
+    t.write(path, format="ascii.ecsv", overwrite=True)
+    return path
+
+
+READERS = {
+    "read_lamost": Reader(surveys.read_lamost, "lamost_lrs_oc_members.ecsv", "ecsv",
+                          required="rv", numeric="teff", error="rv_err", unit="rv"),
+    # (without a Gaia id column the rows are kept by position: rv is what it needs)
+    "read_lamost_members": Reader(_lamost_members, "examples/lamost_lrs_example.csv", "csv",
+                                  required="rv", numeric="teff", error="rv_err"),
+    "read_cg_members": Reader(members.read_cg_members, "cg2018_members_subset.ecsv.gz", "ecsv",
+                              required="Source", numeric="PMemb", unit="parallax"),
+    "read_cg2020_clusters": Reader(cl.read_cg2020_clusters, "cantat_gaudin_2020_table1.tsv.gz",
+                                   "psv", required="plx", numeric="plx", error="e_plx",
+                                   unique=True),
+    "read_fu2022": Reader(cl.read_fu2022, "fu2022_clusters.csv.gz", "csv", required="RVmed",
+                          numeric="RVmed", error="e_RVmed", unique=True),
+    "read_cluster_dynamics_input": Reader(lambda p: cl.read_cluster_dynamics_input(path=p),
+                                          "zhong2020.csv.gz", "csv", required="DMode",
+                                          numeric="RV", error="e_RV", unique=True),
+    "read_fu2022_table6": Reader(cl.read_fu2022_table6, "table6", "ecsv", required="paper",
+                                 numeric="paper", error="paper_plus", unique=True),
+    "read_table_file": Reader(files.read_table_file, "lamost_lrs_oc_members.ecsv", "ecsv",
+                              required="rv", numeric="teff",
+                              skip={"missing column": "reads any table",
+                                    "misnamed column": "reads any table",
+                                    "non-numeric value": "reads any table",
+                                    "infinite value": "reads any table",
+                                    "negative uncertainty": "reads any table",
+                                    "NaN value": "reads any table",
+                                    "header only": "reads any table"}),
+}
+for _name, _spec in literature.LITERATURE.items():
+    READERS[f"read_literature[{_name}]"] = Reader(
+        (lambda n: lambda p: literature.read_literature(n, path=p))(_name),
+        _spec.file, "csv", required=_spec.rv or _spec.feh, numeric=_spec.rv or _spec.feh,
+        error=_spec.e_rv or _spec.e_feh, unique=True)
+
+
+# ---- editable copies of the embedded files ----------------------------------------------
+
+class TextTable:
+    """A delimited text file (CSV, pipe-separated) as header + rows of strings."""
+
+    def __init__(self, path, delimiter):
+        self.delimiter = delimiter
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f, delimiter=delimiter))
+        self.header, self.rows = rows[0], rows[1:]
+
+    def _index(self, name):
+        return [h.strip() for h in self.header].index(name)
+
+    def drop(self, name):
+        j = self._index(name)
+        self.header.pop(j)
+        for r in self.rows:
+            r.pop(j)
+
+    def rename(self, name, new):
+        self.header[self._index(name)] = new
+
+    def set(self, name, row, text):
+        self.rows[row][self._index(name)] = text
+
+    def get(self, name, row):
+        return self.rows[row][self._index(name)]
+
+    def duplicate(self, row):
+        self.rows.insert(row + 1, list(self.rows[row]))
+
+    def head_only(self):
+        self.rows = []
+
+    def text(self):
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=self.delimiter, lineterminator="\n")
+        w.writerow(self.header)
+        w.writerows(self.rows)
+        return buf.getvalue()
+
+
+class EcsvTable:
+    """An ECSV file as an astropy Table (string values allowed)."""
+
+    def __init__(self, path):
+        self.t = Table.read(path, format="ascii.ecsv")
+
+    def drop(self, name):
+        self.t.remove_column(name)
+
+    def rename(self, name, new):
+        self.t.rename_column(name, new)
+
+    def _as_text(self, name):
+        col = self.t[name]
+        if col.dtype.kind not in "US":
+            text = np.array([str(v) for v in np.ma.filled(col.astype(float), np.nan)],
+                            dtype="U32")
+            self.t[name] = Table.Column(text, name=name, unit=col.unit)
+        return self.t[name]
+
+    def set(self, name, row, text):
+        self._as_text(name)[row] = text
+
+    def get(self, name, row):
+        return str(self.t[name][row])
+
+    def duplicate(self, row):
+        self.t.insert_row(row + 1, self.t[row])
+
+    def head_only(self):
+        self.t = self.t[:0]
+
+    def text(self):
+        buf = io.StringIO()
+        self.t.write(buf, format="ascii.ecsv")
+        return buf.getvalue()
+
+
+def _original(reader, tmp_path):
+    if reader.file == "table6":
+        folder = tmp_path / "orig"
+        folder.mkdir(exist_ok=True)
+        return _table6_file(folder)
+    return data_path(reader.file)
+
+
+def _editable(reader, tmp_path):
+    path = _original(reader, tmp_path)
+    if reader.kind == "ecsv":
+        return EcsvTable(path)
+    return TextTable(path, "|" if reader.kind == "psv" else ",")
+
+
+def _suffix(reader):
+    return {"ecsv": ".ecsv", "csv": ".csv", "psv": ".tsv"}[reader.kind]
+
+
+def _write(reader, tmp_path, text, *, name=None):
+    """Write ``text`` as the reader's input file (uncompressed, same extension)."""
+    path = tmp_path / (name or f"bad{_suffix(reader)}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _read(reader, path):
+    return reader.read(str(path))
+
+
+# ---- corruptions of the table: (name, edit, check) --------------------------------------
+
+def _row_of(reader, tab, name):
+    """A data row (not the first: row numbers must be right) with a value in ``name``."""
+    for i in range(3, len(tab.rows if hasattr(tab, "rows") else tab.t)):
+        v = tab.get(name, i).strip()
+        if v not in ("", "nan", "--", "NaN"):
+            return i
+    raise AssertionError(f"no value in {name}")
+
+
+def _expect(exc_type, path, **named):
+    """Context: ``exc_type`` raised, naming the file and the given column/row/value."""
+    class _Check:
+        def __enter__(self):
+            self.raises = pytest.raises(exc_type)
+            self.info = self.raises.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            out = self.raises.__exit__(*exc)
+            err = self.info.value
+            msg = str(err)
+            assert isinstance(err, AstroOCLError)
+            assert Path(path).name in msg, msg
+            for key, want in named.items():
+                assert getattr(err, key, None) == want, (key, getattr(err, key, None), msg)
+                shown = repr(want) if key in ("column", "value") and isinstance(want, str) \
+                    else str(want)
+                assert shown in msg, (shown, msg)
+            return out
+    return _Check()
+
+
+def corrupt_missing(reader, tab, tmp_path):
+    tab.drop(reader.required)
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(MissingColumnError, path):
+        _read(reader, path)
+
+
+def corrupt_misnamed(reader, tab, tmp_path):
+    tab.rename(reader.required, reader.required + "_typo")
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(MissingColumnError, path) as check:
+        _read(reader, path)
+    assert reader.required in str(check.info.value)
+
+
+def corrupt_non_numeric(reader, tab, tmp_path):
+    i = _row_of(reader, tab, reader.numeric)
+    tab.set(reader.numeric, i, "abc")
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.numeric, row=i, value="abc"):
+        _read(reader, path)
+
+
+def corrupt_infinite(reader, tab, tmp_path):
+    i = _row_of(reader, tab, reader.numeric)
+    tab.set(reader.numeric, i, "inf")
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.numeric, row=i):
+        _read(reader, path)
+
+
+def corrupt_negative_error(reader, tab, tmp_path):
+    i = _row_of(reader, tab, reader.error)
+    tab.set(reader.error, i, "-1.5")
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.error, row=i, value=-1.5):
+        _read(reader, path)
+
+
+def corrupt_wrong_unit(reader, tab, tmp_path):
+    tab.t[reader.unit].unit = u.km  # km where km/s or mas is meant
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.unit) as check:
+        _read(reader, path)
+    assert "km" in str(check.info.value)
+
+
+def corrupt_other_unit(reader, tab, tmp_path):
+    """A unit that converts (km/s as m/s, mas as arcsec) gives the same values."""
+    col = tab.t[reader.unit]
+    target = {"km / s": u.m / u.s, "mas": u.arcsec}[str(col.unit)]
+    want = _read(reader, _write(reader, tmp_path, tab.text(), name="ref.ecsv"))
+    tab.t[reader.unit] = (u.Quantity(col.astype(float), col.unit).to(target)).value
+    tab.t[reader.unit].unit = target
+    got = _read(reader, _write(reader, tmp_path, tab.text()))
+    name = {"rv": "rv", "parallax": "parallax"}[reader.unit]
+    assert u.allclose(u.Quantity(got[name]), u.Quantity(want[name]), rtol=1e-12,
+                      equal_nan=True)
+
+
+def corrupt_duplicate(reader, tab, tmp_path):
+    tab.duplicate(4)
+    path = _write(reader, tmp_path, tab.text())
+    if reader.unique:
+        with _expect(InputDataError, path, row=5) as check:
+            _read(reader, path)
+        assert "duplicate" in str(check.info.value)
+    else:  # kept by the reader: the build counts it (test_duplicated_stars_counted)
+        n = len(_read(reader, _write(reader, tmp_path, _editable(reader, tmp_path).text(),
+                                     name=f"ref{_suffix(reader)}")))
+        assert len(_read(reader, path)) == n + 1
+
+
+def corrupt_head_only(reader, tab, tmp_path):
+    tab.head_only()
+    path = _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path) as check:
+        _read(reader, path)
+    assert "no data rows" in str(check.info.value) or "no row" in str(check.info.value)
+
+
+def corrupt_nan(reader, tab, tmp_path):
+    """A missing value is read as NaN (the build counts the rows it cannot use)."""
+    i = _row_of(reader, tab, reader.numeric)
+    tab.set(reader.numeric, i, "nan")
+    path = _write(reader, tmp_path, tab.text())
+    out = _read(reader, path)
+    assert len(out) > 0
+    assert any(np.isnan(np.asarray(u.Quantity(out[c]).value, float)).any()
+               for c in out.colnames if getattr(out[c], "dtype", None) is not None
+               and out[c].dtype.kind == "f")
+
+
+TABLE_CORRUPTIONS = {
+    "missing column": (corrupt_missing, None),
+    "misnamed column": (corrupt_misnamed, None),
+    "non-numeric value": (corrupt_non_numeric, None),
+    "infinite value": (corrupt_infinite, None),
+    "NaN value": (corrupt_nan, None),
+    "negative uncertainty": (corrupt_negative_error, "error"),
+    "unit km for km/s or mas": (corrupt_wrong_unit, "unit"),
+    "convertible unit": (corrupt_other_unit, "unit"),
+    "duplicated row": (corrupt_duplicate, None),
+    "header only": (corrupt_head_only, None),
+}
+
+
+def _pairs(corruptions):
+    for rname, reader in READERS.items():
+        for cname, (_, needs) in corruptions.items():
+            if needs and getattr(reader, needs) is None:
+                continue
+            if needs == "unit" and reader.kind != "ecsv":
+                continue
+            marks = [pytest.mark.skip(reason=reader.skip[cname])] if cname in reader.skip else []
+            yield pytest.param(rname, cname, id=f"{rname}-{cname}", marks=marks)
+
+
+@pytest.mark.parametrize("rname,cname", list(_pairs(TABLE_CORRUPTIONS)))
+def test_bad_table(rname, cname, tmp_path):
+    reader = READERS[rname]
+    func, _ = TABLE_CORRUPTIONS[cname]
+    func(reader, _editable(reader, tmp_path), tmp_path)
+
+
+# ---- corruptions of the file: (name, make path, expected) --------------------------------
+
+def _text_of(reader, tmp_path):
+    return _editable(reader, tmp_path).text()
+
+
+def file_empty(reader, tmp_path):
+    return _write(reader, tmp_path, ""), "empty"
+
+
+def file_cut_in_a_row(reader, tmp_path):
+    text = _text_of(reader, tmp_path).rstrip("\n")
+    last = text.rsplit("\n", 1)[1]
+    return _write(reader, tmp_path, text[:len(text) - len(last) // 2]), None
+
+
+def file_gzip_cut(reader, tmp_path):
+    data = gzip.compress(_text_of(reader, tmp_path).encode())
+    path = tmp_path / f"bad{_suffix(reader)}.gz"
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    return path, None
+
+
+def file_not_utf8(reader, tmp_path):
+    text = _text_of(reader, tmp_path)
+    lines = text.split("\n")
+    k = next(i for i in range(len(lines) - 1, 0, -1) if lines[i].strip())
+    path = tmp_path / f"bad{_suffix(reader)}"
+    path.write_bytes("\n".join(lines[:k]).encode() + b"\n" + b"\xe9\xff"
+                     + lines[k].encode() + b"\n")
+    return path, None
+
+
+def file_directory(reader, tmp_path):
+    path = tmp_path / f"dir{_suffix(reader)}"
+    path.mkdir()
+    return path, "directory"
+
+
+def file_missing(reader, tmp_path):
+    return tmp_path / f"nosuch{_suffix(reader)}", "does not exist"
+
+
+FILE_CORRUPTIONS = {
+    "empty file": file_empty,
+    "cut in a row": file_cut_in_a_row,
+    "gzip cut short": file_gzip_cut,
+    "not UTF-8": file_not_utf8,
+    "directory": file_directory,
+    "missing file": file_missing,
+}
+
+
+@pytest.mark.parametrize("rname", list(READERS))
+@pytest.mark.parametrize("cname", list(FILE_CORRUPTIONS))
+def test_bad_file(rname, cname, tmp_path):
+    reader = READERS[rname]
+    path, words = FILE_CORRUPTIONS[cname](reader, tmp_path)
+    with _expect(InputDataError, path) as check:
+        _read(reader, path)
+    if words:
+        assert words in str(check.info.value)
+
+
+@pytest.mark.parametrize("rname", list(READERS))
+def test_non_ascii_path(rname, tmp_path):
+    """A file in a folder and under a name that are not ASCII reads as the original."""
+    reader = READERS[rname]
+    text = _text_of(reader, tmp_path)
+    ref = _read(reader, _write(reader, tmp_path, text, name=f"ref{_suffix(reader)}"))
+    folder = tmp_path / "données_星団"
+    folder.mkdir()
+    path = _write(reader, folder, text, name=f"étoiles_λ{_suffix(reader)}")
+    got = _read(reader, path)
+    assert len(got) == len(ref) > 0
+    assert got.colnames == ref.colnames
+
+
+def test_non_ascii_cluster_name(tmp_path):
+    """A cluster name that is not ASCII nor known is kept and reported, not a crash."""
+    reader = READERS["read_cg_members"]
+    tab = _editable(reader, tmp_path)
+    tab.t["Cluster"] = tab.t["Cluster"].astype("U32")
+    tab.t["Cluster"][0] = "Amas_ünbekannt_星"
+    out = _read(reader, _write(reader, tmp_path, tab.text()))
+    assert out.meta["n_unknown_clusters"] >= 1
+    assert "Amas_ünbekannt_星" in set(out["Cluster"])
+
+
+# ---- what the build counts -----------------------------------------------------------------
+
+def _stars_file(tmp_path, edit):
+    reader = READERS["read_lamost"]
+    tab = _editable(reader, tmp_path)
+    edit(tab)
+    return _write(reader, tmp_path, tab.text(), name="stars.ecsv")
+
+
+def _dropped(result, stage):
+    rows = [r for r in result.stage_log if r["stage"] == stage]
+    assert rows, [r["stage"] for r in result.stage_log]
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def reference_build():
+    import astro_ocl
+    return astro_ocl.build_catalogue(seed=1, n_realisations=50, orbit_samples=0,
+                                     gradients=False, literature=False)
+
+
+def test_duplicated_stars_counted(tmp_path, reference_build):
+    import astro_ocl
+    path = _stars_file(tmp_path, lambda tab: (tab.duplicate(4), tab.duplicate(10)))
+    with pytest.warns(DroppedRowsWarning, match="2 repeated observations of 2 stars"):
+        res = astro_ocl.build_catalogue(stars=path, seed=1, n_realisations=50,
+                                        orbit_samples=0, gradients=False, literature=False)
+    ref = _dropped(reference_build, "unique stars")
+    row = _dropped(res, "unique stars")
+    assert row["n_in"] == ref["n_in"] + 2
+    assert row["n_out"] == ref["n_out"]
+    assert sum(row["dropped"].values()) == sum(ref["dropped"].values()) + 2
+
+
+def test_missing_rv_counted(tmp_path, reference_build):
+    import astro_ocl
+
+    def edit(tab):
+        for i in (3, 7, 11):
+            tab.set("rv", i, "nan")
+    with pytest.warns(DroppedRowsWarning, match="3 missing rv; first at row 3"):
+        res = astro_ocl.build_catalogue(stars=_stars_file(tmp_path, edit), seed=1,
+                                        n_realisations=50, orbit_samples=0, gradients=False,
+                                        literature=False)
+    ref = _dropped(reference_build, "usable RV")
+    row = _dropped(res, "usable RV")
+    assert row["n_in"] == ref["n_in"]
+    assert row["n_out"] == ref["n_out"] - 3
+    assert sum(row["dropped"].values()) == sum(ref["dropped"].values()) + 3
+
+
+def test_zero_rv_error_counted(tmp_path, reference_build):
+    """A zero uncertainty is no measurement error: the row is dropped and counted."""
+    import astro_ocl
+
+    def edit(tab):
+        for i in (3, 7):
+            tab.set("rv_err", i, "0")
+    with pytest.warns(DroppedRowsWarning, match="2 zero rv error; first at row 3"):
+        res = astro_ocl.build_catalogue(stars=_stars_file(tmp_path, edit), seed=1,
+                                        n_realisations=50, orbit_samples=0, gradients=False,
+                                        literature=False)
+    ref = _dropped(reference_build, "usable RV")
+    row = _dropped(res, "usable RV")
+    assert row["n_out"] == ref["n_out"] - 2
+    assert row["dropped"].get("zero rv error", 0) == ref["dropped"].get("zero rv error", 0) + 2
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+def _bad_stars(tmp_path):
+    reader = READERS["read_lamost"]
+    tab = _editable(reader, tmp_path)
+    tab.set("teff", 5, "abc")
+    return _write(reader, tmp_path, tab.text(), name="stars_bad.ecsv")
+
+
+def _bad_members(tmp_path):
+    reader = READERS["read_cg_members"]
+    tab = _editable(reader, tmp_path)
+    tab.drop("Source")
+    return _write(reader, tmp_path, tab.text(), name="members_bad.ecsv")
+
+
+def _cut_stars(tmp_path):
+    path, _ = file_gzip_cut(READERS["read_lamost"], tmp_path)
+    return path.rename(tmp_path / "stars_cut.ecsv.gz")
+
+
+def _bad_catalogue(tmp_path):
+    """A built-catalogue folder whose clusters.ecsv is cut in the middle of a row."""
+    d = tmp_path / "catalogue_bad"
+    d.mkdir()
+    text = Path(data_path("lamost_lrs_oc_members.ecsv")).read_text()
+    (d / "clusters.ecsv").write_text(text[: len(text) // 2])
+    (d / "members.ecsv").write_text(text)
+    return d
+
+
+def _bad_gradient_clusters(tmp_path):
+    """The published catalogue has no AgeNN column: gradients cannot use it."""
+    reader = READERS["read_fu2022"]
+    return _write(reader, tmp_path, _editable(reader, tmp_path).text(),
+                  name="clusters_bad.csv")
+
+
+def _bad_upload(tmp_path):
+    path = tmp_path / "upload_été.vot"
+    path.write_text("<?xml version='1.0'?><VOTABLE><RESOURCE><TABLE><FIELD name='a' "
+                    "datatype='int'/><DATA><TABLEDATA><TR><TD>1</TD>")
+    return path
+
+
+CLI_INPUTS = {
+    "stars_bad": _bad_stars,
+    "stars_cut": _cut_stars,
+    "members_bad": _bad_members,
+    "catalogue_bad": _bad_catalogue,
+    "clusters_bad": _bad_gradient_clusters,
+    "upload_bad": _bad_upload,
+}
+
+#: (command line, what the error line must name); {tmp} is the test folder, {NAME} the
+#: bad input CLI_INPUTS[NAME] made there.
+CLI_CASES = [
+    ("build --stars {stars_bad} --out {out} --overwrite", "'teff'"),
+    ("build --stars {stars_cut} --out {out} --overwrite", "stars_cut.ecsv.gz"),
+    ("build --members {members_bad} --out {out} --overwrite", "members_bad.ecsv"),
+    ("build --stars {tmp}/Données_星 --out {out} --overwrite", "Données_星"),
+    ("export --catalogue {catalogue_bad} --out {out} --format ecsv", "clusters.ecsv"),
+    ("gradients --clusters {clusters_bad} --out {out}/g.ecsv", "clusters_bad.csv"),
+    ("gradients --clusters {clusters_bad} --out {out}/g.ecsv", "'AgeNN'"),
+    ("query gaia 'SELECT 1' --upload t={upload_bad} --out {out}/q.ecsv", "upload_été.vot"),
+    ("cache list --dir {stars_bad}", "stars_bad.ecsv"),
+    ("reproduce --out {stars_bad}/sub", "stars_bad.ecsv"),
+]
+
+
+@pytest.mark.parametrize("command,named", CLI_CASES,
+                         ids=[c[0].split("{")[0] + c[1] for c in CLI_CASES])
+def test_cli_bad_input(command, named, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made = {k: v(tmp_path) for k, v in CLI_INPUTS.items() if "{" + k + "}" in command}
+    out = tmp_path / "out_ü"
+    out.mkdir()
+    (out / "previous.txt").write_text("previous output\n")
+    before = sorted(tmp_path.rglob("*"))
+    argv = shlex.split(command.format(tmp=tmp_path, out=out, **made))
+    try:
+        rc = cli.main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    line = _one_line_error(capsys, rc, 1)
+    assert line.startswith(f"astro-ocl {argv[0]}: error: "), line
+    assert named in line, line
+    # nothing written, nothing half-written, no temporary file left
+    assert sorted(tmp_path.rglob("*")) == before
+    assert (out / "previous.txt").read_text() == "previous output\n"
+
+
+def test_cli_bad_input_subprocess(tmp_path):
+    """The installed entry point: one line on stderr, exit status 1, no traceback."""
+    import os
+    import subprocess
+    import sys
+    bad = _bad_stars(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "astro_ocl.cli", "build", "--stars", str(bad),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "MPLBACKEND": "Agg"},
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 1
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "stars_bad.ecsv" in lines[0] and "'teff'" in lines[0] and "'abc'" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_exception_in_one_hierarchy():
+    for name in exceptions.__all__:
+        cls = getattr(exceptions, name)
+        assert issubclass(cls, (exceptions.AstroOCLError, exceptions.AstroOCLWarning)), name
+
+
+def test_readers_table_covers_every_reader():
+    """Every public ``read_*`` of astro_ocl.sources is a row of READERS (or excused)."""
+    import astro_ocl.sources as sources
+    covered = {r.read.__name__ for r in READERS.values()} | {"read_literature",
+                                                             "read_lamost_members",
+                                                             "read_cluster_dynamics_input",
+                                                             "read_fu2022_table6"}
+    excused = {"read_zucker2020", "read_tidal_radii", "read_delimited"}  # FILE_EXTRA below
+    public = set()
+    for mod in (sources.clusters, sources.literature, sources.members, sources.surveys,
+                sources.files):
+        public |= {n for n in mod.__all__ if n.startswith("read_")}
+    assert public - covered - excused == set()
+
+
+# read_zucker2020 and read_tidal_radii have no column choice: only the file corruptions
+FILE_EXTRA = {
+    "read_zucker2020": (literature.read_zucker2020, "zucker2020_tablea1.tsv.gz"),
+    "read_tidal_radii": (literature.read_tidal_radii, "hunt2023.csv.gz"),
+}
+
+
+@pytest.mark.parametrize("rname", list(FILE_EXTRA))
+@pytest.mark.parametrize("cname", ["empty file", "gzip cut short", "directory", "missing file"])
+def test_bad_file_other_readers(rname, cname, tmp_path):
+    read, name = FILE_EXTRA[rname]
+    src = data_path(name)
+    raw = gzip.decompress(src.read_bytes())
+    suffix = ".tsv" if name.endswith(".tsv.gz") else ".csv"
+    if cname == "empty file":
+        path = tmp_path / f"empty{suffix}"
+        path.write_bytes(b"")
+    elif cname == "gzip cut short":
+        data = gzip.compress(raw)
+        path = tmp_path / f"cut{suffix}.gz"
+        path.write_bytes(data[: len(data) // 2])
+    elif cname == "directory":
+        path = tmp_path / f"dir{suffix}"
+        path.mkdir()
+    else:
+        path = tmp_path / f"nosuch{suffix}"
+    with _expect(InputDataError, path):
+        read(str(path))
+    shutil.rmtree(tmp_path, ignore_errors=True)
