@@ -8,7 +8,8 @@ from .. import schema
 from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..utils import data_path
 from .clusters import cluster_resolver
-from .files import READ_ERRORS, check_input_file, check_unique, delimited_floats, read_delimited
+from .files import (READ_ERRORS, check_errors, check_input_file, check_unique, delimited_floats,
+                    read_delimited)
 
 __all__ = ["LITERATURE", "read_literature", "read_zucker2020", "read_tidal_radii"]
 
@@ -98,11 +99,13 @@ def read_literature(name, *, path=None, resolver=None):
     if spec.rv:
         t["RV"] = delimited_floats(cols, spec.rv, path) * schema.KMS
         t["e_RV"] = delimited_floats(cols, spec.e_rv, path) * schema.KMS
+        check_errors(t["e_RV"].value, source=path, column=spec.e_rv)  # also RV_ERR
     if spec.nrv:
         t["NRV"] = delimited_floats(cols, spec.nrv, path)
     if spec.feh:
         t["[Fe/H]"] = delimited_floats(cols, spec.feh, path) * u.dex
         t["e_[Fe/H]"] = delimited_floats(cols, spec.e_feh, path) * u.dex
+        check_errors(t["e_[Fe/H]"].value, source=path, column=spec.e_feh)
     schema.apply_schema(t, schema.LITERATURE)
     t.meta.update(name=name, reference=spec.reference, bibcode=spec.bibcode,
                   vizier=spec.vizier, kind=spec.kind, source=path)

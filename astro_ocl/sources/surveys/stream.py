@@ -13,7 +13,7 @@ members' kind of id, else by position (every row within the match radius plus
 import csv
 import gzip
 import io
-from pathlib import Path
+
 
 import astropy.units as u
 import numpy as np
