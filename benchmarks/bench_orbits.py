@@ -6,7 +6,8 @@ Prints, in one run:
 
 1. per-orbit time of direct galpy (McMillan17, DOP853 in C, 3 Gyr, output every
    1 Myr) and of `astro_ocl.steps.dynamics` (interpolated McMillan17, leapfrog in C,
-   dt = 0.5 Myr, same output times) on the same clusters, and their ratio (target >= 100), and the peak memory after the fast path;
+   dt = 0.5 Myr, same output times) on the same clusters, and their ratio
+   (target >= 100), and the peak memory after the fast path;
 2. the largest differences of Peri, Apo (relative), ecc (absolute), Energy and
    LZ (relative) between the two, against the targets (0.5 %, 0.5 %, 0.005,
    0.1 %, 0.1 %), and of Zmax (target: each within 1 pc or 0.5 %);

@@ -195,7 +195,10 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
         return empty
     stars = _icrs(coords)
     xyz_stars = _unit_vectors(stars.data.lon.to_value(u.rad), stars.data.lat.to_value(u.rad))
-    tree = cKDTree(xyz_stars)
+    # Unbalanced trees without node compaction (sliding midpoint): built in about
+    # half the time and queried as fast (issue 11 item 10: one tree per chunk)
+    tree_kw = dict(balanced_tree=False, compact_nodes=False)
+    tree = cKDTree(xyz_stars, **tree_kw)
     chord = 2 * np.sin(radius.to_value(u.rad) / 2)
     sources = _icrs(sources)
     epoch_jd = obstime_jd = None
@@ -205,7 +208,8 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
     for start in range(0, len(sources), chunk):
         sl = slice(start, min(start + chunk, len(sources)))
         xyz = _source_chunk(sources, sl, epoch_jd, obstime_jd)
-        pairs = cKDTree(xyz).sparse_distance_matrix(tree, chord, output_type="ndarray")
+        pairs = cKDTree(xyz, **tree_kw).sparse_distance_matrix(tree, chord,
+                                                               output_type="ndarray")
         parts_src.append(pairs["i"].astype(np.int64) + start)
         parts_star.append(pairs["j"].astype(np.int64))
         parts_d.append(pairs["v"])

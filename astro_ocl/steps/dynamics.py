@@ -66,7 +66,8 @@ from ..logger import log
 from ..utils import data_path, progress, restore_signal_handlers
 
 __all__ = ["CONVENTIONS", "OrbitConvention", "K_365D", "GRID_FILE", "natural_units",
-           "mcmillan17", "interpolated_mcmillan17",
+           "mcmillan17", "interpolated_mcmillan17", "MCMILLAN17_DISCS", "GRIDS",
+           "PLANE_SWITCH_KPC",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
            "positions_back_in_time", "orbital_energy", "OrbitWarning"]
 

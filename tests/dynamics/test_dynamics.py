@@ -62,6 +62,22 @@ def test_interpolated_potential_matches_mcmillan17(mcmillan17, scf_quiet, grid):
         np.testing.assert_allclose(fz[near], fz_exact[near], rtol=3e-2)
 
 
+def test_disc_parameters_are_galpys(mcmillan17):
+    """MCMILLAN17_DISCS are the discs galpy's McMillan17 is built from (HI, H2, thin, thick)."""
+    import importlib
+    m = importlib.import_module("galpy.potential.McMillan17")
+    ro = m.ro
+    galpy_discs = [(m.Sigma0_HI * m.sigo, m.Rd_HI * ro, m.Rm_HI * ro, "sech2", m.zd_HI * ro),
+                   (m.Sigma0_H2 * m.sigo, m.Rd_H2 * ro, m.Rm_H2 * ro, "sech2", m.zd_H2 * ro),
+                   (m.Sigma0_thin * m.sigo, m.Rd_thin * ro, None, "exp", m.zd_thin * ro),
+                   (m.Sigma0_thick * m.sigo, m.Rd_thick * ro, None, "exp", m.zd_thick * ro)]
+    assert [h["type"] for h in m.hzdict] == [disc[3] for disc in d.MCMILLAN17_DISCS]
+    for ours, theirs in zip(d.MCMILLAN17_DISCS, galpy_discs):
+        assert ours[3] == theirs[3] and (ours[2] is None) == (theirs[2] is None)
+        nums = [i for i in (0, 1, 2, 4) if ours[i] is not None]
+        assert [ours[i] for i in nums] == pytest.approx([theirs[i] for i in nums], rel=1e-12)
+
+
 def test_remainder_plus_disc_terms_is_mcmillan17(mcmillan17, scf_quiet):
     """What the grids sample: shipped-grid remainder splines + exact disc terms."""
     from galpy.potential import evaluatePotentials, evaluateRforces, evaluatezforces
