@@ -367,13 +367,16 @@ def orbital_energy(R, z, vsq, *, potential="interpolated", units=None):
     """
     from galpy.potential import evaluatePotentials
     ro, vo = natural_units() if units is None else units
+    # galpy evaluates in C through ctypes, which turns a Ctrl-C that lands in its
+    # argument conversion into a ctypes.ArgumentError: signals wait for the end
     if potential == "direct":
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), restore_signal_handlers():
             warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
             phi = evaluatePotentials(mcmillan17(), R / ro, z / ro, use_physical=False)
     else:
-        phi = evaluatePotentials(interpolated_mcmillan17(), np.asarray(R) / ro,
-                                 np.asarray(z) / ro, use_physical=False)
+        with restore_signal_handlers():
+            phi = evaluatePotentials(interpolated_mcmillan17(), np.asarray(R) / ro,
+                                     np.asarray(z) / ro, use_physical=False)
     return np.asarray(phi) * vo ** 2 + 0.5 * vsq
 
 
