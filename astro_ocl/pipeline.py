@@ -469,7 +469,9 @@ def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, conventi
     stage_log.stage("orbits", n_in=len(clusters_t), n_out=len(clusters_t),
                     note=f"McMillan17, {samples} Monte Carlo orbits per cluster; "
                          f"{int((~have).sum())} clusters without distance, proper motion "
-                         "or RV have NaN orbit columns")
+                         "or RV have NaN orbit columns; "
+                         f"{orb.meta.get('samples_outside_grid', 0)} Monte Carlo orbits left "
+                         "the grid and are left out of the errors")
     clusters_t.meta.update({f"orbit_{k}": v for k, v in orb.meta.items()})
     # the orbits were drawn from per-cluster streams of the build seed
     clusters_t.meta["orbit_seed"] = int(seed)

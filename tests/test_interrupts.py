@@ -271,20 +271,23 @@ while True:
 """
 
 
-def test_repeated_sigint_during_orbit_integration():
+def test_repeated_sigint_during_orbit_integration(tmp_path):
     """100 SIGINTs at random instants of back-to-back galpy integrations: each one is a
     KeyboardInterrupt in the main thread, none kills the process."""
     import random
     rng = random.Random(11)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", _ORBIT_LOOP], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    err = tmp_path / "stderr.txt"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", _ORBIT_LOOP], env=env,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         for i in range(100):
             time.sleep(rng.uniform(0.01, 0.1))
             os.kill(proc.pid, signal.SIGINT)
-            assert proc.stdout.readline().strip() == f"caught {i + 1}", proc.poll()
+            # e.g. once a ctypes.ArgumentError (a Ctrl-C in galpy's ctypes call) ended it
+            assert proc.stdout.readline().strip() == f"caught {i + 1}", err.read_text()[-3000:]
         assert proc.poll() is None
     finally:
         proc.kill()

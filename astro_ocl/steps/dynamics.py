@@ -61,7 +61,7 @@ from astropy.table import QTable
 
 from .. import schema
 from ..config import galactic_parameters
-from ..exceptions import AstroOCLWarning, InputDataError, MissingColumnError
+from ..exceptions import AstroOCLWarning, InputDataError, MissingColumnError, ParameterError
 from ..logger import log
 from ..utils import data_path, progress, restore_signal_handlers
 
@@ -511,13 +511,16 @@ def orbital_energy(R, z, vsq, *, potential="interpolated", units=None):
         E in km^2/s^2.
     """
     ro, vo = natural_units() if units is None else units
+    # galpy evaluates in C through ctypes, which turns a Ctrl-C that lands in its
+    # argument conversion into a ctypes.ArgumentError: signals wait for the end
     if potential == "direct":
         from galpy.potential import evaluatePotentials
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), restore_signal_handlers():
             warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
             phi = evaluatePotentials(mcmillan17(), R / ro, z / ro, use_physical=False)
     else:
-        # the remainder splines plus the exact disc terms (what the grids sample)
+        # the remainder splines plus the exact disc terms (what the grids sample; numpy,
+        # no galpy C call)
         with np.errstate(invalid="ignore", divide="ignore"):
             phi = _mcmillan17_exact(np.asarray(R, float) / ro, np.asarray(z, float) / ro, 0)
     return np.asarray(phi) * vo ** 2 + 0.5 * vsq
@@ -762,6 +765,7 @@ def _compute(coords, *, integration_time, dt, potential, show_progress, chunk,
                      "their Peri, Apo, Zmax and ecc are NaN", todo.size)
             for k in ("Peri", "Apo", "Zmax"):
                 vals[k][todo] = np.nan
+            vals["n_outside"] = int(todo.size)
         elif todo.size:
             log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
                      "integrating them in McMillan17 directly", todo.size)
@@ -785,7 +789,7 @@ _UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax
 def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
                      progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
                      potential="interpolated", chunk=1000, outside="direct",
-                     convention="standard"):
+                     samples_outside="nan", convention="standard"):
     """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
 
     Parameters
@@ -826,6 +830,13 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         Orbits that leave the grid of the interpolated potential (R > 100 kpc or
         |z| > 20 kpc) are integrated in McMillan17 directly (building it takes
         ~10 s once) or get NaN Peri, Apo, Zmax and ecc.
+    samples_outside : {"nan", "direct"}
+        The same for the Monte Carlo orbits: by default a sample that leaves the
+        grid (a nearly unbound orbit of a distant cluster with a large distance
+        error) is left out of the ``e_`` errors of Peri, Apo, Zmax and ecc, as an
+        unbound sample is, and counted (``meta["samples_outside_grid"]``); with
+        ``"direct"`` it is integrated in McMillan17 itself (exact, ~10-20 s to
+        build galpy's McMillan17 once per process).
     convention : {"standard", "fu2022"} or `OrbitConvention`
         ``"standard"`` (default): the physically correct computation in the
         frame of `~astro_ocl.config.galactic_parameters`. ``"fu2022"``: the
@@ -852,6 +863,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
                 coords, n_samples=n_samples, errors=errors, seed=seed, rngs=rngs,
                 progress=progress, integration_time=integration_time, dt=dt,
                 potential=potential, chunk=chunk, outside=outside,
+                samples_outside=samples_outside,
                 convention=dataclasses.replace(conv, galactic_parameters={}))
     table = None
     if isinstance(coords, QTable):
@@ -871,8 +883,9 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         raise InputDataError("coords have no distance (only a direction)", column="distance")
     n = len(coords)
     n_samples = int(n_samples)
-    if outside not in ("direct", "nan"):
-        raise ValueError(f"outside must be 'direct' or 'nan', got {outside!r}")
+    for name, value in (("outside", outside), ("samples_outside", samples_outside)):
+        if value not in ("direct", "nan"):
+            raise ParameterError(name, value, "one of 'direct', 'nan'")
     kw = dict(integration_time=integration_time, dt=dt, potential=potential,
               show_progress=progress, chunk=chunk, outside=outside, convention=conv)
     nominal, unbound = _compute(coords, **kw)
@@ -890,6 +903,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
     for k in ORBIT_OUTPUT:
         out[k] = nominal[k] if _UNITS[k] is None else nominal[k] * _UNITS[k]
     errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
+    n_outside = 0
     if errs:
         if rngs is None:
             rngs = ([np.random.default_rng([int(seed), i]) for i in range(n)] if seed is not None
@@ -897,7 +911,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         elif len(rngs) != n:
             raise ValueError(f"rngs has {len(rngs)} generators for {n} rows")
         draws = _draw(coords, errs, n_samples, rngs)
-        samples, _ = _compute(draws, **kw)
+        samples, _ = _compute(draws, **dict(kw, outside=samples_outside))
+        n_outside = int(samples.get("n_outside", 0))
         for k in ORBIT_OUTPUT:
             s = samples[k].reshape(n, n_samples)
             with warnings.catch_warnings():
@@ -924,7 +939,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         "R0": str(p["R0"]), "z_sun": str(p["z_sun"]), "v_circ": str(p["v_circ"]),
         "solar_motion": str(p["solar_motion"]), "galpy_ro_vo": str(natural_units()),
         "integration_time": str(u.Quantity(integration_time, u.Gyr)), "dt": str(dt),
-        "n_samples": n_samples if errs else 0, "seed": "none" if seed is None else int(seed)})
+        "n_samples": n_samples if errs else 0, "seed": "none" if seed is None else int(seed),
+        "samples_outside_grid": n_outside if errs else 0})
     return out
 
 
