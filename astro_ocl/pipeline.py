@@ -73,7 +73,8 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=3.5 * u.arcsec, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
-                    gradients=False, convention="standard", **online_options):
+                    gradients=False, convention="standard", engine="memory", client=None,
+                    **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
     With no arguments it runs offline on the real embedded sample: 691 LAMOST
@@ -139,6 +140,17 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         (`astro_ocl.steps.dynamics.CONVENTIONS`, and
         `astro_ocl.steps.gradients.FU2022_UNCERTAINTY` for the gradients). Recorded in
         the provenance and the column descriptions.
+    engine : {"memory", "lsdb"}
+        ``"memory"`` (default): every table in this process. ``"lsdb"``: the
+        survey-scale engine (`astro_ocl.scale.LsdbEngine`, needs the extra
+        ``astro_ocl[scale]``): stars, members and Gaia sources as HATS catalogues
+        (``stars``, ``members`` and ``gaia_sources`` may then also be HATS
+        catalogue paths), the cross-match, the Monte Carlo and the orbits on Dask
+        partitions; same numbers as ``"memory"`` for the same seed. Recorded in
+        the provenance with the workers and the HATS catalogues.
+    client : `distributed.Client`, optional
+        With ``engine="lsdb"``: the Dask cluster to run on. Default: a
+        `distributed.LocalCluster` sized to the machine, closed at the end.
 
     Returns
     -------
@@ -160,6 +172,30 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         raise ParameterError("orbit_samples", orbit_samples, "must be >= 0")
     if convention not in ("standard", "fu2022"):
         raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
+    if engine not in ("memory", "lsdb"):
+        raise ParameterError("engine", engine, "one of 'memory', 'lsdb'")
+    options = {k: v for k, v in dict(locals()).items() if k in _BUILD}
+    if engine == "lsdb":  # the survey-scale engine (astro_ocl.scale) runs steps 1-5 and 7
+        from .scale import LsdbEngine
+        with LsdbEngine(client=client, show_progress=show_progress) as scale:
+            return _build(scale=scale, **options)
+    if client is not None:
+        raise ParameterError("client", client, "only with engine='lsdb'")
+    return _build(scale=None, **options)
+
+
+_BUILD = ("stars", "members", "cluster_params", "gaia_sources", "clusters", "membership_threshold",
+          "n_realisations", "seed", "seed_given", "cuts", "match_radius", "epoch", "literature",
+          "online", "show_progress", "orbits", "orbit_samples", "gradients", "convention",
+          "online_options")
+
+
+def _build(*, scale, stars, members, cluster_params, gaia_sources, clusters,
+           membership_threshold, n_realisations, seed, seed_given, cuts, match_radius, epoch,
+           literature, online, show_progress, orbits, orbit_samples, gradients, convention,
+           online_options):
+    """The build of `build_catalogue` (``scale``: the survey-scale engine or None)."""
+    threshold = float(membership_threshold)
     cuts = QualityCuts() if cuts is None else cuts
     radius = u.Quantity(match_radius, u.arcsec)
     epoch = None if epoch is None else Time(epoch)
@@ -183,30 +219,43 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
     cg = cluster_params if cluster_params is not None else read_cg2020_clusters()
     resolver = cluster_resolver(cg)
-    stars = _table(stars, read_lamost)
-    members = _table(members, read_cg_members, resolver=resolver)
-    stage_log.stage("input stars", n_in=len(stars), n_out=len(stars),
-                    note=str(stars.meta.get("source", "")))
-    wanted = None
-    if clusters is not None:
-        wanted = sorted({resolver.resolve(c) for c in
-                         ([clusters] if isinstance(clusters, str) else clusters)})
-        keep = np.isin(np.asarray(members["Cluster"]).astype(str), wanted)
-        stage_log.stage("requested clusters", n_in=len(members), n_out=int(keep.sum()),
-                        dropped={"member of another cluster": int((~keep).sum())})
-        members = members[keep]
+    if scale is not None:  # steps 1-3 on HATS partitions (astro_ocl.scale), same rules
+        wanted = None if clusters is None else sorted(
+            {resolver.resolve(c) for c in ([clusters] if isinstance(clusters, str) else clusters)})
+        matched = scale.match_stars(stars, members, gaia_sources=gaia_sources,
+                                    star_reader=read_lamost, member_reader=read_cg_members,
+                                    member_kwargs={"resolver": resolver}, wanted=wanted,
+                                    threshold=threshold, radius=radius, epoch=epoch,
+                                    stage_log=stage_log)
+        # the inputs stay in their HATS catalogues: only their sources go to the provenance
+        stars, members = (QTable(meta={"source": scale.inputs[k].source})
+                          for k in ("stars", "members"))
+    else:
+        stars = _table(stars, read_lamost)
+        members = _table(members, read_cg_members, resolver=resolver)
+        stage_log.stage("input stars", n_in=len(stars), n_out=len(stars),
+                        note=str(stars.meta.get("source", "")))
+        wanted = None
+        if clusters is not None:
+            wanted = sorted({resolver.resolve(c) for c in
+                             ([clusters] if isinstance(clusters, str) else clusters)})
+            keep = np.isin(np.asarray(members["Cluster"]).astype(str), wanted)
+            stage_log.stage("requested clusters", n_in=len(members), n_out=int(keep.sum()),
+                            dropped={"member of another cluster": int((~keep).sum())})
+            members = members[keep]
 
     # ---- step 3: cross-match ----------------------------------------------------------------
-    stars = clean_stars(stars, stage_log=stage_log)
-    selected = select_members(members, threshold=threshold, stage_log=stage_log)
-    matched = match_stars(stars, selected, gaia_sources=gaia_sources, radius=radius,
-                          epoch=epoch, stage_log=stage_log)
+        stars = clean_stars(stars, stage_log=stage_log)
+        selected = select_members(members, threshold=threshold, stage_log=stage_log)
+        matched = match_stars(stars, selected, gaia_sources=gaia_sources, radius=radius,
+                              epoch=epoch, stage_log=stage_log)
     if wanted is not None:
         _report_empty(wanted, matched, stage_log)
 
     # ---- steps 4-5: flags and Monte Carlo statistics ---------------------------------------
-    stats, flags = cluster_statistics(matched, n_realisations=n_realisations, seed=seed,
-                                      cuts=cuts, show_progress=show_progress)
+    stats, flags = (cluster_statistics if scale is None else scale.cluster_statistics)(
+        matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
+        show_progress=show_progress)
     clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
     members_t = member_table(matched, flags, cuts=cuts)
     provenance.update({
@@ -217,6 +266,7 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
         "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
         "match_radius": str(radius),
         "epoch": "none" if epoch is None else f"J{epoch.jyear:.3f}",
+        **({"engine": "memory"} if scale is None else scale.provenance()),
         **{f"qc_{k}": v for k, v in cuts.as_meta().items()}})
 
     # ---- step 6: literature comparison -------------------------------------------------------
@@ -232,7 +282,7 @@ def build_catalogue(*, stars=None, members=None, cluster_params=None, gaia_sourc
     if orbits:
         orbit_history = _add_orbits(clusters_t, seed=seed, samples=orbit_samples,
                                     show_progress=show_progress, stage_log=stage_log,
-                                    convention=convention)
+                                    convention=convention, scale=scale)
         provenance["orbit_samples"] = int(orbit_samples)
     provenance["convention"] = convention
     if gradients:
@@ -267,13 +317,17 @@ def _report_empty(wanted, matched, stage_log):
                         dropped={"no usable spectroscopic member": len(empty)})
 
 
-def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, convention):
+def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, convention, scale=None):
     """Step 7: orbit columns added to ``clusters_t`` in place; returns the orbit history."""
     from .steps.dynamics import orbit_parameters, positions_back_in_time
     names = np.asarray(clusters_t["Cluster"]).astype(str)
-    orb = orbit_parameters(clusters_t, n_samples=samples,
-                           rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
-                           progress=show_progress, convention=convention)
+    if scale is not None:  # the same per-cluster streams, clusters spread over Dask workers
+        orb = scale.orbit_parameters(clusters_t, n_samples=samples, seed=seed,
+                                     convention=convention)
+    else:
+        orb = orbit_parameters(clusters_t, n_samples=samples,
+                               rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
+                               progress=show_progress, convention=convention)
     for name in orb.colnames:
         if name != "Cluster":
             clusters_t[name] = orb[name]

@@ -31,6 +31,9 @@ EXTRAS = {
     "matplotlib": ("matplotlib", "plots"),
     "astroquery": ("astroquery", "vizier"),
     "tqdm": ("tqdm", "progress"),
+    "lsdb": ("lsdb", "scale"),
+    "hats_import": ("hats-import", "scale"),
+    "distributed": ("dask[distributed]", "scale"),
 }
 
 
