@@ -240,6 +240,8 @@ class LsdbEngine:
         self.show_progress = show_progress
         self._stack = None
         self.inputs = {}
+        #: (stage, partitions, seconds) of every Dask computation, in order
+        self.timings = []
 
     # ---- the Dask cluster -----------------------------------------------------------------
     def __enter__(self):
@@ -253,7 +255,7 @@ class LsdbEngine:
                 n = int(self._n_workers or os.cpu_count() or 1)
                 cluster = self._stack.enter_context(LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True,
-                    dashboard_address=None))
+                    dashboard_address=":0"))
                 self.client = self._stack.enter_context(Client(cluster))
                 self._origin = f"LocalCluster ({n} workers)"
             else:
@@ -291,13 +293,18 @@ class LsdbEngine:
 
     def _run(self, tasks, desc):
         """Compute Dask ``tasks`` (delayed) with a progress bar; worker loss -> ScaleError."""
+        import time
         from distributed import as_completed
+        started = time.perf_counter()
         futures = self.client.compute(tasks)
         try:
             for _ in progress(as_completed(futures), total=len(futures), desc=desc,
                               enabled=self.show_progress):
                 pass
-            return self.client.gather(futures)
+            result = self.client.gather(futures)
+            self.timings.append((desc, len(futures), time.perf_counter() - started))
+            log.info("%s: %d partitions in %.1f s", desc, len(futures), self.timings[-1][2])
+            return result
         except AstroOCLError:
             raise
         except Exception as exc:
