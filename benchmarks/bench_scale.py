@@ -176,7 +176,7 @@ def run_lsdb(paths, n_workers, cache):
     from astro_ocl.scale import LsdbEngine, hats_input
     rows = []
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as lc, Client(lc) as c, Sampler(c) as s:
+                      dashboard_address="127.0.0.1:0") as lc, Client(lc) as c, Sampler(c) as s:
         t0 = time.perf_counter()
         for name, p in paths.items():
             hats_input(str(p), name=name, reader=read_flat, cache_dir=cache, client=c,

@@ -18,6 +18,10 @@ from astro_ocl.config import conf
 from astro_ocl.exceptions import AstroOCLError, UnknownClusterError
 from astro_ocl.utils import OptionalDependencyError
 
+# third-party deprecations inside lsdb / nested-pandas / hats-import under pandas 3.1
+# (Pandas4Warning: "The inplace keyword in NestedFrame.drop is deprecated")
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
 FAST = dict(seed=11, n_realisations=300, orbit_samples=5, literature=False)
 
 
@@ -65,7 +69,7 @@ def hats_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(distributed, hats_cache):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
@@ -133,10 +137,10 @@ def test_other_workers_and_partitioning(distributed, memory_result, hats_cache, 
     from astro_ocl.sources import read_lamost
     from astro_ocl.utils import data_path
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster) as c:
         fine = hats_input(data_path("lamost_lrs_oc_members.ecsv"), name="stars",
-                          reader=read_lamost, cache_dir=tmp_path, client=c, partition_rows=40)
+                          reader=read_lamost, cache_dir=tmp_path, client=c, partition_rows=60)
         assert fine.catalog.npartitions > 5
         path = fine.provenance["path"]
         with warnings.catch_warnings():
@@ -190,7 +194,7 @@ def test_worker_killed_mid_build(distributed, memory_result, hats_cache, tmp_pat
     the lost tasks on the restarted worker) or stops with one ScaleError, writing nothing."""
     from astro_ocl.scale import ScaleError
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster) as c:
         pids = c.run(os.getpid)
         killed = []

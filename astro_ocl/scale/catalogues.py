@@ -256,8 +256,8 @@ def hats_input(value, *, name, reader, reader_kwargs=None, cache_dir=None, margi
                                   reader_kwargs=reader_kwargs, cache_dir=cache_dir,
                                   margin_arcsec=margin_arcsec, client=client,
                                   partition_rows=partition_rows, table=table)
-    elif not (isinstance(table, QTable) and any(isinstance(table[c], SkyCoord)
-                                                 for c in table.colnames)):
+    elif not (isinstance(table, QTable)
+              and any(isinstance(table[c], SkyCoord) for c in table.colnames)):
         table = reader(table=table, path=table.meta.get("source"), **reader_kwargs)
     frame, spec = flatten(table)
     ra, dec = position_columns(spec)

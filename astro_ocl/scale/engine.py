@@ -38,7 +38,7 @@ import numpy as np
 from astropy.table import QTable, vstack
 
 from ..accounting import StageLog
-from ..exceptions import AstroOCLError, NoUsableDataError
+from ..exceptions import AstroOCLError, DroppedRowsWarning, NoUsableDataError
 from ..logger import log
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 unique_pairs)
@@ -105,7 +105,8 @@ def _stars_partition(frame, canonical, member_ids):
         else np.array([], np.int64)
     member = np.zeros(len(t), bool)
     member[has_id] = np.isin(ids, member_ids)
-    return dict(log=sl.records, warnings=[str(w.message) for w in caught],
+    return dict(log=sl.records, warnings=[str(w.message) for w in caught
+                                          if issubclass(w.category, DroppedRowsWarning)],
                 ids=np.unique(ids), n_id=int(has_id.sum()), n_pos=int((~has_id).sum()),
                 candidates=t[member])
 
@@ -255,7 +256,7 @@ class LsdbEngine:
                 n = int(self._n_workers or os.cpu_count() or 1)
                 cluster = self._stack.enter_context(LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True,
-                    dashboard_address=":0"))
+                    dashboard_address="127.0.0.1:0"))
                 self.client = self._stack.enter_context(Client(cluster))
                 self._origin = f"LocalCluster ({n} workers)"
             else:
@@ -363,8 +364,9 @@ class LsdbEngine:
         member_log = StageLog()  # recorded after the stars' stages, as the in-memory engine
         if wanted is not None:
             n_other = sum(c["other_cluster"] for _, c in parts)
-            member_log.stage("requested clusters", n_in=n_members, n_out=n_members - n_other,
-                            dropped={"member of another cluster": n_other})
+            member_log.stage("requested clusters", n_in=n_members,
+                             n_out=n_members - n_other,
+                             dropped={"member of another cluster": n_other})
             n_members -= n_other
         above = _sorted(vstack([t for t, _ in parts if len(t)], metadata_conflicts="silent")
                         if any(len(t) for t, _ in parts) else parts[0][0])
@@ -373,9 +375,9 @@ class LsdbEngine:
         selected = select_members(above, threshold=threshold, stage_log=sub)
         r = sub["members"]
         member_log.stage("members", n_in=n_members, n_out=r["n_out"],
-                        dropped={f"probability < {threshold}": n_below,
-                                 **{k: v for k, v in r["dropped"].items()
-                                    if not k.startswith("probability")}})
+                         dropped={f"probability < {threshold}": n_below,
+                                  **{k: v for k, v in r["dropped"].items()
+                                     if not k.startswith("probability")}})
         member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
         ids_future = self.client.scatter(member_ids, broadcast=True)
 
@@ -383,16 +385,20 @@ class LsdbEngine:
         sparts = self._run([delayed(_stars_partition)(p, st.converter, ids_future)
                             for p in self._partitions(st.catalog)], "stars (partitions)")
         logs = [s["log"] for s in sparts]
-        for w in sorted({w for s in sparts for w in s["warnings"]})[:1]:
-            warnings.warn(w.split(" (")[0] + f" (and in other partitions: "
-                          f"{sum(len(s['warnings']) for s in sparts)} partitions with drops)",
-                          _dropped_warning())
         n_stars = sum(r["n_in"] for log_ in logs for r in log_)
         stage_log.stage("input stars", n_in=n_stars, n_out=n_stars,
                         note=str(st.source or st.provenance["path"]))
         stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
         usable = _merge_logs("usable RV", logs)
         stage_log.stage("usable RV", **usable)
+        n_bad = usable["n_in"] - usable["n_out"]
+        if n_bad:  # one warning for all partitions (as clean_stars gives in memory)
+            reasons = ", ".join(f"{v} {k}" for k, v in usable["dropped"].items())
+            warnings.warn(
+                f"{n_bad} stars of {st.source or st.provenance['path']} have no usable radial "
+                f"velocity and are dropped ({reasons}; in "
+                f"{sum(bool(s['warnings']) for s in sparts)} of {len(sparts)} partitions)",
+                DroppedRowsWarning)
         stage_log.records.extend(r for r in member_log if r["stage"] == "members")
         n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
         out = []
@@ -441,7 +447,7 @@ class LsdbEngine:
             gaia_sources, name="gaia", reader=_gaia_reader, margin_arcsec=margin,
             cache_dir=self.cache_dir, client=self.client, partition_rows=self.partition_rows)
         no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
-                                          meta=st.catalog._ddf._meta)
+                                          meta=st.catalog.meta)
         algo = _sky_match_algorithm()(radius=radius, epoch=epoch, gaia=ga.converter)
         xm = no_id.crossmatch(ga.catalog, algorithm=algo, suffixes=("", "__gaia"),
                               suffix_method="overlapping_columns", log_changes=False)
@@ -515,8 +521,3 @@ def _sorted(table):
     if ROW in table.colnames and len(table):
         return table[np.argsort(np.asarray(table[ROW]), kind="stable")]
     return table
-
-
-def _dropped_warning():
-    from ..exceptions import DroppedRowsWarning
-    return DroppedRowsWarning

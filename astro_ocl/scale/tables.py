@@ -72,8 +72,8 @@ def flatten(table, *, row=True):
                     continue
                 data[f"{name}_{attr}"] = np.asarray(value.to_value(unit))
                 parts.append(attr)
-            obstime = None if c.obstime is None else (c.obstime.scale, c.obstime.format,
-                                                       str(c.obstime.value))
+            obstime = None if c.obstime is None else (
+                c.obstime.scale, c.obstime.format, str(c.obstime.value))
             if obstime is not None and c.obstime.shape:
                 raise ValueError(f"column {name}: a per-row obstime is not supported")
             cols.append(dict(name=name, kind="coord", parts=parts, obstime=obstime))
