@@ -144,6 +144,8 @@ class Sampler:
     def peak(self, t0, t1):
         """Max over workers of each worker's peak RSS (MB) in [t0, t1]."""
         inside = [s for t, s in self.samples if t0 <= t <= t1]
+        after = [s for t, s in self.samples if t > t1][:1]  # a stage shorter than a sample
+        inside = inside or after
         if not inside:
             return float("nan")
         return max(max(s.values()) for s in inside) / 2**20
@@ -169,7 +171,7 @@ def run_memory(stars, members, gaia):
     return rows, stats
 
 
-def run_lsdb(paths, n_workers, cache):
+def run_lsdb(paths, n_workers, cache, partition_rows=None):
     from distributed import Client, LocalCluster
 
     from astro_ocl.accounting import StageLog
@@ -180,14 +182,17 @@ def run_lsdb(paths, n_workers, cache):
         t0 = time.perf_counter()
         for name, p in paths.items():
             hats_input(str(p), name=name, reader=read_flat, cache_dir=cache, client=c,
-                       margin_arcsec=13.5 if name == "gaia" else None)
+                       margin_arcsec=13.5 if name == "gaia" else None,
+                       partition_rows=partition_rows)
         t1 = time.perf_counter()
         rows.append(("import (once)", t1 - t0, s.peak(t0, t1)))
-        with LsdbEngine(client=c, cache_dir=cache, show_progress=False) as eng:
+        with LsdbEngine(client=c, cache_dir=cache, show_progress=False,
+                        partition_rows=partition_rows) as eng:
             b0 = time.perf_counter()
             matched = eng.match_stars(str(paths["stars"]), str(paths["members"]),
                                       gaia_sources=str(paths["gaia"]), star_reader=read_flat,
-                                      member_reader=read_flat, threshold=0.7,
+                                      member_reader=read_flat, gaia_reader=read_flat,
+                                      threshold=0.7,
                                       radius=3.5 * u.arcsec, epoch=Time("J2015.5"),
                                       stage_log=StageLog())
             stats, _ = eng.cluster_statistics(matched, n_realisations=K, seed=1, cuts=None)
@@ -208,6 +213,8 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument("--partition-rows", type=float, default=None,
+                    help="rows per HATS partition (default hats-import's 1 000 000)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     import os
@@ -226,7 +233,9 @@ def main(argv=None):
             _print("memory", rows)
         del stars, members, gaia
         for w in args.workers:
-            rows, results[f"lsdb-{w}"] = run_lsdb(paths, w, cache / f"w{w}")
+            rows, results[f"lsdb-{w}"] = run_lsdb(
+                paths, w, cache / f"w{w}",
+                None if args.partition_rows is None else int(args.partition_rows))
             _print(f"lsdb, {w} worker(s)", rows)
         ref = next(iter(results.values()))
         for k, st in results.items():

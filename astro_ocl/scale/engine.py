@@ -54,6 +54,10 @@ __all__ = ["LsdbEngine", "ScaleError", "MARGIN_EXTRA"]
 MARGIN_EXTRA = 10.0
 
 
+#: Columns of the matched table that `cluster_statistics` reads.
+STATS_COLUMNS = ("Cluster", "rv", "e_rv", "teff", "logg", "feh", "e_feh")
+
+
 class ScaleError(AstroOCLError, RuntimeError):
     """The survey-scale engine could not finish: a Dask worker or the scheduler was lost.
 
@@ -202,7 +206,11 @@ def _sky_match_algorithm():
     return StepsSkyMatch
 
 
-def _gaia_reader(*, table, **kwargs):
+def _gaia_reader(path=None, *, table=None, **kwargs):
+    """Gaia sources from a file or a partition in the Gaia archive's columns."""
+    if table is None:
+        from astropy.table import Table
+        table = Table.read(path)
     return gaia_sources_from_archive_columns(table=table, **kwargs)
 
 
@@ -323,8 +331,8 @@ class LsdbEngine:
 
     # ---- steps 1-3 ----------------------------------------------------------------------------
     def match_stars(self, stars, members, *, gaia_sources=None, star_reader, member_reader,
-                    member_kwargs=None, wanted=None, threshold=0.7, radius=3.5 * u.arcsec,
-                    epoch=None, stage_log):
+                    member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
+                    radius=3.5 * u.arcsec, epoch=None, stage_log):
         """Steps 1-3: stars matched to the selected members (as `match_stars`).
 
         Parameters
@@ -334,6 +342,9 @@ class LsdbEngine:
             is needed only for stars without a Gaia id.
         star_reader, member_reader : callable
             The source adapters.
+        gaia_reader : callable, optional
+            Reader of a Gaia file or partition (default: the Gaia archive's columns,
+            `~astro_ocl.scale.catalogues.gaia_sources_from_archive_columns`).
         member_kwargs : dict, optional
             Passed to ``member_reader`` (e.g. the cluster-name resolver).
         wanted : list of str, optional
@@ -429,7 +440,9 @@ class LsdbEngine:
                                 dropped={"no Gaia id and no Gaia sources to match by position":
                                          n_pos})
             else:
-                out.append(self._match_by_position(st, gaia_sources, member_ids, selected,
+                out.append(self._match_by_position(st, gaia_sources,
+                                                   gaia_reader or _gaia_reader,
+                                                   member_ids, selected,
                                                    n_pos=n_pos, n_id=n_id, radius=radius,
                                                    epoch=epoch, stage_log=stage_log))
         matched = out[0] if len(out) == 1 else vstack(out, metadata_conflicts="silent") \
@@ -438,13 +451,13 @@ class LsdbEngine:
             raise NoUsableDataError("no spectroscopic star is a selected cluster member")
         return matched
 
-    def _match_by_position(self, st, gaia_sources, member_ids, selected, *, n_pos, n_id,
-                           radius, epoch, stage_log):
+    def _match_by_position(self, st, gaia_sources, gaia_reader, member_ids, selected, *,
+                           n_pos, n_id, radius, epoch, stage_log):
         from dask import delayed
         from astropy.time import Time
         margin = radius.to_value(u.arcsec) + MARGIN_EXTRA
         ga = self.inputs["gaia"] = hats_input(
-            gaia_sources, name="gaia", reader=_gaia_reader, margin_arcsec=margin,
+            gaia_sources, name="gaia", reader=gaia_reader, margin_arcsec=margin,
             cache_dir=self.cache_dir, client=self.client, partition_rows=self.partition_rows)
         no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
                                           meta=st.catalog.meta)
@@ -484,10 +497,13 @@ class LsdbEngine:
         """As `astro_ocl.steps.statistics.cluster_statistics`, clusters spread over workers."""
         import dask.bag as db
         names = np.asarray(matched["Cluster"]).astype(str)
-        unique = np.unique(names)
-        work = QTable(matched, copy=False)
+        # only the columns the statistics read travel to the workers (no SkyCoord)
+        work = QTable([matched[c] for c in STATS_COLUMNS if c in matched.colnames],
+                      copy=False)
         work["_matched_row"] = np.arange(len(matched))
-        groups = [work[names == n] for n in unique]
+        order = np.argsort(names, kind="stable")  # rows of a cluster keep their order
+        unique, first = np.unique(names[order], return_index=True)
+        groups = [work[idx] for idx in np.split(order, first[1:])]
         bag = db.from_sequence(groups, npartitions=max(1, min(len(groups), 4 * self.n_workers)))
         results = self._run(bag.map_partitions(_stats_partition, n_realisations, seed,
                                                cuts).to_delayed(), "clusters (partitions)")
