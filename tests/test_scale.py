@@ -216,9 +216,11 @@ def test_worker_killed_mid_build(distributed, memory_result, hats_cache, tmp_pat
                 warnings.simplefilter("ignore")
                 res = astro_ocl.build_catalogue(engine="lsdb", client=c, **FAST)
         except ScaleError as exc:
+            print(f"worker {killed[:1]} killed: the build stopped with {exc}")
             assert "nothing" in str(exc)
             assert not out.exists()
         else:
+            print(f"worker {killed[:1]} killed: the build completed (tasks retried)")
             res.write(out)
             _assert_same(memory_result, res)
             assert (out / "clusters.ecsv").exists() or any(out.iterdir())
