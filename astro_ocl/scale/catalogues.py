@@ -269,11 +269,20 @@ def hats_input(value, *, name, reader, reader_kwargs=None, cache_dir=None, margi
                      source=table.meta.get("source"))
 
 
+def _digest(value):
+    """A digest of a reader option that is an object (e.g. a cluster-name resolver)."""
+    import pickle
+    try:
+        return hashlib.sha256(pickle.dumps(value)).hexdigest()[:16]
+    except Exception:  # not picklable: its type names it
+        return type(value).__qualname__
+
+
 def _cached_import(path, *, name, reader, reader_kwargs, cache_dir, margin_arcsec, client,
                    partition_rows, table=None):
     """Import ``path`` (read by ``reader``) with hats-import into the cache, once."""
-    simple = {k: v for k, v in sorted(reader_kwargs.items())
-              if isinstance(v, (str, int, float, bool, type(None)))}
+    simple = {k: v if isinstance(v, (str, int, float, bool, type(None))) else _digest(v)
+              for k, v in sorted(reader_kwargs.items())}
     key = hashlib.sha256(json.dumps([CACHE_FORMAT, _sha256(path), reader.__module__,
                                      reader.__qualname__, simple, margin_arcsec,
                                      partition_rows], default=str).encode()).hexdigest()[:16]
