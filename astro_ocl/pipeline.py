@@ -83,6 +83,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
                     cuts=None, match_radius=None, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
                     gradients=False, convention="standard", cluster_catalogue=None,
+                    engine="memory", client=None,
                     **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
@@ -173,6 +174,17 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         (`astro_ocl.steps.dynamics.CONVENTIONS`, and
         `astro_ocl.steps.gradients.FU2022_UNCERTAINTY` for the gradients). Recorded in
         the provenance and the column descriptions.
+    engine : {"memory", "lsdb"}
+        ``"memory"`` (default): every table in this process. ``"lsdb"``: the
+        survey-scale engine (`astro_ocl.scale.LsdbEngine`, needs the extra
+        ``astro_ocl[scale]``): stars, members and Gaia sources as HATS catalogues
+        (``stars``, ``members`` and ``gaia_sources`` may then also be HATS
+        catalogue paths), the cross-match, the Monte Carlo and the orbits on Dask
+        partitions; same numbers as ``"memory"`` for the same seed. Recorded in
+        the provenance with the workers and the HATS catalogues.
+    client : `distributed.Client`, optional
+        With ``engine="lsdb"``: the Dask cluster to run on. Default: a
+        `distributed.LocalCluster` sized to the machine, closed at the end.
 
     Returns
     -------
@@ -194,6 +206,36 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         raise ParameterError("orbit_samples", orbit_samples, "must be >= 0")
     if convention not in ("standard", "fu2022"):
         raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
+    if engine not in ("memory", "lsdb"):
+        raise ParameterError("engine", engine, "one of 'memory', 'lsdb'")
+    if zero_points not in ("measure", "apply", "off"):
+        raise ParameterError("zero_points", zero_points, "one of 'measure', 'apply', 'off'")
+    if cluster_params is not None and cluster_catalogue is not None:
+        raise ParameterError("cluster_catalogue", cluster_catalogue,
+                             "give cluster_params or cluster_catalogue, not both")
+    options = {k: v for k, v in dict(locals()).items() if k in _BUILD}
+    if engine == "lsdb":  # the survey-scale engine (astro_ocl.scale) runs steps 1-5 and 7
+        from .scale import LsdbEngine
+        with LsdbEngine(client=client, show_progress=show_progress) as scale:
+            return _build(scale=scale, **options)
+    if client is not None:
+        raise ParameterError("client", client, "only with engine='lsdb'")
+    return _build(scale=None, **options)
+
+
+_BUILD = ("stars", "surveys", "reference_survey", "zero_points", "members", "cluster_params",
+          "gaia_sources", "clusters", "membership_threshold", "n_realisations", "seed",
+          "seed_given", "cuts", "match_radius", "epoch", "literature", "online",
+          "show_progress", "orbits", "orbit_samples", "gradients", "convention",
+          "cluster_catalogue", "online_options")
+
+
+def _build(*, scale, stars, surveys, reference_survey, zero_points, members, cluster_params,
+           gaia_sources, clusters, membership_threshold, n_realisations, seed, seed_given, cuts,
+           match_radius, epoch, literature, online, show_progress, orbits, orbit_samples,
+           gradients, convention, cluster_catalogue, online_options):
+    """The build of `build_catalogue` (``scale``: the survey-scale engine or None)."""
+    threshold = float(membership_threshold)
     cuts = QualityCuts() if cuts is None else cuts
     radius = None if match_radius is None else u.Quantity(match_radius, u.arcsec)
     epoch = None if epoch is None else Time(epoch)
@@ -217,78 +259,93 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         provenance["queries"] = str(fetched["provenance"])
     elif online_options:
         raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
-    if zero_points not in ("measure", "apply", "off"):
-        raise ParameterError("zero_points", zero_points, "one of 'measure', 'apply', 'off'")
-    if cluster_params is not None and cluster_catalogue is not None:
-        raise ParameterError("cluster_catalogue", cluster_catalogue,
-                             "give cluster_params or cluster_catalogue, not both")
     cg = cluster_params if cluster_params is not None else \
         read_cluster_catalogue("cg2020" if cluster_catalogue is None else cluster_catalogue)
     resolver = cluster_resolver(cg)
-    star_sets = _star_tables(stars, surveys)
-    if members is None and not online:
-        members = _embedded_members(resolver)
-    members = _table(members, read_cg_members, resolver=resolver)
-    for label, table in star_sets.items():
-        stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
-                        note=str(table.meta.get("source", "")))
-        # a DR2-id star table joined to DR3-id members: ids translated, drops counted
-        star_sets[label] = align_gaia_releases(table, members, online=online,
-                                               client_options=online_options,
-                                               stage_log=stage_log)
-    wanted = None
-    if clusters is not None:
-        wanted = sorted({resolver.resolve(c) for c in
-                         ([clusters] if isinstance(clusters, str) else clusters)})
-        keep = np.isin(np.asarray(members["Cluster"]).astype(str), wanted)
-        stage_log.stage("requested clusters", n_in=len(members), n_out=int(keep.sum()),
-                        dropped={"member of another cluster": int((~keep).sum())})
-        members = members[keep]
+    if scale is not None:  # steps 1-3 on HATS partitions (astro_ocl.scale), same rules
+        star_input, star_reader, label = _scale_star_input(stars, surveys)
+        members = members if members is not None or online else _embedded_members(resolver)
+        wanted = None if clusters is None else sorted(
+            {resolver.resolve(c) for c in ([clusters] if isinstance(clusters, str) else clusters)})
+        matched = scale.match_stars(star_input, members, gaia_sources=gaia_sources,
+                                    star_reader=star_reader, member_reader=read_cg_members,
+                                    member_kwargs={"resolver": resolver}, wanted=wanted,
+                                    threshold=threshold,
+                                    radius=3.5 * u.arcsec if radius is None else radius,
+                                    epoch=epoch, stage_log=stage_log)
+        if "survey" not in matched.colnames:
+            matched["survey"] = np.full(len(matched), label)
+        # the inputs stay in their HATS catalogues: only their sources go to the provenance
+        star_sets = {label: QTable(meta={"source": scale.inputs["stars"].source})}
+        members = QTable(meta={"source": scale.inputs["members"].source})
+        radii = {label: 3.5 * u.arcsec if radius is None else radius}
+        zp_table, per_survey, matched_by = None, {}, {}
+    else:
+        star_sets = _star_tables(stars, surveys)
+        if members is None and not online:
+            members = _embedded_members(resolver)
+        members = _table(members, read_cg_members, resolver=resolver)
+        for label, table in star_sets.items():
+            stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
+                            note=str(table.meta.get("source", "")))
+            # a DR2-id star table joined to DR3-id members: ids translated, drops counted
+            star_sets[label] = align_gaia_releases(table, members, online=online,
+                                                   client_options=online_options,
+                                                   stage_log=stage_log)
+        wanted = None
+        if clusters is not None:
+            wanted = sorted({resolver.resolve(c) for c in
+                             ([clusters] if isinstance(clusters, str) else clusters)})
+            keep = np.isin(np.asarray(members["Cluster"]).astype(str), wanted)
+            stage_log.stage("requested clusters", n_in=len(members), n_out=int(keep.sum()),
+                            dropped={"member of another cluster": int((~keep).sum())})
+            members = members[keep]
 
-    # ---- step 3: cross-match, survey by survey ----------------------------------------------
-    selected = select_members(members, threshold=threshold, stage_log=stage_log)
-    matched_by = {}
-    radii = {}
-    for label, table in star_sets.items():
-        table = clean_stars(table, stage_log=stage_log)
-        radii[label] = r = radius if radius is not None else _survey_radius(table)
-        e = epoch if epoch is not None else table.meta.get("epoch")
-        sources = gaia_sources
-        if "source_id" not in table.colnames:
-            # no Gaia id (APOGEE): one spectrum per star, then by position; offline the
-            # Gaia sources are the members themselves (their Gaia astrometry)
-            if "survey_id" in table.colnames:
-                table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
-            if sources is None:
-                sources = selected["source_id", "coord"]
-        m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,
-                        stage_log=stage_log)
-        if "survey" not in m.colnames:
-            m["survey"] = np.full(len(m), label)
-        matched_by[label] = m
+        # ---- step 3: cross-match, survey by survey ----------------------------------------------
+        selected = select_members(members, threshold=threshold, stage_log=stage_log)
+        matched_by = {}
+        radii = {}
+        for label, table in star_sets.items():
+            table = clean_stars(table, stage_log=stage_log)
+            radii[label] = r = radius if radius is not None else _survey_radius(table)
+            e = epoch if epoch is not None else table.meta.get("epoch")
+            sources = gaia_sources
+            if "source_id" not in table.colnames:
+                # no Gaia id (APOGEE): one spectrum per star, then by position; offline the
+                # Gaia sources are the members themselves (their Gaia astrometry)
+                if "survey_id" in table.colnames:
+                    table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
+                if sources is None:
+                    sources = selected["source_id", "coord"]
+            m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,
+                            stage_log=stage_log)
+            if "survey" not in m.colnames:
+                m["survey"] = np.full(len(m), label)
+            matched_by[label] = m
 
-    # ---- zero points between surveys (measured; applied only when asked) -------------------
-    zp_table, per_survey = None, {}
-    if len(matched_by) > 1 and zero_points != "off":
-        from .steps.multisurvey import apply_zero_points, measure_zero_points
-        for label, m in matched_by.items():
-            if len(m):
-                st, _ = cluster_statistics(m, n_realisations=n_realisations, seed=seed,
-                                           cuts=cuts, show_progress=False)
-                per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
-                                                  warn_unknown=False)
-        reference = _reference_survey(reference_survey, per_survey)
-        zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
-        if zero_points == "apply":
-            matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
-    from .steps.multisurvey import combine_matched, survey_composition
-    matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
+        # ---- zero points between surveys (measured; applied only when asked) -------------------
+        zp_table, per_survey = None, {}
+        if len(matched_by) > 1 and zero_points != "off":
+            from .steps.multisurvey import apply_zero_points, measure_zero_points
+            for label, m in matched_by.items():
+                if len(m):
+                    st, _ = cluster_statistics(m, n_realisations=n_realisations, seed=seed,
+                                               cuts=cuts, show_progress=False)
+                    per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
+                                                      warn_unknown=False)
+            reference = _reference_survey(reference_survey, per_survey)
+            zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
+            if zero_points == "apply":
+                matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
+        from .steps.multisurvey import combine_matched, survey_composition
+        matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
     if wanted is not None:
         _report_empty(wanted, matched, stage_log)
 
     # ---- steps 4-5: flags and Monte Carlo statistics ---------------------------------------
-    stats, flags = cluster_statistics(matched, n_realisations=n_realisations, seed=seed,
-                                      cuts=cuts, show_progress=show_progress)
+    stats, flags = (cluster_statistics if scale is None else scale.cluster_statistics)(
+        matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
+        show_progress=show_progress)
     clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
     composition = survey_composition(matched, flags)
     names = np.asarray(clusters_t["Cluster"]).astype(str)
@@ -318,6 +375,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
         "match_radius": ", ".join(f"{k}: {v}" for k, v in radii.items()),
         "epoch": "none" if epoch is None else f"J{epoch.jyear:.3f}",
+        **({"engine": "memory"} if scale is None else scale.provenance()),
         **{f"qc_{k}": v for k, v in cuts.as_meta().items()}})
 
     # ---- step 6: literature comparison -------------------------------------------------------
@@ -346,7 +404,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     if orbits:
         orbit_history = _add_orbits(clusters_t, seed=seed, samples=orbit_samples,
                                     show_progress=show_progress, stage_log=stage_log,
-                                    convention=convention)
+                                    convention=convention, scale=scale)
         provenance["orbit_samples"] = int(orbit_samples)
     provenance["convention"] = convention
     if gradients:
@@ -403,6 +461,39 @@ def _star_tables(stars, surveys):
     return out
 
 
+def _scale_star_input(stars, surveys):
+    """The one star input of the survey-scale engine: (input, reader, survey label).
+
+    The engine takes ``stars`` (a file, a HATS catalogue or a table, read as LAMOST)
+    or one survey (its embedded sample or the given file); combining several surveys
+    (zero points, the combined statistics) runs with ``engine="memory"`` only.
+    """
+    from .sources import SURVEYS, read_survey
+    if stars is not None:
+        if surveys is not None:
+            raise ParameterError("stars", "given", "give either stars or surveys, not both")
+        return stars, read_lamost, "stars"
+    if surveys is None:
+        raise ParameterError("surveys", None, "engine='lsdb' takes one survey (stars= or "
+                             "surveys=[name]); several surveys are combined with "
+                             "engine='memory'")
+    if isinstance(surveys, str):
+        surveys = [x.strip() for x in surveys.split(",") if x.strip()]
+    items = list(surveys.items()) if isinstance(surveys, dict) else [(x, None) for x in surveys]
+    if len(items) != 1:
+        raise ParameterError("surveys", [k for k, _ in items],
+                             "engine='lsdb' takes one survey; several surveys are combined "
+                             "with engine='memory'")
+    name, value = items[0]
+    if name not in SURVEYS:
+        raise ParameterError("surveys", name, f"unknown survey; choose from {sorted(SURVEYS)}")
+
+    def reader(path=None, *, table=None, **options):
+        return read_survey(name, path, table=table, **options)
+    reader.__qualname__ = f"read_survey[{name}]"  # names the reader in the HATS cache key
+    return value, reader, SURVEYS[name].label
+
+
 def _survey_radius(table):
     """The match radius of the survey a star table comes from (3.5 arcsec if unknown)."""
     from .sources import SURVEYS
@@ -454,13 +545,17 @@ def _report_empty(wanted, matched, stage_log):
                         dropped={"no usable spectroscopic member": len(empty)})
 
 
-def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, convention):
+def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, convention, scale=None):
     """Step 7: orbit columns added to ``clusters_t`` in place; returns the orbit history."""
     from .steps.dynamics import orbit_parameters, positions_back_in_time
     names = np.asarray(clusters_t["Cluster"]).astype(str)
-    orb = orbit_parameters(clusters_t, n_samples=samples,
-                           rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
-                           progress=show_progress, convention=convention)
+    if scale is not None:  # the same per-cluster streams, clusters spread over Dask workers
+        orb = scale.orbit_parameters(clusters_t, n_samples=samples, seed=seed,
+                                     convention=convention)
+    else:
+        orb = orbit_parameters(clusters_t, n_samples=samples,
+                               rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
+                               progress=show_progress, convention=convention)
     for name in orb.colnames:
         if name != "Cluster":
             clusters_t[name] = orb[name]

@@ -34,6 +34,9 @@ EXTRAS = {
     "astroquery": ("astroquery", "vizier"),
     "tqdm": ("tqdm", "progress"),
     "pyarrow": ("pyarrow", "parquet"),
+    "lsdb": ("lsdb", "scale"),
+    "hats_import": ("hats-import", "scale"),
+    "distributed": ("dask[distributed]", "scale"),
 }
 
 

@@ -91,6 +91,15 @@ def add_parser(sub):
                         "et al. 2022 computed them; see 'astro-ocl reproduce')")
     p.add_argument("--figures", action="store_true",
                    help="also write the paper's figures (PNG and PDF) into OUT/figures")
+    p.add_argument("--engine", choices=("memory", "lsdb"), default="memory",
+                   help="'lsdb': the survey-scale engine (needs astro_ocl[scale]): stars, "
+                        "members and Gaia as HATS catalogues (--stars/--members may then be "
+                        "HATS catalogue directories), cross-match, Monte Carlo and orbits on "
+                        "Dask partitions; same numbers as 'memory'")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine lsdb: a running Dask scheduler (tcp://host:8786, e.g. "
+                        "started by dask-jobqueue on SLURM); default: a local cluster sized "
+                        "to the machine")
     return p
 
 
@@ -109,7 +118,8 @@ def run(args):
         raise ParameterError("--lamost", args.lamost, "only with --online")
     for option in ("stars", "members"):
         path = getattr(args, option)
-        if path is not None and not path.is_file():
+        if path is not None and not path.is_file() and not (
+                getattr(args, "engine", "memory") == "lsdb" and path.is_dir()):  # HATS
             raise InputDataError(f"--{option}: " + ("a directory, not a table file"
                                                     if path.is_dir() else "no such file"),
                                  source=str(path))
@@ -117,6 +127,8 @@ def run(args):
     if surveys is not None and args.stars is not None:
         raise ParameterError("--surveys", " ".join(args.surveys), "give --stars or --surveys")
     epoch = _epoch(args.epoch)
+    if getattr(args, "scheduler", None) and getattr(args, "engine", "memory") != "lsdb":
+        raise ParameterError("--scheduler", args.scheduler, "only with --engine lsdb")
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
                        teff_min=args.teff_min * u.K, teff_max=args.teff_max * u.K,
                        cool_dwarf_teff=args.cool_dwarf_teff * u.K)
@@ -126,6 +138,8 @@ def run(args):
             options[name] = getattr(args, name)
     if getattr(args, "clusters_from", None):
         options["cluster_catalogue"] = args.clusters_from
+    if getattr(args, "engine", "memory") == "lsdb":
+        options.update(_scale_options(args.scheduler))
     result = build_catalogue(stars=args.stars, surveys=surveys,
                              reference_survey=args.reference_survey,
                              zero_points=args.zero_points,
@@ -138,6 +152,8 @@ def run(args):
                              orbit_samples=args.orbit_samples,
                              gradients=not args.no_gradients, convention=args.convention,
                              **options)
+    if options.get("client") is not None:  # our connection to --scheduler (not the cluster)
+        options["client"].close()
     clouds = None
     if args.figures:
         from ..sources.literature import read_zucker2020
@@ -177,6 +193,20 @@ def _surveys(values):
                                      source=str(path))
         out[name] = path or None
     return out
+
+
+def _scale_options(scheduler):
+    """``engine`` and ``client`` of build_catalogue for ``--engine lsdb [--scheduler]``."""
+    if scheduler is None:
+        return {"engine": "lsdb"}  # build_catalogue starts and closes a LocalCluster
+    from ..utils import require
+    distributed = require("distributed", feature="--engine lsdb")
+    try:
+        client = distributed.Client(scheduler, timeout=30)
+    except (OSError, TimeoutError) as exc:
+        from ..scale import ScaleError
+        raise ScaleError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    return {"engine": "lsdb", "client": client}
 
 
 def _epoch(text):

@@ -1,0 +1,539 @@
+"""The survey-scale engine: method steps 3-5 and 7 on HATS partitions, run by Dask.
+
+Nothing here re-implements a rule of the method: each Dask task calls the
+functions of :mod:`astro_ocl.steps` on one partition.
+
+========================  =============================================================
+step                      how it is distributed
+========================  =============================================================
+usable RV, members        `~astro_ocl.steps.statistics.clean_stars` and the probability
+                          cut per HATS partition of the stars and of the members
+member join (Gaia id)     the ids of the selected members go to every star partition,
+                          which keeps only stars that are members (a semi-join);
+                          `~astro_ocl.steps.crossmatch.deduplicate_stars` and
+                          `~astro_ocl.steps.crossmatch.join_members` then run on those
+positional match          ``lsdb`` cross-match of the stars without a Gaia id against
+                          the Gaia catalogue (with its margin), each pixel pair by
+                          `~astro_ocl.steps.crossmatch.sky_match`: same radius, same
+                          epoch propagation, every source inside the radius kept; then
+                          `~astro_ocl.steps.crossmatch.join_members` and
+                          `~astro_ocl.steps.crossmatch.unique_pairs`
+Monte Carlo, flags        `~astro_ocl.steps.statistics.cluster_statistics` on a Dask bag
+                          of clusters (each cluster's stream comes from the seed and its
+                          name: the partitioning does not change a number)
+orbits                    `~astro_ocl.steps.dynamics.orbit_parameters` on a Dask bag of
+                          clusters (streams from the seed and ``"orbit:" + name``)
+========================  =============================================================
+
+Rows are put back in the order of the input tables (column
+:data:`~astro_ocl.scale.tables.ROW`) before the member join, so the matched table,
+the flags and every cluster value equal the in-memory engine's.
+"""
+import os
+import warnings
+from contextlib import ExitStack
+
+import astropy.units as u
+import numpy as np
+from astropy.table import QTable, vstack
+
+from ..accounting import StageLog
+from ..exceptions import AstroOCLError, DroppedRowsWarning, NoUsableDataError
+from ..logger import log
+from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
+                                unique_pairs)
+from ..steps.statistics import clean_stars, cluster_statistics
+from ..utils import progress, require
+from .catalogues import gaia_sources_from_archive_columns, hats_input
+from .tables import ROW
+
+__all__ = ["LsdbEngine", "ScaleError", "MARGIN_EXTRA"]
+
+#: Margin (arcsec) added to the match radius around each Gaia partition: room for
+#: the proper-motion propagation (1 arcsec/yr over 10 yr).
+MARGIN_EXTRA = 10.0
+
+
+#: Columns of the matched table that `cluster_statistics` reads.
+STATS_COLUMNS = ("Cluster", "rv", "e_rv", "teff", "logg", "feh", "e_feh")
+
+
+class ScaleError(AstroOCLError, RuntimeError):
+    """The survey-scale engine could not finish: a Dask worker or the scheduler was lost.
+
+    Nothing was written (the build writes nothing; writers are atomic).
+    """
+
+
+def _merge_logs(name, logs):
+    """One stage record summed over partitions (None when no partition logged it)."""
+    recs = [r for log_ in logs for r in log_ if r["stage"] == name]
+    if not recs:
+        return None
+    dropped = {}
+    for r in recs:
+        for k, v in r["dropped"].items():
+            dropped[k] = dropped.get(k, 0) + v
+    return dict(n_in=sum(r["n_in"] for r in recs), n_out=sum(r["n_out"] for r in recs),
+                dropped=dropped, added=sum(r["added"] for r in recs),
+                note=next((r["note"] for r in recs if r["note"]), ""))
+
+
+# ---- partition tasks (module level: pickled to the workers) ---------------------------------
+
+def _members_partition(frame, canonical, wanted, threshold):
+    """Members of one partition above the threshold (and in ``wanted``), with counts."""
+    t = canonical(frame)
+    counts = {"n": len(t), "other_cluster": 0, "below": 0}
+    if wanted is not None:
+        keep = np.isin(np.asarray(t["Cluster"]).astype(str), wanted)
+        counts["other_cluster"] = int((~keep).sum())
+        t = t[keep]
+    above = np.asarray(t["proba"]) >= threshold
+    counts["below"] = int((~above).sum())
+    return t[above], counts
+
+
+def _stars_partition(frame, canonical, member_ids):
+    """Usable stars of one partition: those with a member's Gaia id, and counts."""
+    t = canonical(frame)
+    sl = StageLog()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = clean_stars(t, stage_log=sl)
+    if "source_id" in t.colnames:
+        has_id = ~np.ma.getmaskarray(t["source_id"])
+    else:
+        has_id = np.zeros(len(t), bool)
+    ids = np.asarray(np.ma.getdata(t["source_id"]), np.int64)[has_id] if has_id.any() \
+        else np.array([], np.int64)
+    member = np.zeros(len(t), bool)
+    member[has_id] = np.isin(ids, member_ids)
+    return dict(log=sl.records, warnings=[str(w.message) for w in caught
+                                          if issubclass(w.category, DroppedRowsWarning)],
+                ids=np.unique(ids), n_id=int(has_id.sum()), n_pos=int((~has_id).sum()),
+                candidates=t[member])
+
+
+def _no_id_partition(frame, canonical):
+    """Rows of a star partition without a Gaia id and with a usable RV (for the match)."""
+    t = canonical(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = clean_stars(t, stage_log=StageLog())
+    rows = set(np.asarray(t[ROW]).tolist())
+    if "source_id" in t.colnames:
+        no_id = np.ma.getmaskarray(t["source_id"])
+        rows = set(np.asarray(t[ROW])[no_id].tolist())
+    keep = np.isin(np.asarray(frame[ROW]), list(rows)) if rows else np.zeros(len(frame), bool)
+    return frame[keep]
+
+
+def _pairs_partition(frame, member_ids, canonical, star_cols, sep_col, n_col, src_col):
+    """Cross-match pairs of one partition whose Gaia source is a selected member."""
+    n_pairs = len(frame)
+    n_stars = int(np.unique(np.asarray(frame[ROW])).size) if n_pairs else 0
+    keep = np.isin(np.asarray(frame[src_col], np.int64), member_ids)
+    sub = frame[keep]
+    t = canonical(sub[star_cols])
+    if "source_id" in t.colnames:
+        t.remove_column("source_id")
+    t["source_id"] = np.asarray(sub[src_col], np.int64)
+    t["match_sep"] = np.asarray(sub[sep_col], float) * u.arcsec
+    t["match_sep"].info.description = ("Separation of the LAMOST and (propagated) Gaia "
+                                       "positions")
+    t["n_match"] = np.asarray(sub[n_col], np.int64)
+    t["n_match"].info.description = "Number of Gaia sources within the match radius"
+    t["star_row"] = np.asarray(t[ROW], np.int64)
+    t["star_row"].info.description = "Row of the star in the input table"
+    return dict(n_pairs=n_pairs, n_stars=n_stars, pairs=t)
+
+
+def _stats_partition(groups, n_realisations, seed, cuts):
+    """Monte Carlo statistics of a partition of clusters: [(stats, rows, flags)]."""
+    out = []
+    for sub in groups:
+        stats, flags = cluster_statistics(sub, n_realisations=n_realisations, seed=seed,
+                                          cuts=cuts, show_progress=False)
+        out.append((stats, np.asarray(sub["_matched_row"]), flags))
+    return out
+
+
+def _orbits_partition(chunks, n_samples, seed, convention, kwargs):
+    from ..steps.dynamics import orbit_parameters
+    from ..steps.statistics import cluster_rng
+    out = []
+    for rows, sub in chunks:
+        names = np.asarray(sub["Cluster"]).astype(str)
+        out.append((rows, orbit_parameters(sub, n_samples=n_samples,
+                                           rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
+                                           progress=False, convention=convention, **kwargs)))
+    return out
+
+
+def _sky_match_algorithm():
+    """The lsdb cross-match algorithm that runs `~astro_ocl.steps.crossmatch.sky_match`."""
+    import pandas as pd
+    import pyarrow as pa
+    from astropy.coordinates import SkyCoord
+    from lsdb.core.crossmatch.abstract_crossmatch_algorithm import AbstractCrossmatchAlgorithm
+
+    class StepsSkyMatch(AbstractCrossmatchAlgorithm):
+        """All Gaia sources within the radius of each star (`sky_match`, per pixel pair)."""
+
+        extra_columns = pd.DataFrame({
+            "match_sep_arcsec": pd.Series(dtype=pd.ArrowDtype(pa.float64())),
+            "n_match": pd.Series(dtype=pd.ArrowDtype(pa.int64()))})
+
+        def __init__(self, *, radius, epoch, gaia):
+            super().__init__()
+            self.radius, self.epoch, self.gaia = radius, epoch, gaia
+
+        def perform_crossmatch(self, args):
+            left, right = args.left_df, args.right_df
+            info = args.left_catalog_info
+            stars = SkyCoord(ra=left[info.ra_column].to_numpy(float) * u.deg,
+                             dec=left[info.dec_column].to_numpy(float) * u.deg, frame="icrs")
+            sources = self.gaia(right)["coord"]
+            i_star, i_src, sep = sky_match(stars, sources, radius=self.radius, epoch=self.epoch)
+            counts = np.bincount(i_star, minlength=len(left))
+            extra = pd.DataFrame({
+                "match_sep_arcsec": pd.Series(sep.to_value(u.arcsec),
+                                              dtype=pd.ArrowDtype(pa.float64())),
+                "n_match": pd.Series(counts[i_star], dtype=pd.ArrowDtype(pa.int64()))})
+            return i_star, i_src, extra
+
+    return StepsSkyMatch
+
+
+def _gaia_reader(path=None, *, table=None, **kwargs):
+    """Gaia sources from a file or a partition in the Gaia archive's columns."""
+    if table is None:
+        from astropy.table import Table
+        table = Table.read(path)
+    return gaia_sources_from_archive_columns(table=table, **kwargs)
+
+
+class LsdbEngine:
+    """Steps 3-5 and 7 of the build on HATS catalogues with LSDB, run by Dask.
+
+    Use it as a context manager: without a ``client`` it starts a
+    `distributed.LocalCluster` (one single-threaded worker process per core, or
+    ``n_workers``) and closes it on exit, also on an error or an interrupt, so no
+    worker process is left behind. With ``scheduler`` it connects to a running
+    Dask scheduler (e.g. one started by ``dask-jobqueue`` on SLURM).
+
+    Parameters
+    ----------
+    client : `distributed.Client`, optional
+        An existing client (kept open).
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``).
+    n_workers : int, optional
+        Workers of the local cluster (default: the machine's cores).
+    cache_dir : str or `~pathlib.Path`, optional
+        Where imported HATS catalogues are kept
+        (`~astro_ocl.scale.catalogues.default_hats_cache`).
+    partition_rows : int, optional
+        Rows per HATS partition of imported inputs.
+    show_progress : bool, optional
+        Progress bars over partitions.
+    """
+
+    def __init__(self, *, client=None, scheduler=None, n_workers=None, cache_dir=None,
+                 partition_rows=None, show_progress=None):
+        for module in ("lsdb", "hats_import", "distributed"):
+            require(module, feature="the survey-scale engine (engine='lsdb')")
+        self.client, self._scheduler, self._n_workers = client, scheduler, n_workers
+        self.cache_dir, self.partition_rows = cache_dir, partition_rows
+        self.show_progress = show_progress
+        self._stack = None
+        self.inputs = {}
+        #: (stage, partitions, seconds) of every Dask computation, in order
+        self.timings = []
+
+    # ---- the Dask cluster -----------------------------------------------------------------
+    def __enter__(self):
+        from distributed import Client, LocalCluster
+        self._stack = ExitStack()
+        try:
+            if self.client is None and self._scheduler:
+                self.client = self._stack.enter_context(Client(self._scheduler))
+                self._origin = f"scheduler {self._scheduler}"
+            elif self.client is None:
+                n = int(self._n_workers or os.cpu_count() or 1)
+                cluster = self._stack.enter_context(LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True,
+                    dashboard_address="127.0.0.1:0"))
+                self.client = self._stack.enter_context(Client(cluster))
+                self._origin = f"LocalCluster ({n} workers)"
+            else:
+                self._origin = f"client {self.client.scheduler.address}"
+        except BaseException:
+            self._stack.close()
+            raise
+        log.info("lsdb engine on %s", self._origin)
+        return self
+
+    def __exit__(self, *exc):
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+            self.client = None
+        return False
+
+    @property
+    def n_workers(self):
+        """Workers of the Dask cluster now."""
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def provenance(self):
+        """What goes into the build's provenance: engine, workers, HATS catalogues."""
+        import dask
+        import lsdb
+        prov = {"engine": "lsdb", "engine_workers": self.n_workers,
+                "engine_scheduler": self._origin,
+                "engine_versions": f"lsdb {lsdb.__version__}, dask {dask.__version__}"}
+        for name, inp in self.inputs.items():
+            p = inp.provenance
+            prov[f"hats_{name}"] = (f"{p['path']} ({p['origin']}; {p['hats_version']}; "
+                                    f"{p['partitions']} partitions, {p['rows']} rows)")
+        return prov
+
+    def _run(self, tasks, desc):
+        """Compute Dask ``tasks`` (delayed) with a progress bar; worker loss -> ScaleError."""
+        import time
+        from distributed import as_completed
+        started = time.perf_counter()
+        futures = self.client.compute(tasks)
+        try:
+            for _ in progress(as_completed(futures), total=len(futures), desc=desc,
+                              enabled=self.show_progress):
+                pass
+            result = self.client.gather(futures)
+            self.timings.append((desc, len(futures), time.perf_counter() - started))
+            log.info("%s: %d partitions in %.1f s", desc, len(futures), self.timings[-1][2])
+            return result
+        except AstroOCLError:
+            raise
+        except Exception as exc:
+            from distributed import KilledWorker
+            from distributed.comm.core import CommClosedError
+            if isinstance(exc, (KilledWorker, CommClosedError, OSError, TimeoutError)):
+                raise ScaleError(f"{desc}: the Dask cluster failed ({type(exc).__name__}: "
+                                 f"{exc}); the build stopped and wrote nothing") from exc
+            raise
+        finally:
+            self.client.cancel(futures)
+
+    def _partitions(self, catalog):
+        return catalog.to_delayed()
+
+    # ---- steps 1-3 ----------------------------------------------------------------------------
+    def match_stars(self, stars, members, *, gaia_sources=None, star_reader, member_reader,
+                    member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
+                    radius=3.5 * u.arcsec, epoch=None, stage_log):
+        """Steps 1-3: stars matched to the selected members (as `match_stars`).
+
+        Parameters
+        ----------
+        stars, members, gaia_sources
+            Inputs (see `~astro_ocl.scale.catalogues.hats_input`); ``gaia_sources``
+            is needed only for stars without a Gaia id.
+        star_reader, member_reader : callable
+            The source adapters.
+        gaia_reader : callable, optional
+            Reader of a Gaia file or partition (default: the Gaia archive's columns,
+            `~astro_ocl.scale.catalogues.gaia_sources_from_archive_columns`).
+        member_kwargs : dict, optional
+            Passed to ``member_reader`` (e.g. the cluster-name resolver).
+        wanted : list of str, optional
+            Keep only members of these clusters.
+        threshold : float
+            Membership probability threshold.
+        radius : `~astropy.units.Quantity`
+        epoch : `~astropy.time.Time`, optional
+        stage_log : `~astro_ocl.accounting.StageLog`
+
+        Returns
+        -------
+        matched : `~astropy.table.QTable`
+            As `astro_ocl.steps.crossmatch.match_stars` (plus :data:`ROW`).
+        """
+        from dask import delayed
+        radius = u.Quantity(radius, u.arcsec)
+        common = dict(cache_dir=self.cache_dir, client=self.client,
+                      partition_rows=self.partition_rows)
+        st = self.inputs["stars"] = hats_input(stars, name="stars", reader=star_reader, **common)
+        mb = self.inputs["members"] = hats_input(members, name="members", reader=member_reader,
+                                                 reader_kwargs=member_kwargs, **common)
+
+        # members: probability cut per partition, one cluster per star on the selection
+        parts = self._run([delayed(_members_partition)(p, mb.converter, wanted, threshold)
+                           for p in self._partitions(mb.catalog)], "members (partitions)")
+        n_members = sum(c["n"] for _, c in parts)
+        member_log = StageLog()  # recorded after the stars' stages, as the in-memory engine
+        if wanted is not None:
+            n_other = sum(c["other_cluster"] for _, c in parts)
+            member_log.stage("requested clusters", n_in=n_members,
+                             n_out=n_members - n_other,
+                             dropped={"member of another cluster": n_other})
+            n_members -= n_other
+        above = _sorted(vstack([t for t, _ in parts if len(t)], metadata_conflicts="silent")
+                        if any(len(t) for t, _ in parts) else parts[0][0])
+        n_below = sum(c["below"] for _, c in parts)
+        sub = StageLog()
+        selected = select_members(above, threshold=threshold, stage_log=sub)
+        r = sub["members"]
+        member_log.stage("members", n_in=n_members, n_out=r["n_out"],
+                         dropped={f"probability < {threshold}": n_below,
+                                  **{k: v for k, v in r["dropped"].items()
+                                     if not k.startswith("probability")}})
+        member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
+        ids_future = self.client.scatter(member_ids, broadcast=True)
+
+        # stars: usable RV per partition; those with a member's Gaia id are gathered
+        sparts = self._run([delayed(_stars_partition)(p, st.converter, ids_future)
+                            for p in self._partitions(st.catalog)], "stars (partitions)")
+        logs = [s["log"] for s in sparts]
+        n_stars = sum(r["n_in"] for log_ in logs for r in log_)
+        stage_log.stage("input stars", n_in=n_stars, n_out=n_stars,
+                        note=str(st.source or st.provenance["path"]))
+        stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
+        usable = _merge_logs("usable RV", logs)
+        stage_log.stage("usable RV", **usable)
+        n_bad = usable["n_in"] - usable["n_out"]
+        if n_bad:  # one warning for all partitions (as clean_stars gives in memory)
+            reasons = ", ".join(f"{v} {k}" for k, v in usable["dropped"].items())
+            warnings.warn(
+                f"{n_bad} stars of {st.source or st.provenance['path']} have no usable radial "
+                f"velocity and are dropped ({reasons}; in "
+                f"{sum(bool(s['warnings']) for s in sparts)} of {len(sparts)} partitions)",
+                DroppedRowsWarning)
+        stage_log.records.extend(r for r in member_log if r["stage"] == "members")
+        n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
+        out = []
+        if n_id:
+            n_unique = int(np.unique(np.concatenate([s["ids"] for s in sparts])).size)
+            cands = [s["candidates"] for s in sparts if len(s["candidates"])]
+            cand = _sorted(vstack(cands, metadata_conflicts="silent") if cands
+                           else sparts[0]["candidates"])
+            if "source_id" in cand.colnames and hasattr(cand["source_id"], "mask"):
+                cand["source_id"] = np.asarray(np.ma.getdata(cand["source_id"]), np.int64)
+            sub = StageLog()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cand = deduplicate_stars(cand, stage_log=sub)
+            stage_log.stage("unique stars", n_in=n_id, n_out=n_unique,
+                            dropped={"repeated source_id (kept highest S/N)": n_id - n_unique})
+            joined = join_members(cand, selected, stage_log=StageLog(), require=False)
+            stage_log.stage("join members", n_in=n_unique, n_out=len(joined),
+                            dropped={"not a selected cluster member": n_unique - len(cand)})
+            out.append(joined)
+        if n_pos:
+            if gaia_sources is None:
+                if not n_id:
+                    raise NoUsableDataError(
+                        "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources "
+                        "with proper motions) to cross-match them by position")
+                stage_log.stage("stars without Gaia id", n_in=n_pos, n_out=0,
+                                dropped={"no Gaia id and no Gaia sources to match by position":
+                                         n_pos})
+            else:
+                out.append(self._match_by_position(st, gaia_sources,
+                                                   gaia_reader or _gaia_reader,
+                                                   member_ids, selected,
+                                                   n_pos=n_pos, n_id=n_id, radius=radius,
+                                                   epoch=epoch, stage_log=stage_log))
+        matched = out[0] if len(out) == 1 else vstack(out, metadata_conflicts="silent") \
+            if out else QTable()
+        if len(matched) == 0:
+            raise NoUsableDataError("no spectroscopic star is a selected cluster member")
+        return matched
+
+    def _match_by_position(self, st, gaia_sources, gaia_reader, member_ids, selected, *,
+                           n_pos, n_id, radius, epoch, stage_log):
+        from dask import delayed
+        from astropy.time import Time
+        margin = radius.to_value(u.arcsec) + MARGIN_EXTRA
+        ga = self.inputs["gaia"] = hats_input(
+            gaia_sources, name="gaia", reader=gaia_reader, margin_arcsec=margin,
+            cache_dir=self.cache_dir, client=self.client, partition_rows=self.partition_rows)
+        no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
+                                          meta=st.catalog.meta)
+        algo = _sky_match_algorithm()(radius=radius, epoch=epoch, gaia=ga.converter)
+        xm = no_id.crossmatch(ga.catalog, algorithm=algo, suffixes=("", "__gaia"),
+                              suffix_method="overlapping_columns", log_changes=False)
+        src_col = "source_id__gaia" if "source_id__gaia" in xm.columns else "source_id"
+        ids = self.client.scatter(member_ids, broadcast=True)
+        star_cols = list(st.catalog.columns)
+        parts = self._run([delayed(_pairs_partition)(p, ids, st.converter, star_cols,
+                                                     "match_sep_arcsec", "n_match", src_col)
+                           for p in self._partitions(xm)], "positional match (partitions)")
+        n_pairs = sum(p["n_pairs"] for p in parts)
+        n_matched = sum(p["n_stars"] for p in parts)
+        pairs = [p["pairs"] for p in parts if len(p["pairs"])]
+        if not pairs:
+            pairs = [parts[0]["pairs"]] if parts else []
+        table = vstack(pairs, metadata_conflicts="silent") if pairs else QTable()
+        if len(table):
+            order = np.lexsort((table["match_sep"].to_value(u.arcsec),
+                                np.asarray(table[ROW])))
+            table = table[order]
+        note = (f"{n_pairs - n_matched} extra rows for stars with several Gaia sources inside "
+                f"{radius}; " + (f"Gaia positions propagated to {Time(epoch).jyear:.2f}"
+                                 if epoch is not None else "no epoch propagation"))
+        stage_log.stage("sky match", n_in=n_pos, n_out=n_pairs,
+                        dropped={f"no Gaia source within {radius}": n_pos - n_matched},
+                        added=n_pairs - n_matched, note=note)
+        joined = join_members(table, selected, stage_log=StageLog(), require=False)
+        stage_log.stage("join members" if not n_id else "join members (by position)",
+                        n_in=n_pairs, n_out=len(joined),
+                        dropped={"not a selected cluster member": n_pairs - len(joined)})
+        return unique_pairs(joined, stage_log=stage_log)
+
+    # ---- steps 4-5 ----------------------------------------------------------------------------
+    def cluster_statistics(self, matched, *, n_realisations, seed, cuts, show_progress=None):
+        """As `astro_ocl.steps.statistics.cluster_statistics`, clusters spread over workers."""
+        import dask.bag as db
+        names = np.asarray(matched["Cluster"]).astype(str)
+        # only the columns the statistics read travel to the workers (no SkyCoord)
+        work = QTable([matched[c] for c in STATS_COLUMNS if c in matched.colnames],
+                      copy=False)
+        work["_matched_row"] = np.arange(len(matched))
+        order = np.argsort(names, kind="stable")  # rows of a cluster keep their order
+        unique, first = np.unique(names[order], return_index=True)
+        groups = [work[idx] for idx in np.split(order, first[1:])]
+        bag = db.from_sequence(groups, npartitions=max(1, min(len(groups), 4 * self.n_workers)))
+        results = self._run(bag.map_partitions(_stats_partition, n_realisations, seed,
+                                               cuts).to_delayed(), "clusters (partitions)")
+        stats, flags = [], np.zeros(len(matched), int)
+        for part in results:
+            for s, rows, f in part:
+                stats.extend(s)
+                flags[rows] = f
+        stats.sort(key=lambda s: s.cluster)
+        return stats, flags
+
+    # ---- step 7 -------------------------------------------------------------------------------
+    def orbit_parameters(self, clusters, *, n_samples, seed, convention, **kwargs):
+        """As `astro_ocl.steps.dynamics.orbit_parameters` with per-cluster streams, spread."""
+        import dask.bag as db
+        n = len(clusters)
+        step = max(1, int(np.ceil(n / (4 * self.n_workers))))
+        chunks = [(np.arange(i, min(i + step, n)), clusters[i:i + step])
+                  for i in range(0, n, step)]
+        bag = db.from_sequence(chunks, npartitions=max(1, len(chunks)))
+        results = self._run(bag.map_partitions(_orbits_partition, n_samples, seed, convention,
+                                               kwargs).to_delayed(), "orbits (partitions)")
+        parts = sorted((p for part in results for p in part), key=lambda p: p[0][0])
+        out = vstack([t for _, t in parts], metadata_conflicts="silent")
+        out.meta.update(parts[0][1].meta)
+        return out
+
+
+def _sorted(table):
+    """Rows in the order of the input table."""
+    if ROW in table.colnames and len(table):
+        return table[np.argsort(np.asarray(table[ROW]), kind="stable")]
+    return table

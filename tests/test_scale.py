@@ -1,0 +1,256 @@
+"""Issue 12: the survey-scale engine (LSDB/HATS + Dask) gives the in-memory engine's numbers.
+
+Skipped when the extra ``astro_ocl[scale]`` is not installed (``tox -e test-scale``
+installs it; the core test run does not need it).
+"""
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import astro_ocl
+from astro_ocl.config import conf
+from astro_ocl.exceptions import AstroOCLError, UnknownClusterError
+from astro_ocl.utils import OptionalDependencyError
+
+# third-party deprecations inside lsdb / nested-pandas / hats-import under pandas 3.1
+# (Pandas4Warning: "The inplace keyword in NestedFrame.drop is deprecated")
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
+FAST = dict(seed=11, n_realisations=300, orbit_samples=5, literature=False)
+LRS = ["lamost_lrs"]  # the engine takes one survey; several are combined in memory only
+
+
+def test_missing_extra_is_named(monkeypatch):
+    """Without lsdb the engine says which extra to install (also without the extra)."""
+    monkeypatch.setitem(sys.modules, "lsdb", None)  # import lsdb -> ImportError
+    with pytest.raises(OptionalDependencyError, match=r"astro_ocl\[scale\]"):
+        astro_ocl.build_catalogue(engine="lsdb", surveys=LRS, **FAST)
+
+
+def test_engine_and_client_are_checked():
+    with pytest.raises(AstroOCLError, match="engine"):
+        astro_ocl.build_catalogue(engine="spark", surveys=LRS, **FAST)
+    with pytest.raises(AstroOCLError, match="client"):
+        astro_ocl.build_catalogue(client=object(), surveys=LRS, **FAST)
+
+
+def test_scale_imports_no_upper_layer():
+    """astro_ocl.scale may import sources and steps, never pipeline, sinks or the CLI."""
+    from test_issue9 import ROOT, _imports
+    forbidden = ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.cli",
+                 "astro_ocl.commands", "astro_ocl.result", "astro_ocl.reproduce")
+    bad = {f.name: sorted(m for m in _imports(f) if m.startswith(forbidden))
+           for f in (ROOT / "scale").rglob("*.py")}
+    assert not {k: v for k, v in bad.items() if v}
+
+
+# ---- with the extra ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def distributed():
+    pytest.importorskip("lsdb")
+    pytest.importorskip("hats_import")
+    return pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def hats_cache(tmp_path_factory):
+    """One HATS cache for the module: each input is imported once."""
+    path = tmp_path_factory.mktemp("hats_cache")
+    with conf.set_temp("cache_dir", str(path)):
+        yield path
+
+
+@pytest.fixture(scope="module")
+def client(distributed, hats_cache):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        with distributed.Client(cluster) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def memory_result():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return astro_ocl.build_catalogue(surveys=LRS, **FAST)
+
+
+def _assert_same(a, b, *, rtol=1e-9):
+    """Two results: same clusters table (to ``rtol``), same members, same stage counts."""
+    ca, cb = a.clusters, b.clusters
+    assert list(ca["Cluster"]) == list(cb["Cluster"])
+    assert ca.colnames == cb.colnames
+    for name in ca.colnames:
+        if name == "coord":
+            for attr in ("ra", "dec", "distance", "pm_ra_cosdec", "pm_dec", "radial_velocity"):
+                np.testing.assert_allclose(getattr(cb[name], attr).value,
+                                           getattr(ca[name], attr).value, rtol=rtol)
+            continue
+        x = np.asarray(getattr(ca[name], "value", ca[name]))
+        y = np.asarray(getattr(cb[name], "value", cb[name]))
+        if x.dtype.kind == "f":
+            np.testing.assert_allclose(y, x, rtol=rtol, atol=0, equal_nan=True, err_msg=name)
+        else:
+            np.testing.assert_array_equal(y, x, err_msg=name)
+    for name in ("Cluster", "GaiaDR2", "Flag", "RV", "[Fe/H]"):
+        np.testing.assert_array_equal(np.asarray(b.members[name]), np.asarray(a.members[name]))
+    strip = [{k: r[k] for k in ("stage", "n_in", "n_out", "dropped", "added")}
+             for r in a.stage_log]
+    assert [{k: r[k] for k in ("stage", "n_in", "n_out", "dropped", "added")}
+            for r in b.stage_log] == strip
+
+
+def test_lsdb_equals_memory(client, memory_result, hats_cache):
+    """The embedded sample imported with hats-import: the same catalogue to 1e-9."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = astro_ocl.build_catalogue(engine="lsdb", client=client, surveys=LRS, **FAST)
+    _assert_same(memory_result, res)
+    assert len(res.clusters) >= 10
+    prov = res.provenance
+    assert prov["engine"] == "lsdb" and prov["engine_workers"] == 2
+    assert memory_result.provenance["engine"] == "memory"
+    for name in ("stars", "members"):
+        text = prov[f"hats_{name}"]
+        assert str(hats_cache) in text and "partitions" in text and "hats" in text
+    assert res.clusters.meta["engine"] == "lsdb"
+    # imported once: the cache entry is reused (same path, nothing new written)
+    entries = sorted(p.name for p in (hats_cache / "hats").iterdir())
+    assert len(entries) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = astro_ocl.build_catalogue(engine="lsdb", client=client, surveys=LRS, **FAST)
+    assert sorted(p.name for p in (hats_cache / "hats").iterdir()) == entries
+    assert again.provenance["hats_stars"] == prov["hats_stars"]
+
+
+def test_other_workers_and_partitioning(distributed, memory_result, hats_cache, tmp_path,
+                                        capfd):
+    """One worker and a finer partitioning (an existing HATS catalogue): same numbers."""
+    from astro_ocl.scale import hats_input
+    from astro_ocl.sources import read_lamost
+    from astro_ocl.utils import data_path
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster) as c:
+        fine = hats_input(data_path("lamost_lrs_oc_members.ecsv"), name="stars",
+                          reader=read_lamost, cache_dir=tmp_path, client=c, partition_rows=60)
+        assert fine.catalog.npartitions > 5
+        path = fine.provenance["path"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = astro_ocl.build_catalogue(engine="lsdb", client=c, stars=path,
+                                            show_progress=True, **FAST)
+    _assert_same(memory_result, res)
+    assert res.provenance["engine_workers"] == 1
+    assert path in res.provenance["hats_stars"]
+    assert f"{fine.catalog.npartitions} partitions" in res.provenance["hats_stars"]
+    err = capfd.readouterr().err
+    assert "stars (partitions)" in err and "clusters (partitions)" in err  # progress bars
+
+
+def test_positional_match_equals_memory(client):
+    """Stars without a Gaia id matched by position (lsdb cross-match with sky_match)."""
+    from astro_ocl.sources import read_cg_members, read_lamost
+    stars = read_lamost()
+    stars.remove_column("source_id")
+    members = read_cg_members()
+    gaia = members["source_id", "coord"]
+    kw = dict(stars=stars, members=members, gaia_sources=gaia, epoch="J2015.5", **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = astro_ocl.build_catalogue(**kw)
+        b = astro_ocl.build_catalogue(engine="lsdb", client=client, **kw)
+    _assert_same(a, b)
+    assert b.stage_log["sky match"]["n_in"] == len(stars)
+    assert "hats_gaia" in b.provenance
+
+
+def _children():
+    import psutil
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_local_cluster_is_closed(distributed, hats_cache):
+    """Without a client the engine starts a LocalCluster and closes it, also on an error."""
+    before = {p.pid for p in _children()}
+    with pytest.raises(UnknownClusterError):
+        astro_ocl.build_catalogue(engine="lsdb", clusters=["No Such Cluster 1"], surveys=LRS,
+                                  **FAST)
+    deadline = time.time() + 20
+    while {p.pid for p in _children()} - before and time.time() < deadline:
+        time.sleep(0.5)
+    assert not {p.pid for p in _children()} - before
+
+
+def test_worker_killed_mid_build(distributed, memory_result, hats_cache, tmp_path):
+    """A worker killed during the build: it completes with the same numbers (Dask retries
+    the lost tasks on the restarted worker) or stops with one ScaleError, writing nothing."""
+    from astro_ocl.scale import ScaleError
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster) as c:
+        pids = c.run(os.getpid)
+        killed = []
+
+        def killer():
+            end = time.time() + 300
+            while time.time() < end and not killed:
+                busy = [w for w, tasks in c.processing().items() if tasks]
+                if busy and busy[0] in pids:
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(busy[0])
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        out = tmp_path / "catalogue"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = astro_ocl.build_catalogue(engine="lsdb", client=c, surveys=LRS, **FAST)
+        except ScaleError as exc:
+            print(f"worker {killed[:1]} killed: the build stopped with {exc}")
+            assert "nothing" in str(exc)
+            assert not out.exists()
+        else:
+            print(f"worker {killed[:1]} killed: the build completed (tasks retried)")
+            res.write(out)
+            _assert_same(memory_result, res)
+            assert (out / "clusters.ecsv").exists() or any(out.iterdir())
+        finally:
+            killed.append("stop")
+            thread.join(10)
+        assert killed[0] != "stop", "no worker was killed during the build"
+        assert not [p for p in tmp_path.rglob("*.part")]
+
+
+def test_cli_engine_lsdb(client, tmp_path, capsys):
+    from astropy.table import QTable
+
+    from astro_ocl.cli import main
+    out = tmp_path / "cat"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["build", "--engine", "lsdb", "--scheduler", client.scheduler.address,
+                   "--out", str(out), "--seed", "11", "--realisations", "300",
+                   "--orbit-samples", "5", "--no-literature", "--no-gradients"])
+    assert rc == 0
+    files = sorted(p.name for p in out.iterdir())
+    ecsv = [f for f in files if f.endswith(".ecsv") and "cluster" in f.lower()]
+    assert ecsv, files
+    t = QTable.read(out / ecsv[0])
+    assert t.meta["engine"] == "lsdb" and t.meta["engine_workers"] == 2
+    assert client.status == "running"  # the command closed its connection, not the cluster
+    assert main(["build", "--scheduler", client.scheduler.address,
+                 "--out", str(tmp_path / "x")]) != 0  # --scheduler only with --engine lsdb
+    assert "only with --engine lsdb" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
