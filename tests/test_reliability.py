@@ -503,9 +503,15 @@ def _dropped(result, stage):
 
 @pytest.fixture(scope="module")
 def reference_build():
+    """The build of the unedited LAMOST LRS sample: what the edited copies are compared to.
+
+    Only ``lamost_lrs``: by default the build combines every embedded survey (the MRS
+    sample's rv_err sentinels and APOGEE's repeated observations are counted drops of
+    their own), while the tests below give the edited LRS sample as ``stars=``.
+    """
     import astro_ocl
-    return astro_ocl.build_catalogue(seed=1, n_realisations=50, orbit_samples=0,
-                                     gradients=False, literature=False)
+    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1, n_realisations=50,
+                                     orbit_samples=0, gradients=False, literature=False)
 
 
 def test_duplicated_stars_counted(tmp_path, reference_build):
