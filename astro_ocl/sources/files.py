@@ -11,6 +11,7 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from astropy.io.votable.exceptions import VOWarning
 from astropy.table import MaskedColumn, Table
 
 from ..exceptions import InputDataError, MissingColumnError
@@ -79,8 +80,11 @@ def read_table_file(path, *, format=None, qtable=False):
     cls = QTable if qtable else Table
     try:
         with warnings.catch_warnings():
-            # unit strings astropy does not know are handled column by column below
+            # unit strings astropy does not know are handled column by column below;
+            # VOTables of the Gaia archive and VizieR write units and details astropy
+            # warns about (W50 'log(cm.s**-2)', ...) in files that read correctly
             warnings.simplefilter("ignore", u.UnitsWarning)
+            warnings.simplefilter("ignore", VOWarning)
             return cls.read(path, format=format) if format else cls.read(path)
     except Exception as exc:
         raise InputDataError(f"cannot read table: {_first_line(exc)}",
