@@ -284,6 +284,7 @@ def _read_hr23_cached(path):
         if name not in cols:
             raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
                                      column=name)
+    check_unique(cols["Name"], source=str(path), column="Name")
     own = [n.strip() for n in cols["Name"]]
     aliases = [[a.strip() for a in al.split(",") if a.strip() and a.strip() != "nan"]
                for al in cols["AllNames"]]
@@ -333,6 +334,7 @@ def _read_dias2021_cached(path):
     if "Cluster" not in cols:
         raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
                                  column="Cluster")
+    check_unique(cols["Cluster"], source=str(path), column="Cluster")
     own = [n.strip() for n in cols["Cluster"]]
     spec = dict(ra="RA_ICRS", dec="DE_ICRS", r50="r50", n="N", plx="Plx", e_plx="e_Plx",
                 pmra="pmRA", e_pmra="e_pmRA", pmde="pmDE", e_pmde="e_pmDE", dist="Dist",
