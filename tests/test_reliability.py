@@ -546,6 +546,21 @@ def test_non_ascii_path(rname, tmp_path):
     assert got.colnames == ref.colnames
 
 
+@pytest.mark.parametrize("rname", ["read_cg2020_clusters", "read_fu2022", "read_hr23_clusters",
+                                   "read_dias2021_clusters"])
+def test_edited_file_read_again(rname, tmp_path):
+    """A reader that caches its table reads a file again once it is changed in place."""
+    reader = READERS[rname]
+    tab = _editable(reader, tmp_path)
+    path = _write(reader, tmp_path, tab.text())
+    assert len(_read(reader, path)) > 0
+    i = _row_of(reader, tab, reader.numeric)
+    tab.set(reader.numeric, i, "abc")
+    _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.numeric, row=i, value="abc"):
+        _read(reader, path)
+
+
 def test_non_ascii_cluster_name(tmp_path):
     """A cluster name that is not ASCII nor known is kept and reported, not a crash."""
     reader = READERS["read_cg_members"]
