@@ -18,13 +18,16 @@ import gzip
 import io
 import shlex
 import shutil
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import astropy.units as u
 import numpy as np
 import pytest
+from astropy.io.votable.exceptions import VOWarning
 from astropy.table import Table
 
 from astro_ocl import cli, exceptions
@@ -47,11 +50,13 @@ class Reader:
     ----------
     read : callable
         ``read(path)`` -> table.
-    file : str
-        The embedded file (relative to ``astro_ocl/data``) the bad inputs are made from.
+    file : str or `~pathlib.Path`
+        The embedded file (relative to ``astro_ocl/data``) the bad inputs are made from,
+        or a real file of the tests (an absolute path).
     kind : str
-        ``ecsv`` (edited as an astropy table), ``csv`` or ``psv`` (pipe-separated),
-        edited as text.
+        ``ecsv`` or ``votable`` (edited as an astropy table), ``csv`` or ``psv``
+        (pipe-separated), edited as text; ``ecsv>csv``: an ECSV file edited as an
+        astropy table and given to the reader as CSV.
     required : str
         A column the reader cannot do without.
     numeric : str
@@ -63,20 +68,41 @@ class Reader:
     unique : bool
         Rows are clusters: a name twice is refused (else duplicates are counted by
         the build).
+    unit_as : str, optional
+        The output column of ``unit`` (default the same name).
+    dup_row : int
+        The row "duplicated row" repeats (one the reader keeps).
     """
     read: Callable
-    file: str
+    file: Union[str, Path]
     kind: str
     required: str
     numeric: str
     error: Optional[str] = None
     unit: Optional[str] = None
     unique: bool = False
+    unit_as: Optional[str] = None
+    dup_row: int = 4
     skip: dict = field(default_factory=dict)
+
+
+#: Real files of the tests (recorded archive answers, a DR3 membership).
+TESTS_DATA = Path(__file__).resolve().parent / "data"
+ARCHIVE_DATA = Path(__file__).resolve().parent / "archives" / "data"
 
 
 def _lamost_members(path):
     return surveys.read_lamost_members(path, members.read_cg_members(), chunk_rows=200)
+
+
+@lru_cache(maxsize=1)
+def _occam_members():
+    return members.read_cg_members(data_path(surveys.OCCAM_MEMBERS_FILE))
+
+
+def _occam_stream(path):
+    """The OCCAM rows near the embedded CG2018 members, streamed in chunks."""
+    return surveys.read_survey_members("apogee", path, _occam_members(), chunk_rows=2000)
 
 
 def _table6_file(tmp_path):
@@ -118,6 +144,33 @@ READERS = {
                                     "negative uncertainty": "reads any table",
                                     "NaN value": "reads any table",
                                     "header only": "reads any table"}),
+    # the survey adapters of astro_ocl.sources.surveys, on their embedded samples
+    "read_lamost_mrs": Reader(surveys.read_lamost_mrs, "lamost_mrs_oc_members.ecsv", "ecsv",
+                              required="rv", numeric="teff", error="rv_err", unit="rv"),
+    "read_occam": Reader(surveys.read_occam, "occam_dr16_members.ecsv.gz", "ecsv",
+                         required="VHELIO_AVG", numeric="VHELIO_AVG", error="FE_H_ERR",
+                         unit="VHELIO_AVG", unit_as="rv"),
+    # streamed through another adapter than read_lamost_members' (positions from
+    # APOGEE_ID, no Gaia id); row 32 is near a member, so it is kept
+    "read_survey_members[apogee]": Reader(_occam_stream, "occam_dr16_members.ecsv.gz",
+                                          "ecsv>csv", required="VHELIO_AVG",
+                                          numeric="VHELIO_AVG", error="FE_H_ERR", dup_row=32),
+    # a recorded Gaia archive answer (2 gaia_source rows with RVS velocities)
+    "read_gaia_rvs": Reader(surveys.read_gaia_rvs, ARCHIVE_DATA / "gaia_dr3_sources.vot",
+                            "votable", required="radial_velocity", numeric="radial_velocity",
+                            error="radial_velocity_error", unit="radial_velocity",
+                            unit_as="rv"),
+    # the cluster-parameter catalogues read_cluster_catalogue dispatches to
+    "read_hr23_clusters": Reader(cl.read_hr23_clusters, "hunt2023.csv.gz", "csv",
+                                 required="dist50", numeric="dist50", error="e_Plx",
+                                 unique=True),
+    "read_dias2021_clusters": Reader(cl.read_dias2021_clusters, "dias2021.csv.gz", "csv",
+                                     required="Dist", numeric="Dist", error="e_Dist",
+                                     unique=True),
+    # a real Gaia DR3 membership (Tarricq et al. 2022) in a layout of the HR23 members
+    "read_hr23_members": Reader(members.read_hr23_members,
+                                TESTS_DATA / "tarricq2022_dr3_members.csv.gz", "csv",
+                                required="Source", numeric="parallax"),
 }
 for _name, _spec in literature.LITERATURE.items():
     READERS[f"read_literature[{_name}]"] = Reader(
@@ -171,10 +224,13 @@ class TextTable:
 
 
 class EcsvTable:
-    """An ECSV file as an astropy Table (string values allowed)."""
+    """An ECSV (or VOTable) file as an astropy Table (string values allowed)."""
 
-    def __init__(self, path):
-        self.t = Table.read(path, format="ascii.ecsv")
+    def __init__(self, path, format="ascii.ecsv", out_format=None):
+        self.format = out_format or format
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VOWarning)  # the Gaia archive's unit strings
+            self.t = Table.read(path, format=format)
 
     def drop(self, name):
         self.t.remove_column(name)
@@ -203,12 +259,17 @@ class EcsvTable:
         self.t = self.t[:0]
 
     def text(self):
-        buf = io.StringIO()
-        self.t.write(buf, format="ascii.ecsv")
-        return buf.getvalue()
+        buf = io.StringIO() if self.format.startswith("ascii") else io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VOWarning)
+            self.t.write(buf, format=self.format)
+        out = buf.getvalue()
+        return out if isinstance(out, str) else out.decode("utf-8")
 
 
 def _original(reader, tmp_path):
+    if isinstance(reader.file, Path):  # a real file of the tests
+        return reader.file
     if reader.file == "table6":
         folder = tmp_path / "orig"
         folder.mkdir(exist_ok=True)
@@ -220,11 +281,16 @@ def _editable(reader, tmp_path):
     path = _original(reader, tmp_path)
     if reader.kind == "ecsv":
         return EcsvTable(path)
+    if reader.kind == "votable":
+        return EcsvTable(path, format="votable")
+    if reader.kind == "ecsv>csv":
+        return EcsvTable(path, out_format="ascii.csv")
     return TextTable(path, "|" if reader.kind == "psv" else ",")
 
 
 def _suffix(reader):
-    return {"ecsv": ".ecsv", "csv": ".csv", "psv": ".tsv"}[reader.kind]
+    return {"ecsv": ".ecsv", "votable": ".vot", "csv": ".csv", "ecsv>csv": ".csv",
+            "psv": ".tsv"}[reader.kind]
 
 
 def _write(reader, tmp_path, text, *, name=None):
@@ -240,9 +306,13 @@ def _read(reader, path):
 
 # ---- corruptions of the table: (name, edit, check) --------------------------------------
 
+def _nrows(tab):
+    return len(tab.rows if hasattr(tab, "rows") else tab.t)
+
+
 def _row_of(reader, tab, name):
     """A data row (not the first: row numbers must be right) with a value in ``name``."""
-    for i in range(3, len(tab.rows if hasattr(tab, "rows") else tab.t)):
+    for i in range(min(3, _nrows(tab) - 1), _nrows(tab)):
         v = tab.get(name, i).strip()
         if v not in ("", "nan", "--", "NaN"):
             return i
@@ -323,20 +393,21 @@ def corrupt_other_unit(reader, tab, tmp_path):
     """A unit that converts (km/s as m/s, mas as arcsec) gives the same values."""
     col = tab.t[reader.unit]
     target = {"km / s": u.m / u.s, "mas": u.arcsec}[str(col.unit)]
-    want = _read(reader, _write(reader, tmp_path, tab.text(), name="ref.ecsv"))
+    want = _read(reader, _write(reader, tmp_path, tab.text(), name=f"ref{_suffix(reader)}"))
     tab.t[reader.unit] = (u.Quantity(col.astype(float), col.unit).to(target)).value
     tab.t[reader.unit].unit = target
     got = _read(reader, _write(reader, tmp_path, tab.text()))
-    name = {"rv": "rv", "parallax": "parallax"}[reader.unit]
+    name = reader.unit_as or reader.unit
     assert u.allclose(u.Quantity(got[name]), u.Quantity(want[name]), rtol=1e-12,
                       equal_nan=True)
 
 
 def corrupt_duplicate(reader, tab, tmp_path):
-    tab.duplicate(4)
+    k = min(reader.dup_row, _nrows(tab) - 1)
+    tab.duplicate(k)
     path = _write(reader, tmp_path, tab.text())
     if reader.unique:
-        with _expect(InputDataError, path, row=5) as check:
+        with _expect(InputDataError, path, row=k + 1) as check:
             _read(reader, path)
         assert "duplicate" in str(check.info.value)
     else:  # kept by the reader: the build counts it (test_duplicated_stars_counted)
@@ -384,7 +455,7 @@ def _pairs(corruptions):
         for cname, (_, needs) in corruptions.items():
             if needs and getattr(reader, needs) is None:
                 continue
-            if needs == "unit" and reader.kind != "ecsv":
+            if needs == "unit" and reader.kind not in ("ecsv", "votable"):
                 continue
             marks = [pytest.mark.skip(reason=reader.skip[cname])] if cname in reader.skip else []
             yield pytest.param(rname, cname, id=f"{rname}-{cname}", marks=marks)
@@ -475,6 +546,21 @@ def test_non_ascii_path(rname, tmp_path):
     assert got.colnames == ref.colnames
 
 
+@pytest.mark.parametrize("rname", ["read_cg2020_clusters", "read_fu2022", "read_hr23_clusters",
+                                   "read_dias2021_clusters"])
+def test_edited_file_read_again(rname, tmp_path):
+    """A reader that caches its table reads a file again once it is changed in place."""
+    reader = READERS[rname]
+    tab = _editable(reader, tmp_path)
+    path = _write(reader, tmp_path, tab.text())
+    assert len(_read(reader, path)) > 0
+    i = _row_of(reader, tab, reader.numeric)
+    tab.set(reader.numeric, i, "abc")
+    _write(reader, tmp_path, tab.text())
+    with _expect(InputDataError, path, column=reader.numeric, row=i, value="abc"):
+        _read(reader, path)
+
+
 def test_non_ascii_cluster_name(tmp_path):
     """A cluster name that is not ASCII nor known is kept and reported, not a crash."""
     reader = READERS["read_cg_members"]
@@ -503,9 +589,15 @@ def _dropped(result, stage):
 
 @pytest.fixture(scope="module")
 def reference_build():
+    """The build of the unedited LAMOST LRS sample: what the edited copies are compared to.
+
+    Only ``lamost_lrs``: by default the build combines every embedded survey (the MRS
+    sample's rv_err sentinels and APOGEE's repeated observations are counted drops of
+    their own), while the tests below give the edited LRS sample as ``stars=``.
+    """
     import astro_ocl
-    return astro_ocl.build_catalogue(seed=1, n_realisations=50, orbit_samples=0,
-                                     gradients=False, literature=False)
+    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1, n_realisations=50,
+                                     orbit_samples=0, gradients=False, literature=False)
 
 
 def test_duplicated_stars_counted(tmp_path, reference_build):
@@ -673,11 +765,21 @@ def test_every_exception_in_one_hierarchy():
 def test_readers_table_covers_every_reader():
     """Every public ``read_*`` of astro_ocl.sources is a row of READERS (or excused)."""
     import astro_ocl.sources as sources
-    covered = {r.read.__name__ for r in READERS.values()} | {"read_literature",
-                                                             "read_lamost_members",
-                                                             "read_cluster_dynamics_input",
-                                                             "read_fu2022_table6"}
-    excused = {"read_zucker2020", "read_tidal_radii", "read_delimited"}  # FILE_EXTRA below
+    covered = {r.read.__name__ for r in READERS.values()} | {
+        "read_literature", "read_lamost_members", "read_cluster_dynamics_input",
+        "read_fu2022_table6",
+        # rows read_survey_members[apogee] and read_lamost_members (= its "lamost_lrs")
+        "read_survey_members",
+        # dispatchers: read_survey(name, path) = read_table_file + SURVEYS[name].adapter,
+        # the adapters of read_lamost, read_lamost_mrs, read_occam, read_gaia_rvs (rows);
+        # read_cluster_catalogue(name, path) calls read_cg2020_clusters,
+        # read_hr23_clusters or read_dias2021_clusters (rows)
+        "read_survey", "read_cluster_catalogue"}
+    excused = {"read_zucker2020", "read_tidal_radii", "read_delimited",  # FILE_EXTRA below
+               # no real APOGEE allStar or GALAH table is stored here (the package embeds
+               # none; tests/test_surveys.py checks their adapters on column layouts only):
+               # no real file to corrupt
+               "read_apogee_allstar", "read_galah"}
     public = set()
     for mod in (sources.clusters, sources.literature, sources.members, sources.surveys,
                 sources.files):

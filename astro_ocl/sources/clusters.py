@@ -278,12 +278,14 @@ def _parameter_table(cols, path, *, own, aliases, key, spec, n_rows):
 
 
 @lru_cache(maxsize=2)
-def _read_hr23_cached(path):
+def _read_hr23_stamped(key):
+    path = key[0]
     cols = read_delimited(path, ",")
     for name in ("Name", "AllNames"):
         if name not in cols:
             raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
                                      column=name)
+    check_unique(cols["Name"], source=str(path), column="Name")
     own = [n.strip() for n in cols["Name"]]
     aliases = [[a.strip() for a in al.split(",") if a.strip() and a.strip() != "nan"]
                for al in cols["AllNames"]]
@@ -324,15 +326,17 @@ def read_hr23_clusters(path=None):
     ('NGC 2682', np.True_)
     """
     path = str(path) if path is not None else str(data_path("hunt2023.csv.gz"))
-    return _read_hr23_cached(path).copy()
+    return _read_hr23_stamped(_stamp(path)).copy()
 
 
 @lru_cache(maxsize=2)
-def _read_dias2021_cached(path):
+def _read_dias2021_stamped(key):
+    path = key[0]
     cols = read_delimited(path, ",")
     if "Cluster" not in cols:
         raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
                                  column="Cluster")
+    check_unique(cols["Cluster"], source=str(path), column="Cluster")
     own = [n.strip() for n in cols["Cluster"]]
     spec = dict(ra="RA_ICRS", dec="DE_ICRS", r50="r50", n="N", plx="Plx", e_plx="e_Plx",
                 pmra="pmRA", e_pmra="e_pmRA", pmde="pmDE", e_pmde="e_pmDE", dist="Dist",
@@ -359,7 +363,7 @@ def read_dias2021_clusters(path=None):
         no percentiles (``Dist16`` ... NaN) and no distance modulus.
     """
     path = str(path) if path is not None else str(data_path("dias2021.csv.gz"))
-    return _read_dias2021_cached(path).copy()
+    return _read_dias2021_stamped(_stamp(path)).copy()
 
 
 def _read_cg2020_parameters(path=None):

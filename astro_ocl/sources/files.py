@@ -11,6 +11,7 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from astropy.io.votable.exceptions import VOWarning
 from astropy.table import MaskedColumn, Table
 
 from ..exceptions import InputDataError, MissingColumnError
@@ -77,13 +78,44 @@ def read_table_file(path, *, format=None, qtable=False):
                   ".fit": "fits", ".vot": "votable", ".xml": "votable"}.get(
                       Path(name).suffix, None)
     cls = QTable if qtable else Table
+    if format in ("ascii.csv", "csv"):
+        _check_csv_rows(path)
     try:
         with warnings.catch_warnings():
-            # unit strings astropy does not know are handled column by column below
+            # unit strings astropy does not know are handled column by column below;
+            # VOTables of the Gaia archive and VizieR write units and details astropy
+            # warns about (W50 'log(cm.s**-2)', ...) in files that read correctly
             warnings.simplefilter("ignore", u.UnitsWarning)
+            warnings.simplefilter("ignore", VOWarning)
             return cls.read(path, format=format) if format else cls.read(path)
     except Exception as exc:
         raise InputDataError(f"cannot read table: {_first_line(exc)}",
+                             source=str(path)) from exc
+
+
+def _check_csv_rows(path):
+    """Raise at the first CSV row whose number of fields differs from the header's.
+
+    astropy's CSV reader pads a short row with missing values: a file cut in the
+    middle of its last row would read as a row of blanks.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next((r for r in reader if r and not r[0].lstrip().startswith("#")), None)
+            if header is None:
+                return
+            i = 0
+            for r in reader:
+                if not any(c.strip() for c in r):
+                    continue
+                if len(r) != len(header):
+                    raise InputDataError(f"row has {len(r)} fields, header has {len(header)} "
+                                         "(a truncated file?)", source=str(path), row=i)
+                i += 1
+    except READ_ERRORS as exc:
+        raise InputDataError(f"cannot read file: {_first_line(exc)}",
                              source=str(path)) from exc
 
 

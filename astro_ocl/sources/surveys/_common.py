@@ -5,15 +5,31 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from ... import schema
-from ..files import check_errors, quantity_column, to_float, to_int
+from ...exceptions import InputDataError
+from ..files import check_errors, quantity_column, read_table_file, to_float, to_int
 
-__all__ = ["mask_values", "finish", "numeric", "ids", "radec_coord", "flag_bits", "SENTINELS"]
+__all__ = ["mask_values", "finish", "numeric", "ids", "radec_coord", "flag_bits", "SENTINELS",
+           "read_rows"]
 
 #: Values that mean "no value" in the survey tables read here (APOGEE -9999/-9999.99,
 #: OCCAM VHELIO_AVG 999999, LAMOST -9999); each adapter names the ones it applies.
 SENTINELS = (-9999.0, -9999.99, 999999.0)
 #: Columns whose schema description names LAMOST: the survey's name replaces it.
 _MEASURED = ("rv", "teff", "logg", "feh", "snrg", "nobs")
+
+
+def read_rows(path, *, format=None):
+    """`~astro_ocl.sources.files.read_table_file`; a file with a header and no row raises.
+
+    Raises
+    ------
+    InputDataError
+        As `read_table_file`, or no data rows.
+    """
+    table = read_table_file(path, format=format)
+    if len(table) == 0:
+        raise InputDataError("no data rows (only a header)", source=str(path))
+    return table
 
 
 def mask_values(q, bad, name, counts):
@@ -52,8 +68,13 @@ def numeric(table, colname, name, *, source, sentinels=(), counts=None, error=Fa
             else np.full(len(table), np.nan)
     q = quantity_column(table, name, colname, spec.unit, source=source)
     raw = to_float(table[colname], source=source, column=colname)   # as written
-    bad = np.isin(raw, np.asarray(sentinels, float)) if len(sentinels) else \
-        np.zeros(len(raw), bool)
+    bad = np.zeros(len(raw), bool)
+    if len(sentinels):
+        values = np.asarray(getattr(q, "value", q), float)
+        # a sentinel as the survey writes it, or in the survey's unit (a copy of the
+        # file in another unit, e.g. VHELIO_AVG 999999 km/s as 999999000 m/s)
+        bad = np.isin(raw, np.asarray(sentinels, float)) | np.any(
+            [np.isclose(values, s, rtol=1e-9, atol=0) for s in sentinels], axis=0)
     q = mask_values(q, bad, name, counts if counts is not None else {})
     if error:
         check_errors(np.asarray(getattr(q, "value", q)), source=source, column=colname)
@@ -71,7 +92,6 @@ def ids(table, colname, *, source, invalid=(0, -1, -9999)):
 
 def radec_coord(ra, dec, *, obstime=None, source, ra_col="ra", dec_col="dec"):
     """ICRS `~astropy.coordinates.SkyCoord` at ``obstime``; a missing position raises."""
-    from ...exceptions import InputDataError
     for col, val in ((ra_col, ra), (dec_col, dec)):
         bad = np.flatnonzero(~np.isfinite(u.Quantity(val, u.deg).value))
         if bad.size:

@@ -50,8 +50,8 @@ from astropy.table import QTable
 from ... import schema
 from ...exceptions import InputDataError, MissingColumnError
 from ...utils import data_path
-from ..files import read_table_file, to_float
-from ._common import finish, flag_bits, ids, mask_values, numeric, radec_coord
+from ..files import to_float
+from ._common import finish, flag_bits, ids, mask_values, numeric, radec_coord, read_rows
 
 __all__ = ["occam_dr16", "read_occam", "apogee_allstar", "read_apogee_allstar",
            "designation_coord", "APOGEE_EPOCH", "E_RV_FLOOR", "STAR_BAD_BIT"]
@@ -221,7 +221,7 @@ def read_occam(path=None, *, format=None, table=None, e_rv_floor=E_RV_FLOOR):
     """
     if table is None:
         path = Path(path) if path is not None else data_path("occam_dr16_members.ecsv.gz")
-        table = read_table_file(path, format=format)
+        table = read_rows(path, format=format)
     source = str(path) if path is not None else "<table>"
     return occam_dr16(table, source=source, e_rv_floor=e_rv_floor)
 
@@ -309,5 +309,5 @@ def read_apogee_allstar(path, *, format=None, table=None, **kw):
     if table is None:
         if path is None:
             raise InputDataError("no embedded APOGEE allStar sample: pass a file path")
-        table = read_table_file(Path(path), format=format)
+        table = read_rows(Path(path), format=format)
     return apogee_allstar(table, source=str(path) if path is not None else "<table>", **kw)

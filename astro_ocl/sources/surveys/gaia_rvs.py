@@ -28,8 +28,8 @@ from astropy.table import QTable
 
 from ... import schema
 from ...exceptions import InputDataError, MissingColumnError
-from ..files import read_table_file, to_float
-from ._common import finish, ids, mask_values, numeric, radec_coord
+from ..files import to_float
+from ._common import finish, ids, mask_values, numeric, radec_coord, read_rows
 
 __all__ = ["gaia_rvs", "read_gaia_rvs", "GAIA_DR3_EPOCH"]
 
@@ -116,5 +116,5 @@ def read_gaia_rvs(path, *, format=None, table=None):
     if table is None:
         if path is None:
             raise InputDataError("no embedded Gaia RVS sample: pass a file path")
-        table = read_table_file(Path(path), format=format)
+        table = read_rows(Path(path), format=format)
     return gaia_rvs(table, source=str(path) if path is not None else "<table>")

@@ -22,8 +22,7 @@ import numpy as np
 from astropy.table import QTable
 
 from ...exceptions import InputDataError, MissingColumnError
-from ..files import read_table_file
-from ._common import finish, ids, mask_values, numeric, radec_coord
+from ._common import finish, ids, mask_values, numeric, radec_coord, read_rows
 
 __all__ = ["galah", "read_galah"]
 
@@ -119,5 +118,5 @@ def read_galah(path, *, format=None, table=None, **kw):
     if table is None:
         if path is None:
             raise InputDataError("no embedded GALAH sample: pass a file path")
-        table = read_table_file(Path(path), format=format)
+        table = read_rows(Path(path), format=format)
     return galah(table, source=str(path) if path is not None else "<table>", **kw)
