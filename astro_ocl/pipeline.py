@@ -21,7 +21,7 @@ import warnings
 
 import astropy.units as u
 import numpy as np
-from astropy.table import QTable, Table, vstack
+from astropy.table import MaskedColumn, QTable, Table, vstack
 from astropy.time import Time
 
 from . import schema
@@ -34,6 +34,7 @@ from .sources import cluster_resolver, read_cg_members, read_lamost
 from .sources.clusters import read_cluster_catalogue
 from .sources.gaia_ids import align_gaia_releases, gaia_release
 from .steps.crossmatch import deduplicate_stars, match_stars, select_members
+from .steps.multisurvey import combine_matched, survey_composition
 from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
                                member_table)
@@ -310,11 +311,11 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
             radii[label] = r = radius if radius is not None else _survey_radius(table)
             e = epoch if epoch is not None else table.meta.get("epoch")
             sources = gaia_sources
-            if "source_id" not in table.colnames:
-                # no Gaia id (APOGEE): one spectrum per star, then by position; offline the
-                # Gaia sources are the members themselves (their Gaia astrometry)
-                if "survey_id" in table.colnames:
-                    table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
+            if "source_id" not in table.colnames and "survey_id" in table.colnames:
+                # a survey adapter's stars without Gaia ids (APOGEE): one spectrum per
+                # star, then by position (2MASS positions, 1.5 arcsec); without
+                # gaia_sources the Gaia sources are the members themselves
+                table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
                 if sources is None:
                     sources = selected["source_id", "coord"]
             m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,
@@ -337,7 +338,6 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
             zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
             if zero_points == "apply":
                 matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
-        from .steps.multisurvey import combine_matched, survey_composition
         matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
     if wanted is not None:
         _report_empty(wanted, matched, stage_log)
@@ -351,6 +351,8 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
     names = np.asarray(clusters_t["Cluster"]).astype(str)
     clusters_t["RVsurveys"] = [composition[n][0] for n in names]
     clusters_t["FeHsurveys"] = [composition[n][1] for n in names]
+    for name in ("RVsurveys", "FeHsurveys"):  # no star used: null, not ""
+        clusters_t[name] = MaskedColumn(clusters_t[name], mask=clusters_t[name] == "")
     for name in ("RVsurveys", "FeHsurveys"):
         clusters_t[name].info.description = schema.CLUSTERS[name].description
     members_t = member_table(matched, flags, cuts=cuts)

@@ -170,11 +170,12 @@ def test_default_build_combines_every_embedded_survey(multi_survey_result):
         sel = m["Cluster"] == row["Cluster"]
         for column, used in (("RVsurveys", np.isin(m["Flag"], (1, 12))),
                              ("FeHsurveys", m["Flag"] == 12)):
-            counts = dict(item.split(":") for item in row[column].split(",") if item)
+            text = "" if np.ma.is_masked(row[column]) else str(row[column])
+            counts = dict(item.split(":") for item in text.split(",") if item)
             s, n = np.unique(np.asarray(m["Survey"][sel & used]), return_counts=True)
             assert {k: int(v) for k, v in counts.items()} == dict(zip(s, n.tolist()))
-        assert sum(int(i.split(":")[1]) for i in row["RVsurveys"].split(",") if i) \
-            == row["Nflag1"]
+        rv_text = "" if np.ma.is_masked(row["RVsurveys"]) else str(row["RVsurveys"])
+        assert sum(int(i.split(":")[1]) for i in rv_text.split(",") if i) == row["Nflag1"]
     # the drops are counted, survey by survey
     log = r.stage_log.as_table()
     usable = log[log["stage"] == "usable RV"]
@@ -218,10 +219,9 @@ def test_zero_points_applied_only_when_asked():
     z = applied.zero_points
     off = z[(z["survey"] == "LAMOST-LRS") & (z["quantity"] == "RV")][0]["offset"]
     assert np.isfinite(off)
-    lrs_only = [i for i, s in enumerate(measured.clusters["RVsurveys"])
-                if s.startswith("LAMOST-LRS:") and "," not in s]
-    apogee_only = [i for i, s in enumerate(measured.clusters["RVsurveys"])
-                   if s.startswith("APOGEE:") and "," not in s]
+    surveys = [str(s) for s in measured.clusters["RVsurveys"].filled("")]
+    lrs_only = [i for i, s in enumerate(surveys) if s.startswith("LAMOST-LRS:") and "," not in s]
+    apogee_only = [i for i, s in enumerate(surveys) if s.startswith("APOGEE:") and "," not in s]
     assert lrs_only and apogee_only
     delta = (applied.clusters["RVmed"] - measured.clusters["RVmed"]).value
     np.testing.assert_allclose(delta[lrs_only], -off, atol=1e-9)

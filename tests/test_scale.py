@@ -241,7 +241,8 @@ def test_cli_engine_lsdb(client, tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rc = main(["build", "--engine", "lsdb", "--scheduler", client.scheduler.address,
-                   "--out", str(out), "--seed", "11", "--realisations", "300",
+                   "--surveys", "lamost_lrs", "--out", str(out), "--seed", "11",
+                   "--realisations", "300",
                    "--orbit-samples", "5", "--no-literature", "--no-gradients"])
     assert rc == 0
     files = sorted(p.name for p in out.iterdir())

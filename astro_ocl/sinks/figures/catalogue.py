@@ -277,8 +277,10 @@ def fig_literature(result, quantity="RV"):
     the median offset and robust scatter of the comparison. None when nothing
     matched.
     """
-    matched = {cat: t for (cat, q), t in (result.matched or {}).items() if q == quantity
-               and len(t)}
+    # the catalogue's own matches ((catalogue, quantity)); one survey's alone carry a
+    # third key element, the sample
+    matched = {key[0]: t for key, t in (result.matched or {}).items()
+               if len(key) == 2 and key[1] == quantity and len(t)}
     if not matched:
         log.info("Fig. %s skipped: no literature match", "6" if quantity == "RV" else "7")
         return None
