@@ -265,7 +265,8 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
     resolver = cluster_resolver(cg)
     if scale is not None:  # steps 1-3 on HATS partitions (astro_ocl.scale), same rules
         star_input, star_reader, label = _scale_star_input(stars, surveys)
-        members = members if members is not None or online else _embedded_members(resolver)
+        if members is None and not online and label == "APOGEE":
+            members = _embedded_members(resolver)
         wanted = None if clusters is None else sorted(
             {resolver.resolve(c) for c in ([clusters] if isinstance(clusters, str) else clusters)})
         matched = scale.match_stars(star_input, members, gaia_sources=gaia_sources,
@@ -276,6 +277,9 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
                                     epoch=epoch, stage_log=stage_log)
         if "survey" not in matched.colnames:
             matched["survey"] = np.full(len(matched), label)
+        for record in stage_log.records:  # named per survey, as the in-memory build does
+            if record["stage"] == "input stars":
+                record["stage"] = f"input stars ({label})"
         # the inputs stay in their HATS catalogues: only their sources go to the provenance
         star_sets = {label: QTable(meta={"source": scale.inputs["stars"].source})}
         members = QTable(meta={"source": scale.inputs["members"].source})
@@ -283,7 +287,8 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
         zp_table, per_survey, matched_by = None, {}, {}
     else:
         star_sets = _star_tables(stars, surveys)
-        if members is None and not online:
+        if members is None and not online and "APOGEE" in star_sets:
+            # the CG2018 members near the OCCAM stars join the embedded subset
             members = _embedded_members(resolver)
         members = _table(members, read_cg_members, resolver=resolver)
         for label, table in star_sets.items():
@@ -303,11 +308,11 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
             members = members[keep]
 
         # ---- step 3: cross-match, survey by survey ----------------------------------------------
+        star_sets = {k: clean_stars(t, stage_log=stage_log) for k, t in star_sets.items()}
         selected = select_members(members, threshold=threshold, stage_log=stage_log)
         matched_by = {}
         radii = {}
         for label, table in star_sets.items():
-            table = clean_stars(table, stage_log=stage_log)
             radii[label] = r = radius if radius is not None else _survey_radius(table)
             e = epoch if epoch is not None else table.meta.get("epoch")
             sources = gaia_sources
@@ -474,7 +479,8 @@ def _scale_star_input(stars, surveys):
     if stars is not None:
         if surveys is not None:
             raise ParameterError("stars", "given", "give either stars or surveys, not both")
-        return stars, read_lamost, "stars"
+        label = stars.meta.get("survey") if isinstance(stars, Table) else None
+        return stars, read_lamost, str(label or "LAMOST-LRS")  # read as LAMOST
     if surveys is None:
         raise ParameterError("surveys", None, "engine='lsdb' takes one survey (stars= or "
                              "surveys=[name]); several surveys are combined with "
@@ -506,7 +512,8 @@ def _survey_radius(table):
 
 
 def _embedded_members(resolver):
-    """The embedded members: CG2018 members of the 19 clusters and of the OCCAM stars."""
+    """The embedded members for APOGEE: CG2018 members of the 19 clusters and of the OCCAM
+    stars (without APOGEE the 19 clusters' file alone, ``read_cg_members()``)."""
     from astropy.table import unique
     from .sources.surveys import OCCAM_MEMBERS_FILE
     from .utils import data_path
