@@ -29,7 +29,7 @@ from .. import schema
 from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..logger import log
 from ..utils import data_path
-from .files import (check_errors, check_unique, delimited_floats, read_delimited,
+from .files import (check_errors, check_unique, delimited_floats, read_delimited, unique_rows,
                     read_table_file, to_float)
 from .names import NameResolver, normalise_name
 
@@ -280,12 +280,10 @@ def _parameter_table(cols, path, *, own, aliases, key, spec, n_rows):
 @lru_cache(maxsize=2)
 def _read_hr23_stamped(key):
     path = key[0]
-    cols = read_delimited(path, ",")
-    for name in ("Name", "AllNames"):
-        if name not in cols:
-            raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
-                                     column=name)
-    check_unique(cols["Name"], source=str(path), column="Name")
+    cols = unique_rows(path, "Name")
+    if "AllNames" not in cols:
+        raise MissingColumnError(f"column 'AllNames' not found in {path}", source=str(path),
+                                 column="AllNames")
     own = [n.strip() for n in cols["Name"]]
     aliases = [[a.strip() for a in al.split(",") if a.strip() and a.strip() != "nan"]
                for al in cols["AllNames"]]
@@ -332,11 +330,7 @@ def read_hr23_clusters(path=None):
 @lru_cache(maxsize=2)
 def _read_dias2021_stamped(key):
     path = key[0]
-    cols = read_delimited(path, ",")
-    if "Cluster" not in cols:
-        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
-                                 column="Cluster")
-    check_unique(cols["Cluster"], source=str(path), column="Cluster")
+    cols = unique_rows(path, "Cluster")
     own = [n.strip() for n in cols["Cluster"]]
     spec = dict(ra="RA_ICRS", dec="DE_ICRS", r50="r50", n="N", plx="Plx", e_plx="e_Plx",
                 pmra="pmRA", e_pmra="e_pmRA", pmde="pmDE", e_pmde="e_pmDE", dist="Dist",
@@ -533,11 +527,7 @@ def _read_fu2022_cached(path):
 @lru_cache(maxsize=2)
 def _read_fu2022_stamped(key):
     path = key[0]
-    cols = read_delimited(path, ",")
-    if "Cluster" not in cols:
-        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
-                                 column="Cluster")
-    check_unique(cols["Cluster"], source=str(path), column="Cluster")
+    cols = unique_rows(path, "Cluster")
     t = QTable()
     t["Cluster"] = np.array(cols["Cluster"], dtype=str)
     for name, unit in FU2022_COLUMNS:
@@ -615,11 +605,7 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
         and Zhong's own orbit values ``Rap_Z20, Rperi_Z20, EC_Z20, Zmax_Z20``.
     """
     path = str(path) if path is not None else str(data_path("zhong2020.csv.gz"))
-    cols = read_delimited(path, ",")
-    if "Cluster" not in cols:
-        raise MissingColumnError(f"column 'Cluster' not found in {path}", source=str(path),
-                                 column="Cluster")
-    check_unique(cols["Cluster"], source=path, column="Cluster")
+    cols = unique_rows(path, "Cluster")
     f = lambda n: delimited_floats(cols, n, path)  # noqa: E731
     cg = read_cg2020_clusters() if cg is None else cg
     joined = join_cluster_parameters(cols["Cluster"], ("e_plx", "AgeNN"), catalogue=cg)

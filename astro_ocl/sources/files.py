@@ -16,7 +16,7 @@ from astropy.table import MaskedColumn, Table
 
 from ..exceptions import InputDataError, MissingColumnError
 
-__all__ = ["read_table_file", "to_float", "to_int", "quantity_column",
+__all__ = ["read_table_file", "unique_rows", "to_float", "to_int", "quantity_column",
            "check_errors", "check_unique", "check_input_file", "read_delimited",
            "delimited_floats", "READ_ERRORS"]
 
@@ -294,3 +294,22 @@ def delimited_floats(cols, name, path):
     if name.startswith("e_"):
         check_errors(values, source=str(path), column=name)
     return values
+
+
+def unique_rows(path, name, *, delimiter=","):
+    """The columns of a delimited table with one row per value of ``name`` (a catalogue).
+
+    Raises
+    ------
+    MissingColumnError
+        No column ``name``.
+    InputDataError
+        A value of ``name`` twice (file, column, row and value named).
+    """
+    from ..exceptions import MissingColumnError
+    cols = read_delimited(path, delimiter)
+    if name not in cols:
+        raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),
+                                 column=name)
+    check_unique(cols[name], source=str(path), column=name)
+    return cols

@@ -5,11 +5,10 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from .. import schema
-from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
+from ..exceptions import InputDataError, UnknownNameError
 from ..utils import data_path
 from .clusters import cluster_resolver
-from .files import (READ_ERRORS, check_errors, check_input_file, check_unique, delimited_floats,
-                    read_delimited)
+from .files import READ_ERRORS, check_errors, check_input_file, delimited_floats, unique_rows
 
 __all__ = ["LITERATURE", "read_literature", "read_zucker2020", "read_tidal_radii"]
 
@@ -85,11 +84,7 @@ def read_literature(name, *, path=None, resolver=None):
         raise UnknownNameError(f"unknown literature catalogue {name!r}; "
                                f"choose from {sorted(LITERATURE)}") from None
     path = str(path) if path is not None else str(data_path(spec.file))
-    cols = read_delimited(path, ",")
-    if spec.name not in cols:
-        raise MissingColumnError(f"column {spec.name!r} not found in {path}", source=path,
-                                 column=spec.name)
-    check_unique(cols[spec.name], source=path, column=spec.name)
+    cols = unique_rows(path, spec.name)
     resolver = resolver or cluster_resolver()
     t = QTable()
     t["Cluster"], _ = resolver.resolve_many(cols[spec.name])

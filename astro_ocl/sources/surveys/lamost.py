@@ -81,16 +81,8 @@ def read_lamost(path=None, *, format=None, table=None, data_release=None):
     MissingColumnError
         A required column (rv, e_rv, teff, logg, feh or a position) is absent.
     """
-    if table is None:
-        embedded = path is None
-        path = Path(path) if path is not None else data_path("lamost_lrs_oc_members.ecsv")
-        table = read_table_file(path, format=format)
-        if len(table) == 0:
-            raise InputDataError("no data rows (only a header)", source=str(path))
-        if embedded and data_release is None:
-            data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
-    source = str(path) if path is not None else "<table>"
-    return lamost_lrs(table, source=source, data_release=data_release)
+    return _read(lamost_lrs, "lamost_lrs_oc_members.ecsv", path, format=format, table=table,
+                 data_release=data_release)
 
 
 def lamost_lrs(table, *, source="<table>", data_release=None, survey="LAMOST-LRS",
@@ -219,13 +211,19 @@ def read_lamost_mrs(path=None, *, format=None, table=None, data_release=None):
         ``meta["sentinels"]["e_rv"]``: the pipeline then drops those stars as
         "missing rv error" (`astro_ocl.steps.statistics.clean_stars`).
     """
+    return _read(lamost_mrs, "lamost_mrs_oc_members.ecsv", path, format=format, table=table,
+                 data_release=data_release)
+
+
+def _read(adapter, embedded_file, path, *, format, table, data_release):
+    """A LAMOST file (default: the embedded sample) or table through its adapter."""
     if table is None:
         embedded = path is None
-        path = Path(path) if path is not None else data_path("lamost_mrs_oc_members.ecsv")
+        path = Path(path) if path is not None else data_path(embedded_file)
         table = read_table_file(path, format=format)
         if len(table) == 0:
             raise InputDataError("no data rows (only a header)", source=str(path))
         if embedded and data_release is None:
             data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
     source = str(path) if path is not None else "<table>"
-    return lamost_mrs(table, source=source, data_release=data_release)
+    return adapter(table, source=source, data_release=data_release)
