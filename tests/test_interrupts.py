@@ -263,8 +263,9 @@ orbit_parameters(c, n_samples=0)
 print("ready", flush=True)
 caught = 0
 while True:
-    try:
-        orbit_parameters(c, n_samples=0)
+    try:  # the loop itself inside the try: a signal between two calls is caught too
+        while True:
+            orbit_parameters(c, n_samples=0)
     except KeyboardInterrupt:
         caught += 1
         print("caught", caught, flush=True)
