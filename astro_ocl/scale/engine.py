@@ -41,7 +41,7 @@ from ..accounting import StageLog
 from ..exceptions import AstroOCLError, DroppedRowsWarning, NoUsableDataError
 from ..logger import log
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
-                                unique_pairs)
+                                unique_pairs, without_gaia_sources)
 from ..steps.statistics import clean_stars, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
@@ -432,13 +432,7 @@ class LsdbEngine:
             out.append(joined)
         if n_pos:
             if gaia_sources is None:
-                if not n_id:
-                    raise NoUsableDataError(
-                        "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources "
-                        "with proper motions) to cross-match them by position")
-                stage_log.stage("stars without Gaia id", n_in=n_pos, n_out=0,
-                                dropped={"no Gaia id and no Gaia sources to match by position":
-                                         n_pos})
+                without_gaia_sources(n_pos, any_id=bool(n_id), stage_log=stage_log)
             else:
                 out.append(self._match_by_position(st, gaia_sources,
                                                    gaia_reader or _gaia_reader,

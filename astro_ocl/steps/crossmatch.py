@@ -28,7 +28,7 @@ from ..accounting import StageLog
 from ..exceptions import DroppedRowsWarning, NoUsableDataError
 
 __all__ = ["match_stars", "select_members", "deduplicate_stars", "sky_match",
-           "attach_source_ids", "join_members", "unique_pairs"]
+           "attach_source_ids", "join_members", "unique_pairs", "without_gaia_sources"]
 
 
 def select_members(members, *, threshold=0.7, stage_log=None):
@@ -367,6 +367,20 @@ def join_members(stars, members, *, stage_log=None, name="join members", require
     return out
 
 
+def without_gaia_sources(n_pos, *, any_id, stage_log):
+    """Stars without a Gaia id and no Gaia sources to match them by position.
+
+    None of the stars has an id: `~astro_ocl.exceptions.NoUsableDataError`; some
+    have: the ``n_pos`` others are dropped and counted (stage ``stars without Gaia id``).
+    """
+    if not any_id:
+        raise NoUsableDataError(
+            "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources with "
+            "proper motions) to cross-match them by position")
+    stage_log.stage("stars without Gaia id", n_in=n_pos, n_out=0,
+                    dropped={"no Gaia id and no Gaia sources to match by position": n_pos})
+
+
 def match_stars(stars, members, *, gaia_sources=None, radius=3.5 * u.arcsec, epoch=None,
                 stage_log=None):
     """Method step 3 for every input path: spectroscopic stars -> cluster members.
@@ -424,13 +438,7 @@ def match_stars(stars, members, *, gaia_sources=None, radius=3.5 * u.arcsec, epo
         if "source_id" in by_pos.colnames:
             by_pos.remove_column("source_id")
         if gaia_sources is None:
-            if not has_id.any():
-                raise NoUsableDataError(
-                    "the stars have no Gaia source_id; pass gaia_sources= (Gaia sources with "
-                    "proper motions) to cross-match them by position")
-            stage_log.stage("stars without Gaia id", n_in=n_pos, n_out=0,
-                            dropped={"no Gaia id and no Gaia sources to match by position":
-                                     n_pos})
+            without_gaia_sources(n_pos, any_id=bool(has_id.any()), stage_log=stage_log)
         else:
             matched = attach_source_ids(by_pos, gaia_sources, radius=radius, epoch=epoch,
                                         stage_log=stage_log)
