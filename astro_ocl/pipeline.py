@@ -179,10 +179,12 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         ``"memory"`` (default): every table in this process. ``"lsdb"``: the
         survey-scale engine (`astro_ocl.scale.LsdbEngine`, needs the extra
         ``astro_ocl[scale]``): stars, members and Gaia sources as HATS catalogues
-        (``stars``, ``members`` and ``gaia_sources`` may then also be HATS
-        catalogue paths), the cross-match, the Monte Carlo and the orbits on Dask
-        partitions; same numbers as ``"memory"`` for the same seed. Recorded in
-        the provenance with the workers and the HATS catalogues.
+        (``stars``, ``members``, ``gaia_sources`` and the files of ``surveys``
+        may then also be HATS catalogue paths), each survey's cross-match, the
+        Monte Carlo and the orbits on Dask partitions; the zero points and the
+        combination of the surveys' matched stars (small tables) as in memory.
+        Same numbers as ``"memory"`` for the same seed. Recorded in the
+        provenance with the workers and the HATS catalogues.
     client : `distributed.Client`, optional
         With ``engine="lsdb"``: the Dask cluster to run on. Default: a
         `distributed.LocalCluster` sized to the machine, closed at the end.
@@ -264,27 +266,26 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
         read_cluster_catalogue("cg2020" if cluster_catalogue is None else cluster_catalogue)
     resolver = cluster_resolver(cg)
     if scale is not None:  # steps 1-3 on HATS partitions (astro_ocl.scale), same rules
-        star_input, star_reader, label = _scale_star_input(stars, surveys)
-        if members is None and not online and label == "APOGEE":
+        inputs = _scale_star_inputs(stars, surveys)
+        if members is None and not online and "APOGEE" in inputs:
             members = _embedded_members(resolver)
         wanted = None if clusters is None else sorted(
             {resolver.resolve(c) for c in ([clusters] if isinstance(clusters, str) else clusters)})
-        matched = scale.match_stars(star_input, members, gaia_sources=gaia_sources,
-                                    star_reader=star_reader, member_reader=read_cg_members,
-                                    member_kwargs={"resolver": resolver}, wanted=wanted,
-                                    threshold=threshold,
-                                    radius=3.5 * u.arcsec if radius is None else radius,
-                                    epoch=epoch, stage_log=stage_log)
-        if "survey" not in matched.colnames:
-            matched["survey"] = np.full(len(matched), label)
-        for record in stage_log.records:  # named per survey, as the in-memory build does
-            if record["stage"] == "input stars":
-                record["stage"] = f"input stars ({label})"
+        radii = {label: radius if radius is not None else _label_radius(label)
+                 for label in inputs}
+        matched_by = scale.match_surveys(
+            {label: dict(stars=value, reader=reader, radius=radii[label], epoch=epoch)
+             for label, (value, reader) in inputs.items()},
+            members, gaia_sources=gaia_sources, member_reader=read_cg_members,
+            member_kwargs={"resolver": resolver}, wanted=wanted, threshold=threshold,
+            stage_log=stage_log)
+        for label, m in matched_by.items():
+            if "survey" not in m.colnames:
+                m["survey"] = np.full(len(m), label)
         # the inputs stay in their HATS catalogues: only their sources go to the provenance
-        star_sets = {label: QTable(meta={"source": scale.inputs["stars"].source})}
+        star_sets = {label: QTable(meta={"source": st.source})
+                     for label, st in scale.star_inputs.items()}
         members = QTable(meta={"source": scale.inputs["members"].source})
-        radii = {label: 3.5 * u.arcsec if radius is None else radius}
-        zp_table, per_survey, matched_by = None, {}, {}
     else:
         star_sets = _star_tables(stars, surveys)
         if members is None and not online and "APOGEE" in star_sets:
@@ -329,28 +330,28 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
                 m["survey"] = np.full(len(m), label)
             matched_by[label] = m
 
-        # ---- zero points between surveys (measured; applied only when asked) -------------------
-        zp_table, per_survey = None, {}
-        if len(matched_by) > 1 and zero_points != "off":
-            from .steps.multisurvey import apply_zero_points, measure_zero_points
-            for label, m in matched_by.items():
-                if len(m):
-                    st, _ = cluster_statistics(m, n_realisations=n_realisations, seed=seed,
-                                               cuts=cuts, show_progress=False)
-                    per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
-                                                      warn_unknown=False)
-            reference = _reference_survey(reference_survey, per_survey)
-            zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
-            if zero_points == "apply":
-                matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
-        matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
+    # ---- zero points between surveys (measured; applied only when asked) -------------------
+    statistics = cluster_statistics if scale is None else scale.cluster_statistics
+    zp_table, per_survey = None, {}
+    if len(matched_by) > 1 and zero_points != "off":
+        from .steps.multisurvey import apply_zero_points, measure_zero_points
+        for label, m in matched_by.items():
+            if len(m):
+                st, _ = statistics(m, n_realisations=n_realisations, seed=seed, cuts=cuts,
+                                   show_progress=False)
+                per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
+                                                  warn_unknown=False)
+        reference = _reference_survey(reference_survey, per_survey)
+        zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
+        if zero_points == "apply":
+            matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
+    matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
     if wanted is not None:
         _report_empty(wanted, matched, stage_log)
 
     # ---- steps 4-5: flags and Monte Carlo statistics ---------------------------------------
-    stats, flags = (cluster_statistics if scale is None else scale.cluster_statistics)(
-        matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
-        show_progress=show_progress)
+    stats, flags = statistics(matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
+                              show_progress=show_progress)
     clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
     composition = survey_composition(matched, flags)
     names = np.asarray(clusters_t["Cluster"]).astype(str)
@@ -468,47 +469,53 @@ def _star_tables(stars, surveys):
     return out
 
 
-def _scale_star_input(stars, surveys):
-    """The one star input of the survey-scale engine: (input, reader, survey label).
+def _scale_star_inputs(stars, surveys):
+    """The star inputs of the survey-scale engine: ``{survey label: (input, reader)}``.
 
-    The engine takes ``stars`` (a file, a HATS catalogue or a table, read as LAMOST)
-    or one survey (its embedded sample or the given file); combining several surveys
-    (zero points, the combined statistics) runs with ``engine="memory"`` only.
+    ``stars`` (a file, a HATS catalogue or a table) is read as LAMOST; ``surveys``
+    (names, or names to files / HATS catalogues; default `DEFAULT_SURVEYS`) by each
+    survey's adapter. The inputs are not read here: the engine imports them.
     """
     from .sources import SURVEYS, read_survey
     if stars is not None:
         if surveys is not None:
             raise ParameterError("stars", "given", "give either stars or surveys, not both")
         label = stars.meta.get("survey") if isinstance(stars, Table) else None
-        return stars, read_lamost, str(label or "LAMOST-LRS")  # read as LAMOST
-    if surveys is None:
-        raise ParameterError("surveys", None, "engine='lsdb' takes one survey (stars= or "
-                             "surveys=[name]); several surveys are combined with "
-                             "engine='memory'")
+        return {str(label or "LAMOST-LRS"): (stars, read_lamost)}  # read as LAMOST
+    surveys = DEFAULT_SURVEYS if surveys is None else surveys
     if isinstance(surveys, str):
         surveys = [x.strip() for x in surveys.split(",") if x.strip()]
     items = list(surveys.items()) if isinstance(surveys, dict) else [(x, None) for x in surveys]
-    if len(items) != 1:
-        raise ParameterError("surveys", [k for k, _ in items],
-                             "engine='lsdb' takes one survey; several surveys are combined "
-                             "with engine='memory'")
-    name, value = items[0]
-    if name not in SURVEYS:
-        raise ParameterError("surveys", name, f"unknown survey; choose from {sorted(SURVEYS)}")
+    if not items:
+        raise ParameterError("surveys", surveys, "at least one survey is needed")
+    out = {}
+    for name, value in items:
+        if name not in SURVEYS:
+            raise ParameterError("surveys", name,
+                                 f"unknown survey; choose from {sorted(SURVEYS)}")
 
-    def reader(path=None, *, table=None, **options):
-        return read_survey(name, path, table=table, **options)
-    reader.__qualname__ = f"read_survey[{name}]"  # names the reader in the HATS cache key
-    return value, reader, SURVEYS[name].label
+        def reader(path=None, *, table=None, _name=name, **options):
+            return read_survey(_name, path, table=table, **options)
+        reader.__qualname__ = f"read_survey[{name}]"  # names the reader in the HATS cache key
+        label = SURVEYS[name].label
+        if label in out:
+            raise ParameterError("surveys", name, f"survey {label!r} given twice")
+        out[label] = (value, reader)
+    return out
+
+
+def _label_radius(label):
+    """The match radius of the survey labelled ``label`` (3.5 arcsec if unknown)."""
+    from .sources import SURVEYS
+    for s in SURVEYS.values():
+        if s.label == label:
+            return s.match_radius
+    return 3.5 * u.arcsec
 
 
 def _survey_radius(table):
     """The match radius of the survey a star table comes from (3.5 arcsec if unknown)."""
-    from .sources import SURVEYS
-    for s in SURVEYS.values():
-        if s.label == table.meta.get("survey"):
-            return s.match_radius
-    return 3.5 * u.arcsec
+    return _label_radius(table.meta.get("survey"))
 
 
 def _embedded_members(resolver):

@@ -15,8 +15,11 @@ values.
 For each size and engine it prints the wall time and the peak memory (RSS) of each
 stage: for the in-memory engine the process's; for lsdb each worker's, sampled
 every 0.2 s (``client.run``), the maximum over workers shown. ``import`` is the
-one-time hats-import of the three tables into the cache (a second build skips it:
-``build (cached)`` is the whole build from the cached catalogues). Stages:
+one-time hats-import of the three tables into one cache shared by the engines and
+sizes (the first lsdb run imports; the others find the catalogues there), and
+``build (cached)`` is the whole build from the cached catalogues. The in-memory
+engine's ``build (stages)`` starts from the tables in memory, ``build (read +
+stages)`` from the same Parquet files. Stages:
 ``members`` (probability cut per partition), ``stars`` (usable RV, member semi-join),
 ``match`` (positional match per pixel pair), ``clusters`` (Monte Carlo, K=1000).
 
@@ -46,7 +49,7 @@ def synthetic(n_stars, n_gaia, *, no_id_fraction=0.1, seed=0):
     side = np.sqrt(n_gaia / 1e5)
     ra = 100 + rng.uniform(0, side, n_gaia)
     dec = rng.uniform(-side / 2, side / 2, n_gaia)
-    sid = rng.choice(np.arange(10**15, 10**15 + 50 * n_gaia), n_gaia, replace=False)
+    sid = 10**15 + rng.choice(50 * n_gaia, n_gaia, replace=False)  # unique ids
     gaia = QTable()
     gaia["source_id"] = sid.astype(np.int64)
     gaia["coord"] = SkyCoord(ra=ra * u.deg, dec=dec * u.deg,
@@ -151,14 +154,17 @@ class Sampler:
         return max(max(s.values()) for s in inside) / 2**20
 
 
-def run_memory(stars, members, gaia):
+def run_memory(paths):
     from astro_ocl.accounting import StageLog
     from astro_ocl.steps.crossmatch import match_stars, select_members
     from astro_ocl.steps.statistics import clean_stars, cluster_statistics
     rows = []
     with Sampler() as s:
         log = StageLog()
+        r0 = time.perf_counter()
+        stars, members, gaia = (read_flat(paths[k]) for k in ("stars", "members", "gaia"))
         t0 = time.perf_counter()
+        rows.append(("read the files", t0 - r0, s.peak(r0, t0)))
         sel = select_members(members, threshold=0.7, stage_log=log)
         t1 = time.perf_counter()
         clean = clean_stars(stars, stage_log=log)
@@ -168,6 +174,8 @@ def run_memory(stars, members, gaia):
         t3 = time.perf_counter()
     for name, a, b in (("members", t0, t1), ("stars + match", t1, t2), ("clusters", t2, t3)):
         rows.append((name, b - a, s.peak(a, b)))
+    rows.append(("build (stages)", t3 - t0, s.peak(t0, t3)))
+    rows.append(("build (read + stages)", t3 - r0, s.peak(r0, t3)))
     return rows, stats
 
 
@@ -223,20 +231,31 @@ def main(argv=None):
         n = int(n)
         stars, members, gaia = synthetic(n, int(args.gaia))
         work = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+        # one cache for every engine and size: each file is imported once (the Gaia
+        # side and the members are the same files at every size)
         cache = args.cache or work / "cache"
         paths = {k: _save(t, work / f"{k}.parquet")
                  for k, t in (("stars", stars), ("members", members), ("gaia", gaia))}
         print(f"\n== {n:,} survey rows, {len(members):,} members, {len(gaia):,} Gaia sources")
-        results = {}
-        if not args.no_memory:
-            rows, results["memory"] = run_memory(stars, members, gaia)
-            _print("memory", rows)
         del stars, members, gaia
+        results, totals = {}, {}
+        if not args.no_memory:
+            rows, results["memory"] = run_memory(paths)
+            totals["memory"] = {r[0]: r[1] for r in rows}
+            _print("memory", rows)
         for w in args.workers:
             rows, results[f"lsdb-{w}"] = run_lsdb(
-                paths, w, cache / f"w{w}",
+                paths, w, cache,
                 None if args.partition_rows is None else int(args.partition_rows))
+            totals[f"lsdb-{w}"] = {r[0]: r[1] for r in rows}
             _print(f"lsdb, {w} worker(s)", rows)
+        if "memory" in totals:
+            mem = totals["memory"]
+            for k, v in totals.items():
+                if k != "memory":
+                    b = v["build (cached)"]
+                    print(f"  {k} build / memory: {b / mem['build (stages)']:.2f}x the stages, "
+                          f"{b / mem['build (read + stages)']:.2f}x read + stages")
         ref = next(iter(results.values()))
         for k, st in results.items():
             same = all(a.cluster == b.cluster and np.isclose(a.rv.med, b.rv.med, rtol=1e-9,

@@ -23,7 +23,7 @@ from astro_ocl.utils import OptionalDependencyError
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
 FAST = dict(seed=11, n_realisations=300, orbit_samples=5, literature=False)
-LRS = ["lamost_lrs"]  # the engine takes one survey; several are combined in memory only
+LRS = ["lamost_lrs"]  # one survey: the fast checks
 
 
 def test_missing_extra_is_named(monkeypatch):
@@ -99,8 +99,10 @@ def _assert_same(a, b, *, rtol=1e-9):
             np.testing.assert_allclose(y, x, rtol=rtol, atol=0, equal_nan=True, err_msg=name)
         else:
             np.testing.assert_array_equal(y, x, err_msg=name)
-    for name in ("Cluster", "GaiaDR2", "Flag", "RV", "[Fe/H]"):
-        np.testing.assert_array_equal(np.asarray(b.members[name]), np.asarray(a.members[name]))
+    for name in ("Cluster", "GaiaDR2", "Flag", "RV", "[Fe/H]", "Survey"):
+        if name in a.members.colnames:
+            np.testing.assert_array_equal(np.asarray(b.members[name]),
+                                          np.asarray(a.members[name]))
     strip = [{k: r[k] for k in ("stage", "n_in", "n_out", "dropped", "added")}
              for r in a.stage_log]
     assert [{k: r[k] for k in ("stage", "n_in", "n_out", "dropped", "added")}
@@ -131,6 +133,32 @@ def test_lsdb_equals_memory(client, memory_result, hats_cache):
     assert again.provenance["hats_stars"] == prov["hats_stars"]
 
 
+def test_multi_survey_equals_memory(client):
+    """The default build (LAMOST LRS and MRS, APOGEE) on lsdb: each survey matched on its
+    partitions (APOGEE: one spectrum per APOGEE_ID, 1.5 arcsec against the members'
+    Gaia positions), the same zero points, the same combined catalogue."""
+    kw = dict(FAST, zero_points="apply", orbits=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = astro_ocl.build_catalogue(**kw)
+        b = astro_ocl.build_catalogue(engine="lsdb", client=client, **kw)
+    _assert_same(a, b)
+    assert set(a.members["Survey"]) == {"LAMOST-LRS", "LAMOST-MRS", "APOGEE"}
+    assert b.stage_log["sky match"]["n_in"] > 9000  # the APOGEE stars, by position
+    za, zb = a.zero_points, b.zero_points
+    assert len(za) == len(zb) == 4
+    for name in ("survey", "quantity", "N", "status"):
+        assert list(zb[name]) == list(za[name])
+    for name in ("offset", "e_offset", "wmean", "scatter"):
+        np.testing.assert_allclose(np.asarray(zb[name], float), np.asarray(za[name], float),
+                                   rtol=1e-9, equal_nan=True)
+    assert sorted(b.by_survey) == sorted(a.by_survey)
+    assert b.provenance["zero_points_applied"] == a.provenance["zero_points_applied"] != "none"
+    assert {f"hats_stars_{s}" for s in ("lamost_lrs", "lamost_mrs", "apogee")} \
+        <= set(b.provenance)
+    assert "hats_gaia_members" in b.provenance
+
+
 def test_other_workers_and_partitioning(distributed, memory_result, hats_cache, tmp_path,
                                         capfd):
     """One worker and a finer partitioning (an existing HATS catalogue): same numbers."""
@@ -153,7 +181,7 @@ def test_other_workers_and_partitioning(distributed, memory_result, hats_cache, 
     assert path in res.provenance["hats_stars"]
     assert f"{fine.catalog.npartitions} partitions" in res.provenance["hats_stars"]
     err = capfd.readouterr().err
-    assert "stars (partitions)" in err and "clusters (partitions)" in err  # progress bars
+    assert "stars LAMOST-LRS (partitions)" in err and "clusters (partitions)" in err
 
 
 def test_positional_match_equals_memory(client):

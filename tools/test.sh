@@ -15,7 +15,9 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# the scale extra too: tests/test_scale.py runs the lsdb engine on a 2-worker
+# LocalCluster (~70 s), the guard that both engines give the same catalogue
+.venv/bin/python -m pip install -q -e ".[test,scale]"
 export MPLBACKEND=Agg
 # 3. the local DaCHS TAP server of the archive integration tests (tests/archives)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -36,13 +36,14 @@ from contextlib import ExitStack
 import astropy.units as u
 import numpy as np
 from astropy.table import QTable, vstack
+from astropy.time import Time
 
 from ..accounting import StageLog
 from ..exceptions import AstroOCLError, DroppedRowsWarning, NoUsableDataError
 from ..logger import log
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 unique_pairs, without_gaia_sources)
-from ..steps.statistics import clean_stars, cluster_statistics
+from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
 from .tables import ROW
@@ -52,10 +53,6 @@ __all__ = ["LsdbEngine", "ScaleError", "MARGIN_EXTRA"]
 #: Margin (arcsec) added to the match radius around each Gaia partition: room for
 #: the proper-motion propagation (1 arcsec/yr over 10 yr).
 MARGIN_EXTRA = 10.0
-
-
-#: Columns of the matched table that `cluster_statistics` reads.
-STATS_COLUMNS = ("Cluster", "rv", "e_rv", "teff", "logg", "feh", "e_feh")
 
 
 class ScaleError(AstroOCLError, RuntimeError):
@@ -109,24 +106,34 @@ def _stars_partition(frame, canonical, member_ids):
         else np.array([], np.int64)
     member = np.zeros(len(t), bool)
     member[has_id] = np.isin(ids, member_ids)
+    key = _survey_key(t)
+    n_dup = len(t) - int(np.unique(np.asarray(t[key])).size) if key and len(t) else 0
     return dict(log=sl.records, warnings=[str(w.message) for w in caught
                                           if issubclass(w.category, DroppedRowsWarning)],
                 ids=np.unique(ids), n_id=int(has_id.sum()), n_pos=int((~has_id).sum()),
-                candidates=t[member])
+                candidates=t[member], key=key, n_dup=n_dup)
+
+
+def _survey_key(t):
+    """``"survey_id"`` for stars identified by the survey only (APOGEE: one spectrum per
+    star is kept before the positional match, as in memory), else None."""
+    return "survey_id" if "source_id" not in t.colnames and "survey_id" in t.colnames \
+        else None
 
 
 def _no_id_partition(frame, canonical):
-    """Rows of a star partition without a Gaia id and with a usable RV (for the match)."""
+    """Rows of a star partition without a Gaia id and with a usable RV (for the match);
+    stars known by a survey id only keep one spectrum each (`deduplicate_stars`: the
+    repeated spectra of a star share its position, hence its partition)."""
     t = canonical(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = clean_stars(t, stage_log=StageLog())
-    rows = set(np.asarray(t[ROW]).tolist())
-    if "source_id" in t.colnames:
-        no_id = np.ma.getmaskarray(t["source_id"])
-        rows = set(np.asarray(t[ROW])[no_id].tolist())
-    keep = np.isin(np.asarray(frame[ROW]), list(rows)) if rows else np.zeros(len(frame), bool)
-    return frame[keep]
+        if "source_id" in t.colnames:
+            t = t[np.ma.getmaskarray(t["source_id"])]
+        elif _survey_key(t):
+            t = deduplicate_stars(_sorted(t), key=_survey_key(t), stage_log=StageLog())
+    return frame[np.isin(np.asarray(frame[ROW]), np.asarray(t[ROW]))]
 
 
 def _pairs_partition(frame, member_ids, canonical, star_cols, sep_col, n_col, src_col):
@@ -249,6 +256,8 @@ class LsdbEngine:
         self.show_progress = show_progress
         self._stack = None
         self.inputs = {}
+        #: the star input of each survey (label -> `HatsInput`) of the last match
+        self.star_inputs = {}
         #: (stage, partitions, seconds) of every Dask computation, in order
         self.timings = []
 
@@ -332,16 +341,45 @@ class LsdbEngine:
     # ---- steps 1-3 ----------------------------------------------------------------------------
     def match_stars(self, stars, members, *, gaia_sources=None, star_reader, member_reader,
                     member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
-                    radius=3.5 * u.arcsec, epoch=None, stage_log):
-        """Steps 1-3: stars matched to the selected members (as `match_stars`).
+                    radius=3.5 * u.arcsec, epoch=None, label="stars", stage_log):
+        """Steps 1-3 for one star table: the stars matched to the selected members.
+
+        As `match_surveys` with one survey (``label``); see there.
+
+        Returns
+        -------
+        matched : `~astropy.table.QTable`
+            As `astro_ocl.steps.crossmatch.match_stars` (plus :data:`ROW`).
+        """
+        return self.match_surveys(
+            {label: dict(stars=stars, reader=star_reader, radius=radius, epoch=epoch)},
+            members, gaia_sources=gaia_sources, member_reader=member_reader,
+            member_kwargs=member_kwargs, gaia_reader=gaia_reader, wanted=wanted,
+            threshold=threshold, stage_log=stage_log)[label]
+
+    def match_surveys(self, surveys, members, *, gaia_sources=None, member_reader,
+                      member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
+                      stage_log):
+        """Steps 1-3, survey by survey: each survey's stars matched to the selected members.
+
+        The stage log gets the in-memory build's records in its order: every
+        survey's input, the requested clusters, every survey's usable RVs, the
+        members, then each survey's match.
 
         Parameters
         ----------
-        stars, members, gaia_sources
-            Inputs (see `~astro_ocl.scale.catalogues.hats_input`); ``gaia_sources``
-            is needed only for stars without a Gaia id.
-        star_reader, member_reader : callable
-            The source adapters.
+        surveys : dict of str to dict
+            For each survey label, in priority order: ``stars`` (the input, see
+            `~astro_ocl.scale.catalogues.hats_input`), ``reader`` (its source
+            adapter), ``radius`` (`~astropy.units.Quantity`, of the positional
+            match) and ``epoch`` (`~astropy.time.Time` of the star positions, or
+            None: the one the adapter recorded, else no propagation).
+        members, gaia_sources
+            Inputs (`~astro_ocl.scale.catalogues.hats_input`). ``gaia_sources`` is
+            needed for stars without a Gaia id, except stars known by a survey id
+            (APOGEE), matched to the selected members' own Gaia positions without it.
+        member_reader : callable
+            The membership adapter.
         gaia_reader : callable, optional
             Reader of a Gaia file or partition (default: the Gaia archive's columns,
             `~astro_ocl.scale.catalogues.gaia_sources_from_archive_columns`).
@@ -351,25 +389,77 @@ class LsdbEngine:
             Keep only members of these clusters.
         threshold : float
             Membership probability threshold.
-        radius : `~astropy.units.Quantity`
-        epoch : `~astropy.time.Time`, optional
         stage_log : `~astro_ocl.accounting.StageLog`
 
         Returns
         -------
-        matched : `~astropy.table.QTable`
-            As `astro_ocl.steps.crossmatch.match_stars` (plus :data:`ROW`).
+        dict of str to `~astropy.table.QTable`
+            Matched stars of each survey, as `astro_ocl.steps.crossmatch.match_stars`
+            (plus :data:`ROW`).
+
+        Raises
+        ------
+        NoUsableDataError
+            A survey without any star matched to a member.
         """
-        from dask import delayed
-        radius = u.Quantity(radius, u.arcsec)
         common = dict(cache_dir=self.cache_dir, client=self.client,
                       partition_rows=self.partition_rows)
-        st = self.inputs["stars"] = hats_input(stars, name="stars", reader=star_reader, **common)
+        selected, member_log = self._select_members(
+            members, member_reader=member_reader, member_kwargs=member_kwargs, wanted=wanted,
+            threshold=threshold, common=common)
+        member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
+        ids_future = self.client.scatter(member_ids, broadcast=True)
+
+        # stars: usable RV per partition; those with a member's Gaia id are gathered
+        scans, self.star_inputs = {}, {}
+        for label, spec in surveys.items():
+            name = "stars" if len(surveys) == 1 else f"stars_{_slug(label)}"
+            st = self.inputs[name] = self.star_inputs[label] = hats_input(
+                spec["stars"], name=name, reader=spec["reader"], **common)
+            scans[label] = (st, self._run(
+                [delayed_call(_stars_partition, p, st.converter, ids_future)
+                 for p in self._partitions(st.catalog)],
+                f"stars{'' if label == 'stars' else ' ' + label} (partitions)"))
+        for label, (st, sparts) in scans.items():
+            n_stars = sum(r["n_in"] for s in sparts for r in s["log"])
+            stage_log.stage(f"input stars ({label})", n_in=n_stars, n_out=n_stars,
+                            note=str(st.source or st.provenance["path"]))
+        stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
+        for label, (st, sparts) in scans.items():
+            usable = _merge_logs("usable RV", [s["log"] for s in sparts])
+            stage_log.stage("usable RV", **usable)
+            n_bad = usable["n_in"] - usable["n_out"]
+            if n_bad:  # one warning for all partitions (as clean_stars gives in memory)
+                reasons = ", ".join(f"{v} {k}" for k, v in usable["dropped"].items())
+                warnings.warn(
+                    f"{n_bad} stars of {st.source or st.provenance['path']} have no usable "
+                    f"radial velocity and are dropped ({reasons}; in "
+                    f"{sum(bool(s['warnings']) for s in sparts)} of {len(sparts)} "
+                    "partitions)", DroppedRowsWarning)
+        stage_log.records.extend(r for r in member_log if r["stage"] == "members")
+
+        out, gaia_inputs = {}, {}
+        margin = max(u.Quantity(s["radius"], u.arcsec).to_value(u.arcsec)
+                     for s in surveys.values()) + MARGIN_EXTRA
+        for label, (st, sparts) in scans.items():
+            spec = surveys[label]
+            radius = u.Quantity(spec["radius"], u.arcsec)
+            epoch = spec.get("epoch")
+            if epoch is None:
+                epoch = (st.spec or {}).get("meta", {}).get("epoch")
+            epoch = None if epoch is None else Time(epoch)
+            out[label] = self._match_survey(
+                st, sparts, selected, member_ids, gaia_sources=gaia_sources,
+                gaia_reader=gaia_reader or _gaia_reader, gaia_inputs=gaia_inputs,
+                margin=margin, radius=radius, epoch=epoch, stage_log=stage_log)
+        return out
+
+    def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold,
+                        common):
+        """The members above the threshold, one cluster per star, and their stage records."""
         mb = self.inputs["members"] = hats_input(members, name="members", reader=member_reader,
                                                  reader_kwargs=member_kwargs, **common)
-
-        # members: probability cut per partition, one cluster per star on the selection
-        parts = self._run([delayed(_members_partition)(p, mb.converter, wanted, threshold)
+        parts = self._run([delayed_call(_members_partition, p, mb.converter, wanted, threshold)
                            for p in self._partitions(mb.catalog)], "members (partitions)")
         n_members = sum(c["n"] for _, c in parts)
         member_log = StageLog()  # recorded after the stars' stages, as the in-memory engine
@@ -389,29 +479,13 @@ class LsdbEngine:
                          dropped={f"probability < {threshold}": n_below,
                                   **{k: v for k, v in r["dropped"].items()
                                      if not k.startswith("probability")}})
-        member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
-        ids_future = self.client.scatter(member_ids, broadcast=True)
+        return selected, member_log
 
-        # stars: usable RV per partition; those with a member's Gaia id are gathered
-        sparts = self._run([delayed(_stars_partition)(p, st.converter, ids_future)
-                            for p in self._partitions(st.catalog)], "stars (partitions)")
-        logs = [s["log"] for s in sparts]
-        n_stars = sum(r["n_in"] for log_ in logs for r in log_)
-        stage_log.stage("input stars", n_in=n_stars, n_out=n_stars,
-                        note=str(st.source or st.provenance["path"]))
-        stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
-        usable = _merge_logs("usable RV", logs)
-        stage_log.stage("usable RV", **usable)
-        n_bad = usable["n_in"] - usable["n_out"]
-        if n_bad:  # one warning for all partitions (as clean_stars gives in memory)
-            reasons = ", ".join(f"{v} {k}" for k, v in usable["dropped"].items())
-            warnings.warn(
-                f"{n_bad} stars of {st.source or st.provenance['path']} have no usable radial "
-                f"velocity and are dropped ({reasons}; in "
-                f"{sum(bool(s['warnings']) for s in sparts)} of {len(sparts)} partitions)",
-                DroppedRowsWarning)
-        stage_log.records.extend(r for r in member_log if r["stage"] == "members")
+    def _match_survey(self, st, sparts, selected, member_ids, *, gaia_sources, gaia_reader,
+                      gaia_inputs, margin, radius, epoch, stage_log):
+        """Step 3 for one survey scanned by `_stars_partition`: by Gaia id, then by position."""
         n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
+        key = next((s["key"] for s in sparts if s["key"]), None)
         out = []
         if n_id:
             n_unique = int(np.unique(np.concatenate([s["ids"] for s in sparts])).size)
@@ -430,29 +504,40 @@ class LsdbEngine:
             stage_log.stage("join members", n_in=n_unique, n_out=len(joined),
                             dropped={"not a selected cluster member": n_unique - len(cand)})
             out.append(joined)
+        if key:  # one spectrum per survey id before the positional match (as in memory)
+            n_dup = sum(s["n_dup"] for s in sparts)
+            stage_log.stage("unique stars", n_in=n_pos, n_out=n_pos - n_dup,
+                            dropped={f"repeated {key} (kept highest S/N)": n_dup})
+            if n_dup:
+                warnings.warn(f"{n_dup} repeated observations with the same {key} in "
+                              f"{st.source or st.provenance['path']}: kept the one with the "
+                              "highest S/N", DroppedRowsWarning)
+            n_pos -= n_dup
         if n_pos:
-            if gaia_sources is None:
+            sources = gaia_sources
+            if sources is None and key:  # as in memory: the members' own Gaia positions
+                sources = selected["source_id", "coord"]
+            if sources is None:
                 without_gaia_sources(n_pos, any_id=bool(n_id), stage_log=stage_log)
             else:
-                out.append(self._match_by_position(st, gaia_sources,
-                                                   gaia_reader or _gaia_reader,
-                                                   member_ids, selected,
-                                                   n_pos=n_pos, n_id=n_id, radius=radius,
-                                                   epoch=epoch, stage_log=stage_log))
+                if id(sources) not in gaia_inputs:
+                    name = "gaia" if sources is gaia_sources else "gaia_members"
+                    gaia_inputs[id(sources)] = self.inputs[name] = hats_input(
+                        sources, name=name, reader=gaia_reader, margin_arcsec=margin,
+                        cache_dir=self.cache_dir, client=self.client,
+                        partition_rows=self.partition_rows)
+                out.append(self._match_by_position(st, gaia_inputs[id(sources)], member_ids,
+                                                   selected, n_pos=n_pos, n_id=n_id,
+                                                   radius=radius, epoch=epoch,
+                                                   stage_log=stage_log))
         matched = out[0] if len(out) == 1 else vstack(out, metadata_conflicts="silent") \
             if out else QTable()
         if len(matched) == 0:
             raise NoUsableDataError("no spectroscopic star is a selected cluster member")
         return matched
 
-    def _match_by_position(self, st, gaia_sources, gaia_reader, member_ids, selected, *,
-                           n_pos, n_id, radius, epoch, stage_log):
-        from dask import delayed
-        from astropy.time import Time
-        margin = radius.to_value(u.arcsec) + MARGIN_EXTRA
-        ga = self.inputs["gaia"] = hats_input(
-            gaia_sources, name="gaia", reader=gaia_reader, margin_arcsec=margin,
-            cache_dir=self.cache_dir, client=self.client, partition_rows=self.partition_rows)
+    def _match_by_position(self, st, ga, member_ids, selected, *, n_pos, n_id, radius, epoch,
+                           stage_log):
         no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
                                           meta=st.catalog.meta)
         algo = _sky_match_algorithm()(radius=radius, epoch=epoch, gaia=ga.converter)
@@ -461,8 +546,8 @@ class LsdbEngine:
         src_col = "source_id__gaia" if "source_id__gaia" in xm.columns else "source_id"
         ids = self.client.scatter(member_ids, broadcast=True)
         star_cols = list(st.catalog.columns)
-        parts = self._run([delayed(_pairs_partition)(p, ids, st.converter, star_cols,
-                                                     "match_sep_arcsec", "n_match", src_col)
+        parts = self._run([delayed_call(_pairs_partition, p, ids, st.converter, star_cols,
+                                        "match_sep_arcsec", "n_match", src_col)
                            for p in self._partitions(xm)], "positional match (partitions)")
         n_pairs = sum(p["n_pairs"] for p in parts)
         n_matched = sum(p["n_stars"] for p in parts)
@@ -492,7 +577,7 @@ class LsdbEngine:
         import dask.bag as db
         names = np.asarray(matched["Cluster"]).astype(str)
         # only the columns the statistics read travel to the workers (no SkyCoord)
-        work = QTable([matched[c] for c in STATS_COLUMNS if c in matched.colnames],
+        work = QTable([matched[c] for c in STATISTICS_COLUMNS if c in matched.colnames],
                       copy=False)
         work["_matched_row"] = np.arange(len(matched))
         order = np.argsort(names, kind="stable")  # rows of a cluster keep their order
@@ -524,6 +609,17 @@ class LsdbEngine:
         out = vstack([t for _, t in parts], metadata_conflicts="silent")
         out.meta.update(parts[0][1].meta)
         return out
+
+
+def delayed_call(func, *args):
+    """``dask.delayed(func)(*args)``."""
+    from dask import delayed
+    return delayed(func)(*args)
+
+
+def _slug(label):
+    """A survey label as part of a catalogue name (``LAMOST-LRS`` -> ``lamost_lrs``)."""
+    return "".join(c if c.isalnum() else "_" for c in str(label).lower())
 
 
 def _sorted(table):

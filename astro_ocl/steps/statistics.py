@@ -21,7 +21,8 @@ from ..utils import progress
 from .montecarlo import MCStats, draw, summarise
 from .quality import QualityCuts, parameter_flag, rv_flag
 
-__all__ = ["ClusterStatistics", "cluster_rng", "clean_stars", "cluster_statistics",
+__all__ = ["ClusterStatistics", "STATISTICS_COLUMNS", "cluster_rng", "clean_stars",
+           "cluster_statistics",
            "cluster_table", "member_table"]
 
 
@@ -95,6 +96,12 @@ class ClusterStatistics:
     n_all: int
     rv: MCStats
     feh: MCStats
+
+
+#: The columns of the matched table that `cluster_statistics` reads (``feh_ok``: only
+#: when present). A caller that ships the stars elsewhere (the survey-scale engine's
+#: workers) sends these.
+STATISTICS_COLUMNS = ("Cluster", "rv", "e_rv", "teff", "logg", "feh", "e_feh", "feh_ok")
 
 
 def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
