@@ -93,9 +93,10 @@ def add_parser(sub):
                    help="also write the paper's figures (PNG and PDF) into OUT/figures")
     p.add_argument("--engine", choices=("memory", "lsdb"), default="memory",
                    help="'lsdb': the survey-scale engine (needs astro_ocl[scale]): stars, "
-                        "members and Gaia as HATS catalogues (--stars/--members may then be "
-                        "HATS catalogue directories), cross-match, Monte Carlo and orbits on "
-                        "Dask partitions; same numbers as 'memory'")
+                        "members and Gaia as HATS catalogues (--stars/--members and the "
+                        "files of --surveys may then be HATS catalogue directories), each "
+                        "survey's cross-match, Monte Carlo and orbits on Dask partitions; "
+                        "same numbers as 'memory'")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="with --engine lsdb: a running Dask scheduler (tcp://host:8786, e.g. "
                         "started by dask-jobqueue on SLURM); default: a local cluster sized "
@@ -123,7 +124,8 @@ def run(args):
             raise InputDataError(f"--{option}: " + ("a directory, not a table file"
                                                     if path.is_dir() else "no such file"),
                                  source=str(path))
-    surveys = _surveys(getattr(args, "surveys", None))
+    surveys = _surveys(getattr(args, "surveys", None),
+                       hats=getattr(args, "engine", "memory") == "lsdb")
     if surveys is not None and args.stars is not None:
         raise ParameterError("--surveys", " ".join(args.surveys), "give --stars or --surveys")
     epoch = _epoch(args.epoch)
@@ -171,8 +173,9 @@ def run(args):
     return 0
 
 
-def _surveys(values):
-    """``--surveys a b=FILE`` as ``{"a": None, "b": Path(FILE)}``, checked before the work."""
+def _surveys(values, *, hats=False):
+    """``--surveys a b=FILE`` as ``{"a": None, "b": Path(FILE)}``, checked before the work
+    (``hats``: FILE may also be a HATS catalogue directory, for ``--engine lsdb``)."""
     if not values:
         return None
     from ..exceptions import InputDataError, ParameterError
@@ -187,7 +190,7 @@ def _surveys(values):
             raise ParameterError("--surveys", name, "given twice")
         if path:
             path = Path(path)
-            if not path.is_file():
+            if not path.is_file() and not (hats and path.is_dir()):
                 raise InputDataError("--surveys: " + ("a directory, not a table file"
                                                       if path.is_dir() else "no such file"),
                                      source=str(path))
