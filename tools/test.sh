@@ -16,8 +16,9 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # the scale extra too: tests/test_scale.py runs the lsdb engine on a 2-worker
-# LocalCluster (~70 s), the guard that both engines give the same catalogue
-.venv/bin/python -m pip install -q -e ".[test,scale]"
+# LocalCluster (~90 s), the guard that both engines give the same catalogue; and
+# the docs extra: tests/test_docs_run.py builds the Sphinx docs with -W (~30 s)
+.venv/bin/python -m pip install -q -e ".[test,scale,docs]"
 export MPLBACKEND=Agg
 # 3. the local DaCHS TAP server of the archive integration tests (tests/archives)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
