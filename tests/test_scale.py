@@ -247,6 +247,20 @@ def test_gaia_as_an_existing_hats_collection(client, tmp_path):
     assert int(prov.split(" partitions")[0].rsplit(" ", 1)[1]) > 1
 
 
+def test_gaia_releases_must_agree(client):
+    """DR2 stars and DR3 members (the real Tarricq et al. 2022 table): the in-memory build
+    translates the stars' ids; this engine stops before any work with one clear error
+    rather than join ids of two releases."""
+    from astro_ocl.exceptions import InputDataError
+    from astro_ocl.sources import read_cg_members
+    members = read_cg_members(Path(__file__).parent / "data" / "tarricq2022_dr3_members.csv.gz",
+                              gaia_release="DR3")
+    with pytest.raises(InputDataError, match="Gaia DR2 ids and the members Gaia DR3") as err:
+        astro_ocl.build_catalogue(engine="lsdb", client=client, members=members, surveys=LRS,
+                                  membership_threshold=0.5, **FAST)
+    assert "lamost_lrs_oc_members" in str(err.value) and "engine='memory'" in str(err.value)
+
+
 def _children():
     import psutil
     return [p for p in psutil.Process().children(recursive=True) if p.is_running()

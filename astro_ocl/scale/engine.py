@@ -39,7 +39,8 @@ from astropy.table import QTable, vstack
 from astropy.time import Time
 
 from ..accounting import StageLog
-from ..exceptions import AstroOCLError, DroppedRowsWarning, NoUsableDataError
+from ..exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
+                          NoUsableDataError)
 from ..logger import log
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 unique_pairs, without_gaia_sources)
@@ -416,6 +417,7 @@ class LsdbEngine:
             name = "stars" if len(surveys) == 1 else f"stars_{_slug(label)}"
             st = self.inputs[name] = self.star_inputs[label] = hats_input(
                 spec["stars"], name=name, reader=spec["reader"], **common)
+            _check_releases(st, self.inputs["members"])
             scans[label] = (st, self._run(
                 [delayed_call(_stars_partition, p, st.converter, ids_future)
                  for p in self._partitions(st.catalog)],
@@ -609,6 +611,25 @@ class LsdbEngine:
         out = vstack([t for _, t in parts], metadata_conflicts="silent")
         out.meta.update(parts[0][1].meta)
         return out
+
+
+def _check_releases(stars, members):
+    """The stars' and the members' Gaia ids must be of one release on this engine.
+
+    The in-memory build translates DR2 stars to DR3 members
+    (`~astro_ocl.sources.gaia_ids.align_gaia_releases`); this engine does not, and a
+    join of ids of two releases would silently lose the stars whose id changed.
+    """
+    from ..sources.gaia_ids import gaia_release
+    rel = [gaia_release(QTable(meta=(i.spec or {}).get("meta", {})))
+           for i in (stars, members)]
+    if rel[0] != rel[1]:
+        raise InputDataError(
+            f"the stars carry Gaia {rel[0]} ids and the members Gaia {rel[1]} ids: "
+            "engine='lsdb' joins them by id without translating between releases; give "
+            "a star table in the members' release (astro_ocl.sources.gaia_ids."
+            "translate_to_dr3) or build with engine='memory', which translates",
+            source=str(stars.source or stars.provenance["path"]))
 
 
 def delayed_call(func, *args):
