@@ -283,9 +283,11 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
             if "survey" not in m.colnames:
                 m["survey"] = np.full(len(m), label)
         # the inputs stay in their HATS catalogues: only their sources go to the provenance
-        star_sets = {label: QTable(meta={"source": st.source})
+        star_sets = {label: QTable(meta={"source": st.source, "gaia_id_translation":
+                                         scale.translations.get(label, "none")})
                      for label, st in scale.star_inputs.items()}
-        members = QTable(meta={"source": scale.inputs["members"].source})
+        members = QTable(meta={"source": scale.inputs["members"].source,
+                               "gaia_release": scale.members_release})
     else:
         star_sets = _star_tables(stars, surveys)
         if members is None and not online and "APOGEE" in star_sets:

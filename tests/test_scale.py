@@ -247,18 +247,34 @@ def test_gaia_as_an_existing_hats_collection(client, tmp_path):
     assert int(prov.split(" partitions")[0].rsplit(" ", 1)[1]) > 1
 
 
-def test_gaia_releases_must_agree(client):
-    """DR2 stars and DR3 members (the real Tarricq et al. 2022 table): the in-memory build
-    translates the stars' ids; this engine stops before any work with one clear error
-    rather than join ids of two releases."""
+def test_dr2_stars_with_dr3_members_are_translated_as_in_memory(client):
+    """DR2 stars and DR3 members (the real Tarricq et al. 2022 table): the stars' ids are
+    translated to DR3 partition by partition with the choice made once from their own
+    dr2/dr3_source_id pairs; the same catalogue, stage log and provenance as in memory."""
     from astro_ocl.exceptions import InputDataError
-    from astro_ocl.sources import read_cg_members
-    members = read_cg_members(Path(__file__).parent / "data" / "tarricq2022_dr3_members.csv.gz",
-                              gaia_release="DR3")
-    with pytest.raises(InputDataError, match="Gaia DR2 ids and the members Gaia DR3") as err:
-        astro_ocl.build_catalogue(engine="lsdb", client=client, members=members, surveys=LRS,
-                                  membership_threshold=0.5, **FAST)
-    assert "lamost_lrs_oc_members" in str(err.value) and "engine='memory'" in str(err.value)
+    from astro_ocl.sources import read_cg_members, read_lamost
+    tarricq = Path(__file__).parent / "data" / "tarricq2022_dr3_members.csv.gz"
+    members = read_cg_members(tarricq, gaia_release="DR3")
+    kw = dict(members=members, surveys=LRS, membership_threshold=0.5, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = astro_ocl.build_catalogue(**kw)
+        b = astro_ocl.build_catalogue(engine="lsdb", client=client, **kw)
+    _assert_same(a, b)
+    rec = b.stage_log["Gaia DR2 -> DR3 ids"]
+    assert rec["n_in"] == 691 and rec["note"] == a.stage_log["Gaia DR2 -> DR3 ids"]["note"]
+    for key in ("gaia_id_translation", "members_gaia_release"):
+        assert b.provenance[key] == a.provenance[key]
+    assert "16 ids changed" in b.provenance["gaia_id_translation"]
+    # the member table keeps the stars' DR2 ids, as in memory (checked by _assert_same)
+    assert set(np.asarray(b.members["GaiaDR2"]).tolist()) <= \
+        set(np.asarray(read_lamost()["source_id"]).tolist())
+    # without the stars' own DR3 ids there is nothing to translate with: one clear error
+    stars = read_lamost()
+    stars.remove_column("dr3_source_id")
+    with pytest.raises(InputDataError, match="dr3_source_id"):
+        astro_ocl.build_catalogue(engine="lsdb", client=client, stars=stars,
+                                  **{k: v for k, v in kw.items() if k != "surveys"})
 
 
 def _children():

@@ -42,6 +42,8 @@ from ..accounting import StageLog
 from ..exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
                           NoUsableDataError)
 from ..logger import log
+from ..sources.gaia_ids import apply_neighbour_choice, gaia_release, id_pairs, neighbour_choice, \
+    translation_note
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 unique_pairs, without_gaia_sources)
 from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_statistics
@@ -92,12 +94,18 @@ def _members_partition(frame, canonical, wanted, threshold):
     return t[above], counts
 
 
-def _stars_partition(frame, canonical, member_ids):
-    """Usable stars of one partition: those with a member's Gaia id, and counts."""
+def _stars_partition(frame, canonical, member_ids, choice=None):
+    """Usable stars of one partition: those with a member's Gaia id, and counts
+    (``choice``: their DR2 ids translated to DR3 first, as the members')."""
     t = canonical(frame)
-    sl = StageLog()
+    n, sl, translated = len(t), StageLog(), {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if choice is not None:
+            t = apply_neighbour_choice(t, choice, stage_log=sl)
+            dr3 = np.asarray(t["source_id"], np.int64)
+            translated = dict(changed=int((np.asarray(t["dr2_source_id"]) != dr3).sum()),
+                              shared=len(t) - int(np.unique(dr3).size))
         t = clean_stars(t, stage_log=sl)
     if "source_id" in t.colnames:
         has_id = ~np.ma.getmaskarray(t["source_id"])
@@ -112,7 +120,15 @@ def _stars_partition(frame, canonical, member_ids):
     return dict(log=sl.records, warnings=[str(w.message) for w in caught
                                           if issubclass(w.category, DroppedRowsWarning)],
                 ids=np.unique(ids), n_id=int(has_id.sum()), n_pos=int((~has_id).sum()),
-                candidates=t[member], key=key, n_dup=n_dup)
+                candidates=t[member], key=key, n_dup=n_dup, n=n, translated=translated)
+
+
+def _id_pairs_partition(frame, canonical):
+    """The DR2/DR3 id pairs the stars of one partition carry (None without DR3 ids)."""
+    t = canonical(frame)
+    if "source_id" not in t.colnames or "dr3_source_id" not in t.colnames:
+        return None
+    return id_pairs(t)
 
 
 def _survey_key(t):
@@ -122,13 +138,15 @@ def _survey_key(t):
         else None
 
 
-def _no_id_partition(frame, canonical):
+def _no_id_partition(frame, canonical, choice=None):
     """Rows of a star partition without a Gaia id and with a usable RV (for the match);
     stars known by a survey id only keep one spectrum each (`deduplicate_stars`: the
     repeated spectra of a star share its position, hence its partition)."""
     t = canonical(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if choice is not None:  # as in _stars_partition (stars without a DR2 id go)
+            t = apply_neighbour_choice(t, choice, stage_log=StageLog())
         t = clean_stars(t, stage_log=StageLog())
         if "source_id" in t.colnames:
             t = t[np.ma.getmaskarray(t["source_id"])]
@@ -259,6 +277,8 @@ class LsdbEngine:
         self.inputs = {}
         #: the star input of each survey (label -> `HatsInput`) of the last match
         self.star_inputs = {}
+        #: the Gaia DR2 -> DR3 translation of each survey's ids (label -> note), if any
+        self.translations = {}
         #: (stage, partitions, seconds) of every Dask computation, in order
         self.timings = []
 
@@ -412,22 +432,29 @@ class LsdbEngine:
         ids_future = self.client.scatter(member_ids, broadcast=True)
 
         # stars: usable RV per partition; those with a member's Gaia id are gathered
-        scans, self.star_inputs = {}, {}
+        scans, self.star_inputs, self.translations = {}, {}, {}
         for label, spec in surveys.items():
             name = "stars" if len(surveys) == 1 else f"stars_{_slug(label)}"
             st = self.inputs[name] = self.star_inputs[label] = hats_input(
                 spec["stars"], name=name, reader=spec["reader"], **common)
-            _check_releases(st, self.inputs["members"])
+            choice = self._neighbour_choice(st, label)
+            sent = None if choice is None else self.client.scatter(choice, broadcast=True)
             scans[label] = (st, self._run(
-                [delayed_call(_stars_partition, p, st.converter, ids_future)
+                [delayed_call(_stars_partition, p, st.converter, ids_future, sent)
                  for p in self._partitions(st.catalog)],
-                f"stars{'' if label == 'stars' else ' ' + label} (partitions)"))
-        for label, (st, sparts) in scans.items():
-            n_stars = sum(r["n_in"] for s in sparts for r in s["log"])
+                f"stars{'' if label == 'stars' else ' ' + label} (partitions)"), choice)
+        for label, (st, sparts, choice) in scans.items():
+            n_stars = sum(s["n"] for s in sparts)
             stage_log.stage(f"input stars ({label})", n_in=n_stars, n_out=n_stars,
                             note=str(st.source or st.provenance["path"]))
+            if choice is not None:  # as align_gaia_releases in memory: counts summed
+                rec = _merge_logs("Gaia DR2 -> DR3 ids", [s["log"] for s in sparts])
+                rec["note"] = self.translations[label] = translation_note(
+                    choice, n_changed=sum(s["translated"]["changed"] for s in sparts),
+                    shared=sum(s["translated"]["shared"] for s in sparts))
+                stage_log.stage("Gaia DR2 -> DR3 ids", **rec)
         stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
-        for label, (st, sparts) in scans.items():
+        for label, (st, sparts, _) in scans.items():
             usable = _merge_logs("usable RV", [s["log"] for s in sparts])
             stage_log.stage("usable RV", **usable)
             n_bad = usable["n_in"] - usable["n_out"]
@@ -443,7 +470,7 @@ class LsdbEngine:
         out, gaia_inputs = {}, {}
         margin = max(u.Quantity(s["radius"], u.arcsec).to_value(u.arcsec)
                      for s in surveys.values()) + MARGIN_EXTRA
-        for label, (st, sparts) in scans.items():
+        for label, (st, sparts, choice) in scans.items():
             spec = surveys[label]
             radius = u.Quantity(spec["radius"], u.arcsec)
             epoch = spec.get("epoch")
@@ -453,8 +480,43 @@ class LsdbEngine:
             out[label] = self._match_survey(
                 st, sparts, selected, member_ids, gaia_sources=gaia_sources,
                 gaia_reader=gaia_reader or _gaia_reader, gaia_inputs=gaia_inputs,
-                margin=margin, radius=radius, epoch=epoch, stage_log=stage_log)
+                margin=margin, radius=radius, epoch=epoch, choice=choice, stage_log=stage_log)
         return out
+
+    @property
+    def members_release(self):
+        """The Gaia release of the members' ids (of the last match)."""
+        return _release(self.inputs["members"])
+
+    def _neighbour_choice(self, st, label):
+        """None when the stars' ids are of the members' Gaia release, else the DR2 -> DR3
+        choice from the stars' own ``dr2/dr3_source_id`` pairs, gathered over the
+        partitions (`~astro_ocl.sources.gaia_ids.neighbour_choice`, as
+        `~astro_ocl.sources.gaia_ids.align_gaia_releases` makes it in memory)."""
+        s_rel, m_rel = _release(st), _release(self.inputs["members"])
+        if s_rel == m_rel:
+            return None
+        source = str(st.source or st.provenance["path"])
+        if s_rel == "DR3":
+            raise InputDataError("the stars carry Gaia DR3 ids and the members DR2 ids: use "
+                                 "a DR3 membership (e.g. Hunt & Reffert 2023)", source=source)
+        parts = [p for p in self._run([delayed_call(_id_pairs_partition, p, st.converter)
+                                       for p in self._partitions(st.catalog)],
+                                      f"Gaia ids {label} (partitions)") if p is not None]
+        if not parts:
+            raise InputDataError(
+                "the members carry Gaia DR3 ids and the stars DR2 ids without a "
+                "dr3_source_id column: engine='lsdb' translates with the stars' own pairs "
+                "only; add them, or build with engine='memory' and online=True "
+                "(gaiadr3.dr2_neighbourhood)", source=source)
+        both = np.unique(np.column_stack([np.concatenate([np.asarray(p[c], np.int64)
+                                                          for p in parts])
+                                          for c in ("dr2_source_id", "dr3_source_id")]),
+                         axis=0)
+        pairs = QTable({"dr2_source_id": both[:, 0], "dr3_source_id": both[:, 1]})
+        pairs.meta["source"] = "the stars' own dr2/dr3_source_id pairs"
+        log.info("members are Gaia %s, stars %s: translating the stars' ids", m_rel, s_rel)
+        return neighbour_choice(pairs)
 
     def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold,
                         common):
@@ -484,7 +546,7 @@ class LsdbEngine:
         return selected, member_log
 
     def _match_survey(self, st, sparts, selected, member_ids, *, gaia_sources, gaia_reader,
-                      gaia_inputs, margin, radius, epoch, stage_log):
+                      gaia_inputs, margin, radius, epoch, choice, stage_log):
         """Step 3 for one survey scanned by `_stars_partition`: by Gaia id, then by position."""
         n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
         key = next((s["key"] for s in sparts if s["key"]), None)
@@ -530,7 +592,7 @@ class LsdbEngine:
                         partition_rows=self.partition_rows)
                 out.append(self._match_by_position(st, gaia_inputs[id(sources)], member_ids,
                                                    selected, n_pos=n_pos, n_id=n_id,
-                                                   radius=radius, epoch=epoch,
+                                                   radius=radius, epoch=epoch, choice=choice,
                                                    stage_log=stage_log))
         matched = out[0] if len(out) == 1 else vstack(out, metadata_conflicts="silent") \
             if out else QTable()
@@ -539,8 +601,8 @@ class LsdbEngine:
         return matched
 
     def _match_by_position(self, st, ga, member_ids, selected, *, n_pos, n_id, radius, epoch,
-                           stage_log):
-        no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
+                           choice, stage_log):
+        no_id = st.catalog.map_partitions(_no_id_partition, st.converter, choice,
                                           meta=st.catalog.meta)
         algo = _sky_match_algorithm()(radius=radius, epoch=epoch, gaia=ga.converter)
         xm = no_id.crossmatch(ga.catalog, algorithm=algo, suffixes=("", "__gaia"),
@@ -613,23 +675,9 @@ class LsdbEngine:
         return out
 
 
-def _check_releases(stars, members):
-    """The stars' and the members' Gaia ids must be of one release on this engine.
-
-    The in-memory build translates DR2 stars to DR3 members
-    (`~astro_ocl.sources.gaia_ids.align_gaia_releases`); this engine does not, and a
-    join of ids of two releases would silently lose the stars whose id changed.
-    """
-    from ..sources.gaia_ids import gaia_release
-    rel = [gaia_release(QTable(meta=(i.spec or {}).get("meta", {})))
-           for i in (stars, members)]
-    if rel[0] != rel[1]:
-        raise InputDataError(
-            f"the stars carry Gaia {rel[0]} ids and the members Gaia {rel[1]} ids: "
-            "engine='lsdb' joins them by id without translating between releases; give "
-            "a star table in the members' release (astro_ocl.sources.gaia_ids."
-            "translate_to_dr3) or build with engine='memory', which translates",
-            source=str(stars.source or stars.provenance["path"]))
+def _release(inp):
+    """The Gaia release of a `HatsInput`'s ids (its table's ``meta["gaia_release"]``)."""
+    return gaia_release(QTable(meta=(inp.spec or {}).get("meta", {})))
 
 
 def delayed_call(func, *args):

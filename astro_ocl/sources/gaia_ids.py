@@ -42,7 +42,8 @@ from ..exceptions import InputDataError, MissingColumnError, ParameterError
 from ..logger import log
 
 __all__ = ["GAIA_RELEASES", "gaia_release", "id_pairs", "choose_neighbours",
-           "translate_to_dr3", "align_gaia_releases", "MULTIPLE_CHOICES"]
+           "translate_to_dr3", "neighbour_choice", "apply_neighbour_choice",
+           "translation_note", "align_gaia_releases", "MULTIPLE_CHOICES"]
 
 #: The Gaia releases a ``source_id`` may come from.
 GAIA_RELEASES = ("DR2", "DR3")
@@ -198,15 +199,46 @@ def translate_to_dr3(stars, pairs, *, multiple="consistent", stage_log=None):
         Dropped and counted: stars without a DR2 id, without a DR3 counterpart,
         and with several counterparts and no choice.
     """
-    stage_log = stage_log if stage_log is not None else StageLog()
     if "source_id" not in stars.colnames:
         raise MissingColumnError("the stars have no Gaia source_id to translate",
                                  source=str(stars.meta.get("source", "<table>")),
                                  column="source_id")
+    return apply_neighbour_choice(stars, neighbour_choice(pairs, multiple=multiple),
+                                  stage_log=stage_log)
+
+
+def neighbour_choice(pairs, *, multiple="consistent"):
+    """The DR2 -> DR3 choice of :func:`choose_neighbours` as sorted arrays.
+
+    What :func:`apply_neighbour_choice` needs, small enough to send once to every
+    worker of the survey-scale engine, which translates partition by partition.
+
+    Returns
+    -------
+    dict
+        ``dr2`` (sorted) and ``dr3`` (int64 arrays: the chosen counterparts),
+        ``ambiguous`` (sorted DR2 ids without a choice), ``n_several``,
+        ``multiple`` and ``how`` (where the pairs came from).
+    """
     chosen, ambiguous, n_several = choose_neighbours(pairs, multiple=multiple)
+    keys = np.fromiter(chosen.keys(), np.int64, len(chosen))
+    values = np.fromiter(chosen.values(), np.int64, len(chosen))
+    order = np.argsort(keys)
+    return dict(dr2=keys[order], dr3=values[order],
+                ambiguous=np.sort(np.fromiter(ambiguous, np.int64, len(ambiguous))),
+                n_several=n_several, multiple=multiple,
+                how=pairs.meta.get("source", "given DR2/DR3 pairs"))
+
+
+def apply_neighbour_choice(stars, choice, *, stage_log=None):
+    """:func:`translate_to_dr3` with the choice made (:func:`neighbour_choice`)."""
+    stage_log = stage_log if stage_log is not None else StageLog()
     ids, missing = _ids(stars["source_id"])
-    dr3 = np.array([chosen.get(int(i), -1) for i in ids], dtype=np.int64)
-    amb = np.array([int(i) in ambiguous for i in ids], bool) & ~missing
+    keys = choice["dr2"]
+    at = np.clip(np.searchsorted(keys, ids), 0, max(len(keys) - 1, 0))
+    found = (keys[at] == ids) if len(keys) else np.zeros(len(ids), bool)
+    dr3 = np.where(found, choice["dr3"][at] if len(keys) else -1, -1).astype(np.int64)
+    amb = np.isin(ids, choice["ambiguous"]) & ~missing
     none = (dr3 < 0) & ~amb & ~missing
     keep = (dr3 >= 0) & ~missing
     out = QTable(stars[keep], copy=True)
@@ -221,10 +253,7 @@ def translate_to_dr3(stars, pairs, *, multiple="consistent", stage_log=None):
     out["dr3_source_id"].info.description = "Gaia DR3 source_id"
     n_changed = int((ids[keep] != dr3[keep]).sum())
     shared = len(out) - np.unique(dr3[keep]).size
-    how = pairs.meta.get("source", "given DR2/DR3 pairs")
-    text = (f"Gaia DR2 -> DR3 through {how} (several neighbours: {multiple!r}); "
-            f"{n_changed} ids changed, {n_several} chosen among several neighbours"
-            + (f", {shared} stars share a DR3 source with another" if shared else ""))
+    text = translation_note(choice, n_changed=n_changed, shared=shared)
     stage_log.stage("Gaia DR2 -> DR3 ids", n_in=len(stars), n_out=len(out),
                     dropped={"no Gaia DR2 id": int(missing.sum()),
                              "no Gaia DR3 counterpart": int(none.sum()),
@@ -233,6 +262,14 @@ def translate_to_dr3(stars, pairs, *, multiple="consistent", stage_log=None):
     out.meta["gaia_release"] = "DR3"
     out.meta["gaia_id_translation"] = text
     return out
+
+
+def translation_note(choice, *, n_changed, shared):
+    """What the provenance says of a translation (:func:`apply_neighbour_choice`)."""
+    return (f"Gaia DR2 -> DR3 through {choice['how']} (several neighbours: "
+            f"{choice['multiple']!r}); {n_changed} ids changed, {choice['n_several']} chosen "
+            "among several neighbours"
+            + (f", {shared} stars share a DR3 source with another" if shared else ""))
 
 
 def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="consistent",
