@@ -33,7 +33,7 @@ from .utils import describe_input
 from .sources import cluster_resolver, read_cg_members, read_lamost
 from .sources.clusters import read_cluster_catalogue
 from .sources.gaia_ids import align_gaia_releases, gaia_release
-from .steps.crossmatch import deduplicate_stars, match_stars, select_members
+from .steps.crossmatch import deduplicate_stars, match_stars, select_members, survey_id_key
 from .steps.multisurvey import combine_matched, survey_composition
 from .steps.quality import QualityCuts
 from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
@@ -319,11 +319,12 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
             radii[label] = r = radius if radius is not None else _survey_radius(table)
             e = epoch if epoch is not None else table.meta.get("epoch")
             sources = gaia_sources
-            if "source_id" not in table.colnames and "survey_id" in table.colnames:
+            key = survey_id_key(table)
+            if key:
                 # a survey adapter's stars without Gaia ids (APOGEE): one spectrum per
                 # star, then by position (2MASS positions, 1.5 arcsec); without
                 # gaia_sources the Gaia sources are the members themselves
-                table = deduplicate_stars(table, key="survey_id", stage_log=stage_log)
+                table = deduplicate_stars(table, key=key, stage_log=stage_log)
                 if sources is None:
                     sources = selected["source_id", "coord"]
             m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,

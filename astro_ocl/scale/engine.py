@@ -45,7 +45,7 @@ from ..logger import log
 from ..sources.gaia_ids import apply_neighbour_choice, gaia_release, id_pairs, neighbour_choice, \
     translation_note
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
-                                unique_pairs, without_gaia_sources)
+                                survey_id_key, unique_pairs, without_gaia_sources)
 from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
@@ -115,7 +115,7 @@ def _stars_partition(frame, canonical, member_ids, choice=None):
         else np.array([], np.int64)
     member = np.zeros(len(t), bool)
     member[has_id] = np.isin(ids, member_ids)
-    key = _survey_key(t)
+    key = survey_id_key(t)
     n_dup = len(t) - int(np.unique(np.asarray(t[key])).size) if key and len(t) else 0
     return dict(log=sl.records, warnings=[str(w.message) for w in caught
                                           if issubclass(w.category, DroppedRowsWarning)],
@@ -131,13 +131,6 @@ def _id_pairs_partition(frame, canonical):
     return id_pairs(t)
 
 
-def _survey_key(t):
-    """``"survey_id"`` for stars identified by the survey only (APOGEE: one spectrum per
-    star is kept before the positional match, as in memory), else None."""
-    return "survey_id" if "source_id" not in t.colnames and "survey_id" in t.colnames \
-        else None
-
-
 def _no_id_partition(frame, canonical, choice=None):
     """Rows of a star partition without a Gaia id and with a usable RV (for the match);
     stars known by a survey id only keep one spectrum each (`deduplicate_stars`: the
@@ -148,10 +141,11 @@ def _no_id_partition(frame, canonical, choice=None):
         if choice is not None:  # as in _stars_partition (stars without a DR2 id go)
             t = apply_neighbour_choice(t, choice, stage_log=StageLog())
         t = clean_stars(t, stage_log=StageLog())
+        key = survey_id_key(t)
         if "source_id" in t.colnames:
             t = t[np.ma.getmaskarray(t["source_id"])]
-        elif _survey_key(t):
-            t = deduplicate_stars(_sorted(t), key=_survey_key(t), stage_log=StageLog())
+        elif key:
+            t = deduplicate_stars(_sorted(t), key=key, stage_log=StageLog())
     return frame[np.isin(np.asarray(frame[ROW]), np.asarray(t[ROW]))]
 
 

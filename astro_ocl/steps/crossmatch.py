@@ -27,7 +27,7 @@ from astropy.time import Time
 from ..accounting import StageLog
 from ..exceptions import DroppedRowsWarning, NoUsableDataError
 
-__all__ = ["match_stars", "select_members", "deduplicate_stars", "sky_match",
+__all__ = ["match_stars", "select_members", "deduplicate_stars", "survey_id_key", "sky_match",
            "attach_source_ids", "join_members", "unique_pairs", "without_gaia_sources"]
 
 
@@ -99,6 +99,17 @@ def deduplicate_stars(stars, *, key="source_id", stage_log=None):
     stage_log.stage("unique stars", n_in=len(stars), n_out=len(out),
                     dropped={f"repeated {key} (kept highest S/N)": n_dup})
     return out
+
+
+def survey_id_key(stars):
+    """``"survey_id"`` for stars a survey identifies without Gaia ids (APOGEE), else None.
+
+    Such stars keep one spectrum per survey id (:func:`deduplicate_stars` with this
+    key) and are then matched by position; without Gaia sources, to the selected
+    members' own Gaia positions.
+    """
+    return "survey_id" if "source_id" not in stars.colnames \
+        and "survey_id" in stars.colnames else None
 
 
 def _best_per_key(keys, rank):
