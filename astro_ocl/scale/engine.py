@@ -42,8 +42,9 @@ from ..accounting import StageLog
 from ..exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
                           NoUsableDataError)
 from ..logger import log
-from ..sources.gaia_ids import apply_neighbour_choice, gaia_release, id_pairs, neighbour_choice, \
-    translation_note
+from ..sources.gaia_ids import (apply_neighbour_choice, gaia_release, id_pairs,
+                                neighbour_choice, needs_translation, translation_counts,
+                                translation_note)
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 survey_id_key, unique_pairs, without_gaia_sources)
 from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_statistics
@@ -103,9 +104,7 @@ def _stars_partition(frame, canonical, member_ids, choice=None):
         warnings.simplefilter("always")
         if choice is not None:
             t = apply_neighbour_choice(t, choice, stage_log=sl)
-            dr3 = np.asarray(t["source_id"], np.int64)
-            translated = dict(changed=int((np.asarray(t["dr2_source_id"]) != dr3).sum()),
-                              shared=len(t) - int(np.unique(dr3).size))
+            translated = translation_counts(t)
         t = clean_stars(t, stage_log=sl)
     if "source_id" in t.colnames:
         has_id = ~np.ma.getmaskarray(t["source_id"])
@@ -131,15 +130,13 @@ def _id_pairs_partition(frame, canonical):
     return id_pairs(t)
 
 
-def _no_id_partition(frame, canonical, choice=None):
+def _no_id_partition(frame, canonical):
     """Rows of a star partition without a Gaia id and with a usable RV (for the match);
     stars known by a survey id only keep one spectrum each (`deduplicate_stars`: the
     repeated spectra of a star share its position, hence its partition)."""
     t = canonical(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if choice is not None:  # as in _stars_partition (stars without a DR2 id go)
-            t = apply_neighbour_choice(t, choice, stage_log=StageLog())
         t = clean_stars(t, stage_log=StageLog())
         key = survey_id_key(t)
         if "source_id" in t.colnames:
@@ -350,6 +347,14 @@ class LsdbEngine:
         finally:
             self.client.cancel(futures)
 
+    def _input(self, value, *, name, **options):
+        """`~astro_ocl.scale.catalogues.hats_input` with the engine's cache, client and
+        partitioning, recorded in :attr:`inputs` under ``name``."""
+        self.inputs[name] = hats_input(value, name=name, cache_dir=self.cache_dir,
+                                       client=self.client, partition_rows=self.partition_rows,
+                                       **options)
+        return self.inputs[name]
+
     def _partitions(self, catalog):
         return catalog.to_delayed()
 
@@ -417,11 +422,9 @@ class LsdbEngine:
         NoUsableDataError
             A survey without any star matched to a member.
         """
-        common = dict(cache_dir=self.cache_dir, client=self.client,
-                      partition_rows=self.partition_rows)
         selected, member_log = self._select_members(
             members, member_reader=member_reader, member_kwargs=member_kwargs, wanted=wanted,
-            threshold=threshold, common=common)
+            threshold=threshold)
         member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
         ids_future = self.client.scatter(member_ids, broadcast=True)
 
@@ -429,8 +432,8 @@ class LsdbEngine:
         scans, self.star_inputs, self.translations = {}, {}, {}
         for label, spec in surveys.items():
             name = "stars" if len(surveys) == 1 else f"stars_{_slug(label)}"
-            st = self.inputs[name] = self.star_inputs[label] = hats_input(
-                spec["stars"], name=name, reader=spec["reader"], **common)
+            st = self.star_inputs[label] = self._input(spec["stars"], name=name,
+                                                       reader=spec["reader"])
             choice = self._neighbour_choice(st, label)
             sent = None if choice is None else self.client.scatter(choice, broadcast=True)
             scans[label] = (st, self._run(
@@ -444,8 +447,8 @@ class LsdbEngine:
             if choice is not None:  # as align_gaia_releases in memory: counts summed
                 rec = _merge_logs("Gaia DR2 -> DR3 ids", [s["log"] for s in sparts])
                 rec["note"] = self.translations[label] = translation_note(
-                    choice, n_changed=sum(s["translated"]["changed"] for s in sparts),
-                    shared=sum(s["translated"]["shared"] for s in sparts))
+                    choice, **{k: sum(s["translated"][k] for s in sparts)
+                               for k in ("n_changed", "shared")})
                 stage_log.stage("Gaia DR2 -> DR3 ids", **rec)
         stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
         for label, (st, sparts, _) in scans.items():
@@ -464,7 +467,7 @@ class LsdbEngine:
         out, gaia_inputs = {}, {}
         margin = max(u.Quantity(s["radius"], u.arcsec).to_value(u.arcsec)
                      for s in surveys.values()) + MARGIN_EXTRA
-        for label, (st, sparts, choice) in scans.items():
+        for label, (st, sparts, _) in scans.items():
             spec = surveys[label]
             radius = u.Quantity(spec["radius"], u.arcsec)
             epoch = spec.get("epoch")
@@ -474,7 +477,7 @@ class LsdbEngine:
             out[label] = self._match_survey(
                 st, sparts, selected, member_ids, gaia_sources=gaia_sources,
                 gaia_reader=gaia_reader or _gaia_reader, gaia_inputs=gaia_inputs,
-                margin=margin, radius=radius, epoch=epoch, choice=choice, stage_log=stage_log)
+                margin=margin, radius=radius, epoch=epoch, stage_log=stage_log)
         return out
 
     @property
@@ -488,12 +491,9 @@ class LsdbEngine:
         partitions (`~astro_ocl.sources.gaia_ids.neighbour_choice`, as
         `~astro_ocl.sources.gaia_ids.align_gaia_releases` makes it in memory)."""
         s_rel, m_rel = _release(st), _release(self.inputs["members"])
-        if s_rel == m_rel:
-            return None
         source = str(st.source or st.provenance["path"])
-        if s_rel == "DR3":
-            raise InputDataError("the stars carry Gaia DR3 ids and the members DR2 ids: use "
-                                 "a DR3 membership (e.g. Hunt & Reffert 2023)", source=source)
+        if not needs_translation(s_rel, m_rel, source=source):
+            return None
         parts = [p for p in self._run([delayed_call(_id_pairs_partition, p, st.converter)
                                        for p in self._partitions(st.catalog)],
                                       f"Gaia ids {label} (partitions)") if p is not None]
@@ -503,20 +503,16 @@ class LsdbEngine:
                 "dr3_source_id column: engine='lsdb' translates with the stars' own pairs "
                 "only; add them, or build with engine='memory' and online=True "
                 "(gaiadr3.dr2_neighbourhood)", source=source)
-        both = np.unique(np.column_stack([np.concatenate([np.asarray(p[c], np.int64)
-                                                          for p in parts])
-                                          for c in ("dr2_source_id", "dr3_source_id")]),
-                         axis=0)
-        pairs = QTable({"dr2_source_id": both[:, 0], "dr3_source_id": both[:, 1]})
+        # the partitions' pairs, each distinct pair once (as id_pairs of the whole table)
+        pairs = id_pairs(vstack(parts), dr2="dr2_source_id", dr3="dr3_source_id")
         pairs.meta["source"] = "the stars' own dr2/dr3_source_id pairs"
         log.info("members are Gaia %s, stars %s: translating the stars' ids", m_rel, s_rel)
         return neighbour_choice(pairs)
 
-    def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold,
-                        common):
+    def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold):
         """The members above the threshold, one cluster per star, and their stage records."""
-        mb = self.inputs["members"] = hats_input(members, name="members", reader=member_reader,
-                                                 reader_kwargs=member_kwargs, **common)
+        mb = self._input(members, name="members", reader=member_reader,
+                         reader_kwargs=member_kwargs)
         parts = self._run([delayed_call(_members_partition, p, mb.converter, wanted, threshold)
                            for p in self._partitions(mb.catalog)], "members (partitions)")
         n_members = sum(c["n"] for _, c in parts)
@@ -540,7 +536,7 @@ class LsdbEngine:
         return selected, member_log
 
     def _match_survey(self, st, sparts, selected, member_ids, *, gaia_sources, gaia_reader,
-                      gaia_inputs, margin, radius, epoch, choice, stage_log):
+                      gaia_inputs, margin, radius, epoch, stage_log):
         """Step 3 for one survey scanned by `_stars_partition`: by Gaia id, then by position."""
         n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
         key = next((s["key"] for s in sparts if s["key"]), None)
@@ -580,13 +576,11 @@ class LsdbEngine:
             else:
                 if id(sources) not in gaia_inputs:
                     name = "gaia" if sources is gaia_sources else "gaia_members"
-                    gaia_inputs[id(sources)] = self.inputs[name] = hats_input(
-                        sources, name=name, reader=gaia_reader, margin_arcsec=margin,
-                        cache_dir=self.cache_dir, client=self.client,
-                        partition_rows=self.partition_rows)
+                    gaia_inputs[id(sources)] = self._input(sources, name=name, reader=gaia_reader,
+                                                           margin_arcsec=margin)
                 out.append(self._match_by_position(st, gaia_inputs[id(sources)], member_ids,
                                                    selected, n_pos=n_pos, n_id=n_id,
-                                                   radius=radius, epoch=epoch, choice=choice,
+                                                   radius=radius, epoch=epoch,
                                                    stage_log=stage_log))
         matched = out[0] if len(out) == 1 else vstack(out, metadata_conflicts="silent") \
             if out else QTable()
@@ -595,8 +589,8 @@ class LsdbEngine:
         return matched
 
     def _match_by_position(self, st, ga, member_ids, selected, *, n_pos, n_id, radius, epoch,
-                           choice, stage_log):
-        no_id = st.catalog.map_partitions(_no_id_partition, st.converter, choice,
+                           stage_log):
+        no_id = st.catalog.map_partitions(_no_id_partition, st.converter,
                                           meta=st.catalog.meta)
         algo = _sky_match_algorithm()(radius=radius, epoch=epoch, gaia=ga.converter)
         xm = no_id.crossmatch(ga.catalog, algorithm=algo, suffixes=("", "__gaia"),

@@ -43,7 +43,8 @@ from ..logger import log
 
 __all__ = ["GAIA_RELEASES", "gaia_release", "id_pairs", "choose_neighbours",
            "translate_to_dr3", "neighbour_choice", "apply_neighbour_choice",
-           "translation_note", "align_gaia_releases", "MULTIPLE_CHOICES"]
+           "translation_counts", "translation_note", "needs_translation",
+           "align_gaia_releases", "MULTIPLE_CHOICES"]
 
 #: The Gaia releases a ``source_id`` may come from.
 GAIA_RELEASES = ("DR2", "DR3")
@@ -251,9 +252,7 @@ def apply_neighbour_choice(stars, choice, *, stage_log=None):
     out["dr2_source_id"].info.description = "Gaia DR2 source_id (as the input gave it)"
     out["dr3_source_id"] = dr3[keep]
     out["dr3_source_id"].info.description = "Gaia DR3 source_id"
-    n_changed = int((ids[keep] != dr3[keep]).sum())
-    shared = len(out) - np.unique(dr3[keep]).size
-    text = translation_note(choice, n_changed=n_changed, shared=shared)
+    text = translation_note(choice, **translation_counts(out))
     stage_log.stage("Gaia DR2 -> DR3 ids", n_in=len(stars), n_out=len(out),
                     dropped={"no Gaia DR2 id": int(missing.sum()),
                              "no Gaia DR3 counterpart": int(none.sum()),
@@ -264,12 +263,36 @@ def apply_neighbour_choice(stars, choice, *, stage_log=None):
     return out
 
 
+def translation_counts(translated):
+    """``n_changed`` (ids that differ between the releases) and ``shared`` (stars sharing a
+    DR3 source with another) of a table :func:`apply_neighbour_choice` returned."""
+    dr3 = np.asarray(translated["source_id"], np.int64)
+    return dict(n_changed=int((np.asarray(translated["dr2_source_id"]) != dr3).sum()),
+                shared=len(dr3) - int(np.unique(dr3).size))
+
+
 def translation_note(choice, *, n_changed, shared):
     """What the provenance says of a translation (:func:`apply_neighbour_choice`)."""
     return (f"Gaia DR2 -> DR3 through {choice['how']} (several neighbours: "
             f"{choice['multiple']!r}); {n_changed} ids changed, {choice['n_several']} chosen "
             "among several neighbours"
             + (f", {shared} stars share a DR3 source with another" if shared else ""))
+
+
+def needs_translation(stars_release, members_release, *, source):
+    """Whether DR2 stars must be translated to DR3 members (False: one release).
+
+    Raises
+    ------
+    InputDataError
+        DR3 stars with DR2 members (``source`` names the input in the message).
+    """
+    if stars_release == members_release:
+        return False
+    if stars_release == "DR3":
+        raise InputDataError("the stars carry Gaia DR3 ids and the members DR2 ids: use a "
+                             "DR3 membership (e.g. Hunt & Reffert 2023)", source=str(source))
+    return True
 
 
 def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="consistent",
@@ -307,12 +330,8 @@ def align_gaia_releases(stars, members, *, pairs=None, online=False, multiple="c
         stars with DR3 members and no pairs (no ``dr3_source_id``, offline).
     """
     s_rel, m_rel = gaia_release(stars), gaia_release(members)
-    if s_rel == m_rel:
+    if not needs_translation(s_rel, m_rel, source=members.meta.get("source", "<members>")):
         return stars
-    if s_rel == "DR3":
-        raise InputDataError("the stars carry Gaia DR3 ids and the members DR2 ids: use a "
-                             "DR3 membership (e.g. Hunt & Reffert 2023)",
-                             source=str(members.meta.get("source", "<members>")))
     if pairs is None and "dr3_source_id" in stars.colnames \
             and not np.ma.getmaskarray(stars["dr3_source_id"]).all():
         pairs = id_pairs(stars)
