@@ -440,23 +440,35 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
                            by_survey=per_survey)
 
 
-def _star_tables(stars, surveys):
-    """``{survey label: canonical star table}`` from the ``stars`` and ``surveys`` options."""
-    if surveys is None:
-        if stars is not None:
-            table = _table(stars, read_lamost)
-            return {str(table.meta.get("survey") or _first_survey(table) or "stars"): table}
-        surveys = DEFAULT_SURVEYS
-    elif stars is not None:
-        raise ParameterError("stars", "given", "give either stars or surveys, not both")
-    from .sources import SURVEYS, read_survey
+def _survey_items(stars, surveys):
+    """The ``surveys`` option as checked ``[(registry name, value)]``; None when ``stars``
+    (one table read as LAMOST) is given instead. Default: `DEFAULT_SURVEYS`."""
+    from .sources import SURVEYS
+    if stars is not None:
+        if surveys is not None:
+            raise ParameterError("stars", "given", "give either stars or surveys, not both")
+        return None
+    surveys = DEFAULT_SURVEYS if surveys is None else surveys
     if isinstance(surveys, str):
-        surveys = [s.strip() for s in surveys.split(",") if s.strip()]
-    items = surveys.items() if isinstance(surveys, dict) else ((s, None) for s in surveys)
-    out = {}
-    for name, value in items:
+        surveys = [x.strip() for x in surveys.split(",") if x.strip()]
+    items = list(surveys.items()) if isinstance(surveys, dict) else [(x, None) for x in surveys]
+    if not items:
+        raise ParameterError("surveys", surveys, "at least one survey is needed")
+    for name, _ in items:
         if name not in SURVEYS:
             raise ParameterError("surveys", name, f"unknown survey; choose from {sorted(SURVEYS)}")
+    return items
+
+
+def _star_tables(stars, surveys):
+    """``{survey label: canonical star table}`` from the ``stars`` and ``surveys`` options."""
+    items = _survey_items(stars, surveys)
+    if items is None:
+        table = _table(stars, read_lamost)
+        return {str(table.meta.get("survey") or _first_survey(table) or "stars"): table}
+    from .sources import read_survey
+    out = {}
+    for name, value in items:
         if isinstance(value, QTable) and "coord" in value.colnames:
             table = value
         elif isinstance(value, Table):
@@ -467,8 +479,6 @@ def _star_tables(stars, surveys):
         if label in out:
             raise ParameterError("surveys", name, f"survey {label!r} given twice")
         out[label] = table
-    if not out:
-        raise ParameterError("surveys", surveys, "at least one survey is needed")
     return out
 
 
@@ -480,23 +490,12 @@ def _scale_star_inputs(stars, surveys):
     survey's adapter. The inputs are not read here: the engine imports them.
     """
     from .sources import SURVEYS, read_survey
-    if stars is not None:
-        if surveys is not None:
-            raise ParameterError("stars", "given", "give either stars or surveys, not both")
+    items = _survey_items(stars, surveys)
+    if items is None:
         label = stars.meta.get("survey") if isinstance(stars, Table) else None
         return {str(label or "LAMOST-LRS"): (stars, read_lamost)}  # read as LAMOST
-    surveys = DEFAULT_SURVEYS if surveys is None else surveys
-    if isinstance(surveys, str):
-        surveys = [x.strip() for x in surveys.split(",") if x.strip()]
-    items = list(surveys.items()) if isinstance(surveys, dict) else [(x, None) for x in surveys]
-    if not items:
-        raise ParameterError("surveys", surveys, "at least one survey is needed")
     out = {}
     for name, value in items:
-        if name not in SURVEYS:
-            raise ParameterError("surveys", name,
-                                 f"unknown survey; choose from {sorted(SURVEYS)}")
-
         def reader(path=None, *, table=None, _name=name, **options):
             return read_survey(_name, path, table=table, **options)
         reader.__qualname__ = f"read_survey[{name}]"  # names the reader in the HATS cache key
