@@ -596,16 +596,24 @@ def reference_build():
     their own), while the tests below give the edited LRS sample as ``stars=``.
     """
     import astro_ocl
-    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1, n_realisations=50,
-                                     orbit_samples=0, gradients=False, literature=False)
+    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], **QUICK_BUILD)
+
+
+#: The quick build the edited copies and the reference are made with.
+QUICK_BUILD = dict(seed=1, n_realisations=50, orbit_samples=0, gradients=False,
+                   literature=False)
+
+
+def _edited_build(tmp_path, edit, *, warns):
+    """The quick build of an edited copy of the LAMOST sample, warning ``warns``."""
+    import astro_ocl
+    with pytest.warns(DroppedRowsWarning, match=warns):
+        return astro_ocl.build_catalogue(stars=_stars_file(tmp_path, edit), **QUICK_BUILD)
 
 
 def test_duplicated_stars_counted(tmp_path, reference_build):
-    import astro_ocl
-    path = _stars_file(tmp_path, lambda tab: (tab.duplicate(4), tab.duplicate(10)))
-    with pytest.warns(DroppedRowsWarning, match="2 repeated observations of 2 stars"):
-        res = astro_ocl.build_catalogue(stars=path, seed=1, n_realisations=50,
-                                        orbit_samples=0, gradients=False, literature=False)
+    res = _edited_build(tmp_path, lambda tab: (tab.duplicate(4), tab.duplicate(10)),
+                        warns="2 repeated observations of 2 stars")
     ref = _dropped(reference_build, "unique stars")
     row = _dropped(res, "unique stars")
     assert row["n_in"] == ref["n_in"] + 2
@@ -614,15 +622,10 @@ def test_duplicated_stars_counted(tmp_path, reference_build):
 
 
 def test_missing_rv_counted(tmp_path, reference_build):
-    import astro_ocl
-
     def edit(tab):
         for i in (3, 7, 11):
             tab.set("rv", i, "nan")
-    with pytest.warns(DroppedRowsWarning, match="3 missing rv; first at row 3"):
-        res = astro_ocl.build_catalogue(stars=_stars_file(tmp_path, edit), seed=1,
-                                        n_realisations=50, orbit_samples=0, gradients=False,
-                                        literature=False)
+    res = _edited_build(tmp_path, edit, warns="3 missing rv; first at row 3")
     ref = _dropped(reference_build, "usable RV")
     row = _dropped(res, "usable RV")
     assert row["n_in"] == ref["n_in"]
@@ -632,15 +635,10 @@ def test_missing_rv_counted(tmp_path, reference_build):
 
 def test_zero_rv_error_counted(tmp_path, reference_build):
     """A zero uncertainty is no measurement error: the row is dropped and counted."""
-    import astro_ocl
-
     def edit(tab):
         for i in (3, 7):
             tab.set("rv_err", i, "0")
-    with pytest.warns(DroppedRowsWarning, match="2 zero rv error; first at row 3"):
-        res = astro_ocl.build_catalogue(stars=_stars_file(tmp_path, edit), seed=1,
-                                        n_realisations=50, orbit_samples=0, gradients=False,
-                                        literature=False)
+    res = _edited_build(tmp_path, edit, warns="2 zero rv error; first at row 3")
     ref = _dropped(reference_build, "usable RV")
     row = _dropped(res, "usable RV")
     assert row["n_out"] == ref["n_out"] - 2
