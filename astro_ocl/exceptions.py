@@ -8,7 +8,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 __all__ = [
     "AstroOCLError", "InputDataError", "MissingColumnError", "UnknownClusterError",
-    "NoUsableDataError", "OutputExistsError", "ParameterError", "UnknownNameError",
+    "NoUsableDataError", "OutputExistsError", "OutputPathError", "ParameterError", "UnknownNameError",
     "ArchiveError", "ServiceError", "QueryTimeoutError", "RowLimitError",
     "SAMPError", "NoHubError",
     "AstroOCLWarning", "DroppedRowsWarning", "RowLimitWarning",
@@ -88,6 +88,25 @@ class OutputExistsError(AstroOCLError, FileExistsError):
         """The message in command-line words."""
         return (f"{self.path} exists; add --overwrite to replace it "
                 "(or write elsewhere with --out)")
+
+
+class OutputPathError(AstroOCLError, ValueError):
+    """An output path that cannot or must not be written (checked before any work).
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        The output path.
+    reason : str
+        Why (e.g. "is the working folder", "cannot write into /proc").
+    option : str, optional
+        The option or keyword that named it (``"out"``, ``"--out"``).
+    """
+
+    def __init__(self, path, reason, *, option=None):
+        self.path, self.reason, self.option = path, reason, option
+        named = f"{option}={path}" if option else str(path)
+        super().__init__(f"{named}: {reason}")
 
 
 class ParameterError(AstroOCLError, ValueError):

@@ -1,20 +1,17 @@
-"""Small shared helpers: progress bars, atomic output, data paths, interrupts."""
+"""Small shared helpers: progress bars, data paths, interrupts (outputs: `astro_ocl.outputs`)."""
 import contextlib
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
 
 from ._threads import signals_blocked, threads_taking_signals
 from .config import conf
-from .exceptions import AstroOCLError, OutputExistsError
+from .exceptions import AstroOCLError
 
-__all__ = ["progress", "atomic_path", "atomic_directory", "atomic_files", "check_outputs",
-           "data_path", "describe_input", "Terminated",
+__all__ = ["progress", "data_path", "describe_input", "Terminated",
            "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
            "signals_blocked", "threads_taking_signals",
            "OptionalDependencyError", "require"]
@@ -206,166 +203,6 @@ def data_path(name):
         File name inside the package's data directory.
     """
     return Path(resources.files("astro_ocl") / "data" / name)
-
-
-@contextlib.contextmanager
-def atomic_path(path, *, overwrite=False):
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
-
-    A failure inside the block, Ctrl-C or SIGTERM (`sigterm_as_interrupt`) leaves
-    neither a partial ``path`` nor the temporary file behind.
-
-    Parameters
-    ----------
-    path : str or `~pathlib.Path`
-        Final file name.
-    overwrite : bool
-        Replace an existing file; otherwise `~astro_ocl.exceptions.OutputExistsError`.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers (astropy) want to create the file themselves
-    try:
-        with sigterm_as_interrupt():
-            yield Path(tmp)
-            os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-@contextlib.contextmanager
-def atomic_directory(path, *, overwrite=False):
-    """Yield a temporary directory; it replaces ``path`` only when the block succeeds.
-
-    Ctrl-C or SIGTERM (`sigterm_as_interrupt`) inside the block removes the
-    temporary directory and leaves ``path`` as it was; the swap of the old and the
-    new directory runs with SIGINT and SIGTERM blocked.
-
-    Parameters
-    ----------
-    path : str or `~pathlib.Path`
-        Final directory.
-    overwrite : bool
-        Replace an existing directory; otherwise
-        `~astro_ocl.exceptions.OutputExistsError`.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
-    try:
-        with sigterm_as_interrupt():
-            yield tmp
-            with _signals_blocked():
-                if path.exists():
-                    old = path.with_name(f".{path.name}.old")
-                    if old.exists():
-                        shutil.rmtree(old)
-                    os.replace(path, old)
-                    os.replace(tmp, path)
-                    shutil.rmtree(old)
-                else:
-                    os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-
-
-def check_outputs(paths, *, overwrite=False):
-    """Raise `~astro_ocl.exceptions.OutputExistsError` for the first existing path.
-
-    Meant to run before any work, so that a run refuses at once rather than
-    after minutes of computing.
-
-    Parameters
-    ----------
-    paths : iterable of str or `~pathlib.Path`
-        Files (or directories) a run is going to write.
-    overwrite : bool
-        When true, existing outputs are fine.
-
-    Raises
-    ------
-    astro_ocl.exceptions.AstroOCLError
-        Also with ``overwrite``: a path cannot be made because a file stands
-        where one of its parent folders should be.
-    """
-    paths = [Path(p) for p in paths]
-    for p in paths:
-        parent = p.parent
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise AstroOCLError(f"cannot write {p}: {parent} is not a directory")
-    if overwrite:
-        return
-    for p in paths:
-        if Path(p).exists():
-            raise OutputExistsError(p)
-
-
-@contextlib.contextmanager
-def atomic_files(directory, *, overwrite=False):
-    """Stage files in a temporary directory; move them into ``directory`` as a set.
-
-    Write every output into the yielded directory (subdirectories allowed). When
-    the block succeeds, each staged file replaces the file of the same relative
-    name in ``directory`` and nothing else there is touched: unrelated files
-    stay. When the block or a move fails, the files replaced so far are
-    restored, new ones removed, and the staging directory deleted: the
-    outputs change all together or not at all.
-
-    Parameters
-    ----------
-    directory : str or `~pathlib.Path`
-        Destination (created if needed).
-    overwrite : bool
-        Replace existing files of the same names; otherwise
-        `~astro_ocl.exceptions.OutputExistsError` names the first one (checked
-        before anything is moved).
-    """
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputExistsError(directory, f"{directory} exists and is not a directory")
-    created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".astro_ocl.", suffix=".part", dir=directory))
-    moved, backups = [], []
-    try:
-        yield tmp
-        staged = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if not p.is_dir())
-        check_outputs([directory / r for r in staged], overwrite=overwrite)
-        for rel in staged:
-            target = directory / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                backup = target.with_name(f".{target.name}.old")
-                os.replace(target, backup)
-                backups.append((backup, target))
-            os.replace(tmp / rel, target)
-            moved.append(target)
-    except BaseException:
-        backed = {t for _, t in backups}
-        for target in moved:
-            if target not in backed and target.exists():
-                target.unlink()
-        for backup, target in backups:
-            os.replace(backup, target)
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created:  # a directory this call made is removed again (with any subfolders)
-            shutil.rmtree(directory, ignore_errors=True)
-        raise
-    else:
-        for backup, _ in backups:
-            backup.unlink()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def describe_input(source):

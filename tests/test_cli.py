@@ -22,7 +22,8 @@ def test_build_writes_tables_and_summary(tmp_path, capsys):
     assert "(APOGEE stars only)" in text
     assert "[Fe/H] gradients (paper Table 6): [Fe/H] = a x^2 + b x + c with x = RGC" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["clusters.ecsv", "clusters.vot", "clusters_APOGEE.ecsv",
+    assert names == ["astro_ocl_manifest.json", "clusters.ecsv", "clusters.vot",
+                     "clusters_APOGEE.ecsv",
                      "clusters_LAMOST-LRS.ecsv", "clusters_LAMOST-MRS.ecsv", "gradients.ecsv",
                      "literature_comparison.ecsv", "members.ecsv", "members.vot",
                      "orbit_history.ecsv", "stage_log.ecsv", "zero_points.ecsv"]

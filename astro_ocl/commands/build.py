@@ -24,7 +24,9 @@ def add_parser(sub):
         formatter_class=HelpFormatter)
     p.add_argument("--out", default="catalogue", type=Path, help="output directory")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing --out (as a whole, once the build succeeded)")
+                   help="replace the files of an earlier build in --out (only the files this "
+                        "build writes, all together once it succeeded; anything else in --out "
+                        "stays)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed (reproducible output; default: none, a fresh one)")
     p.add_argument("--realisations", type=positive_int(2), default=5000,
@@ -108,13 +110,13 @@ def run(args):
     from ..exceptions import InputDataError, ParameterError
     from ..pipeline import build_catalogue
     from ..steps.quality import QualityCuts
-    from ..utils import check_outputs
+    from ..outputs import check_output_folder
+    from ..sinks.catalogue import CATALOGUE_FILES
 
     t0 = time.perf_counter()
     # every precondition before the work: the output, the options, the input files
-    check_outputs([args.out], overwrite=args.overwrite)
-    if args.out.exists() and not args.out.is_dir():
-        raise ParameterError("--out", str(args.out), "exists and is not a directory")
+    check_output_folder(args.out, names=CATALOGUE_FILES, overwrite=args.overwrite,
+                        option="--out")
     if getattr(args, "lamost", None) and not getattr(args, "online", False):
         raise ParameterError("--lamost", args.lamost, "only with --online")
     for option in ("stars", "members"):

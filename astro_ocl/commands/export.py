@@ -186,12 +186,12 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     from ..sinks.regions import REGION_FORMATS, write_regions
     from ..sinks.tables import to_plain_table, write_ecsv
     from ..sinks.votable_cds import write_votable_cds
-    from ..utils import atomic_files, check_outputs
+    from ..outputs import check_output_folder, output_folder
     out = Path(out)
     names = export_names(formats)
-    check_outputs([out / n for n in names], overwrite=overwrite)  # before any work
+    check_output_folder(out, names=names, overwrite=overwrite)  # before any work
     tables = {"clusters": result.clusters, "members": result.members}
-    with atomic_files(out, overwrite=overwrite) as tmp:
+    with output_folder(out, overwrite=overwrite, writer="astro_ocl export") as tmp:
         for fmt in formats:
             if fmt == "votable":
                 for label, t in tables.items():
@@ -232,10 +232,10 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
 
 
 def run(args):
-    from ..utils import check_outputs
+    from ..outputs import check_output_folder
     # every precondition first: the outputs, then the catalogue, then the work
-    check_outputs([args.out / n for n in export_names(args.formats)],
-                  overwrite=args.overwrite)
+    check_output_folder(args.out, names=export_names(args.formats), overwrite=args.overwrite,
+                        option="--out")
     check_catalogue(args)
     result = load_catalogue(args)
     metadata = {}

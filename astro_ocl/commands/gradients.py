@@ -67,14 +67,14 @@ def run(args):
 
     from ..exceptions import InputDataError
     from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
-    from ..utils import atomic_path, check_outputs
+    from ..outputs import atomic_path, check_output_file, check_output_folder, output_folder
 
     t0 = time.perf_counter()
     # preconditions first: the outputs, then the input file
-    check_outputs([args.out], overwrite=args.overwrite)
-    if args.figures is not None and args.figures.exists() and not args.figures.is_dir():
-        from ..exceptions import ParameterError
-        raise ParameterError("--figures", str(args.figures), "exists and is not a directory")
+    check_output_file(args.out, overwrite=args.overwrite, option="--out")
+    if args.figures is not None:
+        check_output_folder(args.figures, names=("fig08_*", "fig10_*"),
+                            overwrite=args.overwrite, option="--figures")
     if args.clusters is None:
         from ..sources.clusters import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
@@ -103,7 +103,9 @@ def run(args):
     files = [args.out]
     if args.figures is not None:
         from ..sinks.figures.dynamics import gradient_figures
-        files += gradient_figures(res, args.figures)
+        with output_folder(args.figures, overwrite=args.overwrite,
+                           writer="astro_ocl gradients") as tmp:
+            files += [args.figures / f.relative_to(tmp) for f in gradient_figures(res, tmp)]
     print(f"{len(res.clusters)} clusters from {source}; wrote {', '.join(map(str, files))} "
           f"in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -70,11 +70,11 @@ def run(args):
     from ..exceptions import ParameterError
     from ..sources.archives.gaia import gaia_client
     from ..sources.archives.vizier import vizier_client
-    from ..utils import atomic_path, check_outputs
+    from ..outputs import atomic_path, check_output_file
     # preconditions first: the output name and format, the upload files
     fmt = None
     if args.out is not None:
-        check_outputs([args.out], overwrite=args.overwrite)
+        check_output_file(args.out, overwrite=args.overwrite, option="--out")
         fmt = _OUT_FORMATS.get(args.out.suffix.lower())
         if fmt is None:
             raise ParameterError("--out", str(args.out), "unknown output format (use .vot, "

@@ -17,11 +17,12 @@ def add_parser(sub):
                     "of all clusters, Table 6 and the per-star statistics; compare every "
                     "published column, test hypotheses for every difference, and write "
                     "report.md/.html, columns.ecsv, clusters.ecsv, table6.ecsv, "
-                    "hypotheses.ecsv and figures/ into OUT (atomically).",
+                    "hypotheses.ecsv and figures/ into OUT (atomically, file by file).",
         formatter_class=HelpFormatter)
     p.add_argument("--out", type=Path, default=Path("reproduce"), help="output directory")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing OUT (written as a whole, atomically)")
+                   help="replace the files of an earlier report in OUT (only the files this run "
+                        "writes, all together; anything else in OUT stays)")
     p.add_argument("--seed", type=int, default=1, help="seed of the per-star Monte Carlo")
     p.add_argument("--realisations", type=positive_int(2), default=5000,
                    help="Monte Carlo realisations of the per-star statistics")
@@ -31,10 +32,12 @@ def add_parser(sub):
 
 def run(args):
     from ..reproduce import reproduce_fu2022
-    from ..utils import check_outputs
+    from ..outputs import check_output_folder
+    from ..sinks.reproduce import REPORT_FILES
 
     t0 = time.perf_counter()
-    check_outputs([args.out], overwrite=args.overwrite)  # before the work
+    check_output_folder(args.out, names=REPORT_FILES, overwrite=args.overwrite,
+                        option="--out")  # before the work
     result = reproduce_fu2022(seed=args.seed, n_realisations=args.realisations)
     files = result.write(args.out, overwrite=args.overwrite, figures=not args.no_figures)
     print(f"{'column':<12s} {'n':>4s} {'median diff':>12s} {'max diff':>12s} "

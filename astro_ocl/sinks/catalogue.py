@@ -1,11 +1,17 @@
 """Write a `~astro_ocl.result.CatalogueResult` into a directory, atomically."""
 from pathlib import Path
 
-from ..utils import atomic_directory
+from ..outputs import output_folder
 from .tables import write_ecsv
 from .votable_cds import write_votable_cds
 
-__all__ = ["write_catalogue"]
+__all__ = ["write_catalogue", "CATALOGUE_FILES"]
+
+#: The files `write_catalogue` may write into its folder (glob patterns), checked
+#: before a build (`astro_ocl.outputs.check_output_folder`).
+CATALOGUE_FILES = ("clusters.ecsv", "clusters.vot", "members.ecsv", "members.vot",
+                   "literature_comparison.ecsv", "zero_points.ecsv", "clusters_*.ecsv",
+                   "stage_log.ecsv", "gradients.ecsv", "orbit_history.ecsv", "figures/*")
 
 
 def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votable"),
@@ -17,9 +23,11 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
     Table 6), ``orbit_history.ecsv`` (positions 0-500 Myr ago),
     ``zero_points.ecsv`` and ``clusters_<survey>.ecsv`` (several surveys: the
     zero points and each survey's own cluster values); with
-    ``figures=True`` the paper's figures in ``figures/``. The whole directory is
-    written atomically: a failure leaves the previous ``outdir`` (or nothing)
-    in place, never a half-written one.
+    ``figures=True`` the paper's figures in ``figures/``. The files are written
+    atomically as a set (`astro_ocl.outputs.output_folder`): a failure leaves
+    every earlier file as it was, never a half-written one. Only the files of
+    this run are written or replaced; anything else in ``outdir`` stays, and
+    ``astro_ocl_manifest.json`` lists what the package wrote there.
 
     Parameters
     ----------
@@ -27,7 +35,8 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
     outdir : str or `~pathlib.Path`
         Output directory.
     overwrite : bool
-        Replace an existing ``outdir``.
+        Replace the files of the same names in ``outdir`` (nothing else there);
+        otherwise an existing one raises `~astro_ocl.exceptions.OutputExistsError`.
     formats : tuple of str
         Any of ``"ecsv"``, ``"votable"``.
     figures : bool
@@ -41,7 +50,7 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
         The files written (at their final place).
     """
     names = []
-    with atomic_directory(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, writer="astro_ocl build") as tmp:
         for label, table in (("clusters", result.clusters), ("members", result.members)):
             if "ecsv" in formats:
                 write_ecsv(table, tmp / f"{label}.ecsv")  # at the schema precision

@@ -28,8 +28,9 @@ The ReadMe is generated with `cdspyreadme`, with its known pitfalls fixed:
 
 Reading the bundle back with astropy's ``ascii.cds`` reader gives the same
 values (to the written precision), units and masks; the tests check it.
-The directory is written atomically (a temporary directory renamed at the
-end) and an existing one is replaced only with ``overwrite=True``.
+The files are written atomically as a set (`astro_ocl.outputs.output_folder`);
+existing files of the same names are replaced only with ``overwrite=True`` and
+nothing else in the folder is touched.
 """
 import datetime
 import io
@@ -43,7 +44,7 @@ import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
 from ..logger import log
-from ..utils import atomic_directory
+from ..outputs import output_folder
 from .. import schema
 from .tables import auto_format, is_log_unit, to_plain_table
 from .votable_cds import default_provenance, parse_cds_format, specs_for, write_votable_cds
@@ -241,8 +242,8 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     path : str or `~pathlib.Path`
         The directory to create.
     overwrite : bool
-        Replace an existing directory; otherwise
-        `~astro_ocl.exceptions.OutputExistsError`.
+        Replace the files of the same names in ``path`` (nothing else there);
+        otherwise an existing one raises `~astro_ocl.exceptions.OutputExistsError`.
     provenance : dict, optional
         Written to the ReadMe and as VOTable INFOs (default: the result's or
         the first table's ``meta["provenance"]``).
@@ -283,7 +284,8 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     descriptions = {**_TABLE_DESCRIPTIONS, **(descriptions or {})}
     path = Path(path)
     names = []
-    with atomic_directory(path, overwrite=overwrite) as tmp:
+    with output_folder(path, overwrite=overwrite, writer="astro_ocl CDS bundle",
+                       manifest=False) as tmp:  # the folder holds what CDS receives
         tm = cdspyreadme.CDSTablesMaker(outfolder=str(tmp))
         for key in ("title", "author", "authors", "catalogue", "date", "abstract", "keywords",
                     "bibcode"):

@@ -17,7 +17,7 @@ import astropy.units as u
 import numpy as np
 
 from ..exceptions import InputDataError, MissingColumnError, ParameterError
-from ..utils import atomic_path
+from ..outputs import atomic_path
 
 __all__ = ["cluster_regions", "write_regions", "region_adql", "REGION_FORMATS"]
 

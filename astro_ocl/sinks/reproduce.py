@@ -5,24 +5,29 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import atomic_directory
+from ..outputs import output_folder
 
-__all__ = ["write_report", "report_markdown", "markdown_to_html"]
+__all__ = ["write_report", "report_markdown", "markdown_to_html", "REPORT_FILES"]
+
+#: The files `write_report` may write into its folder (glob patterns).
+REPORT_FILES = ("report.md", "report.html", "columns.ecsv", "clusters.ecsv", "table6.ecsv",
+                "hypotheses.ecsv", "figures/*")
 
 
 def write_report(result, outdir, *, overwrite=False, figures=True):
     """Write a `~astro_ocl.reproduce.ReproductionResult` into ``outdir``, atomically.
 
     ``report.md``, ``report.html``, ``columns.ecsv``, ``clusters.ecsv``,
-    ``table6.ecsv``, ``hypotheses.ecsv`` and ``figures/<column>.png``; a failure
-    leaves the previous ``outdir`` (or nothing), never a half-written one.
+    ``table6.ecsv``, ``hypotheses.ecsv`` and ``figures/<column>.png``, as a set
+    (`astro_ocl.outputs.output_folder`): a failure leaves every earlier file as
+    it was; nothing else in ``outdir`` is touched.
 
     Parameters
     ----------
     result : `~astro_ocl.reproduce.ReproductionResult`
     outdir : str or `~pathlib.Path`
     overwrite : bool
-        Replace an existing ``outdir``.
+        Replace the files of the same names in ``outdir`` (nothing else there).
     figures : bool
         Draw the published-against-ours figures.
 
@@ -31,7 +36,7 @@ def write_report(result, outdir, *, overwrite=False, figures=True):
     list of `~pathlib.Path`
     """
     names = []
-    with atomic_directory(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, writer="astro_ocl reproduce") as tmp:
         for label, table in (("columns", result.columns), ("clusters", result.clusters),
                              ("table6", result.table6), ("hypotheses", result.hypotheses)):
             table.write(tmp / f"{label}.ecsv", format="ascii.ecsv")

@@ -42,7 +42,7 @@ from astropy.table import Column, MaskedColumn, Table
 from .. import schema
 from ..exceptions import InputDataError
 from ..logger import log
-from ..utils import atomic_path
+from ..outputs import atomic_path
 from .tables import COORD_PARTS, auto_format, is_log_unit, to_plain_table
 
 __all__ = ["write_votable_cds", "specs_for", "FU2022_REFERENCE", "FU2022_BIBCODE",

@@ -72,7 +72,7 @@ def test_export_command_all_formats(tmp_path, capsys, votlint, built_dir):
     assert names == sorted(["clusters.vot", "members.vot", "cds/ReadMe", "cds/clusters.dat",
                             "cds/members.dat", "cds/clusters.vot", "cds/members.vot",
                             "clusters.ecsv", "members.ecsv", "clusters.fits", "members.fits",
-                            "clusters.reg", "clusters.crtf"])
+                            "clusters.reg", "clusters.crtf", "astro_ocl_manifest.json"])
     assert "wrote 13 files" in capsys.readouterr().out
     for f in ("clusters.vot", "members.vot"):
         assert votable_valid(str(out / f))

@@ -4,7 +4,8 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from ...utils import atomic_path, require
+from ...outputs import atomic_path
+from ...utils import require
 
 __all__ = ["STYLE", "new_figure", "values", "save_figure", "save_figures"]
 

@@ -1,0 +1,220 @@
+"""Output folders: the package writes its own files and never removes anyone else's.
+
+Every subcommand that writes is run for real; a tripwire on the work each one
+does proves that a bad output path is refused before any work.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from astro_ocl import cli
+from astro_ocl.exceptions import AstroOCLWarning, OutputExistsError, OutputPathError
+from astro_ocl.outputs import MANIFEST, check_output_folder, output_folder
+
+FAST_BUILD = ["--surveys", "lamost_lrs", "--clusters", "NGC_2682", "NGC_1039",
+              "--realisations", "50", "--orbit-samples", "0", "--no-gradients",
+              "--no-literature", "--seed", "3"]
+
+
+def _foreign(folder):
+    """A user's own file and folder inside ``folder``: they must survive every run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "my_notes.txt").write_text("mine\n")
+    (folder / "myplots").mkdir(exist_ok=True)
+    (folder / "myplots" / "a.png").write_bytes(b"\x89PNG mine")
+    # a file with the name of an output inside a folder of the user's: still the
+    # user's folder (only the file of the run's name is replaced, the rest stays)
+    return {"my_notes.txt": b"mine\n", "myplots/a.png": b"\x89PNG mine"}
+
+
+def _assert_kept(folder, foreign):
+    for name, content in foreign.items():
+        assert (folder / name).read_bytes() == content, name
+
+
+def _built(tmp_path):
+    out = tmp_path / "catalogue"
+    assert cli.main(["build", "--out", str(out), *FAST_BUILD]) == 0
+    return out
+
+
+def test_build_overwrite_keeps_foreign_files(tmp_path, capsys):
+    out = _built(tmp_path)
+    foreign = _foreign(out)
+    before = (out / "clusters.ecsv").stat().st_mtime_ns
+    assert cli.main(["build", "--out", str(out), "--overwrite", *FAST_BUILD]) == 0
+    _assert_kept(out, foreign)
+    assert (out / "clusters.ecsv").stat().st_mtime_ns != before  # replaced
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert "clusters.ecsv" in manifest["files"] and "my_notes.txt" not in manifest["files"]
+    entry = manifest["files"]["clusters.ecsv"]
+    assert entry["bytes"] == (out / "clusters.ecsv").stat().st_size and entry["this_run"]
+    # no staging folder or backup left
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_export_overwrite_keeps_foreign_files(tmp_path, capsys):
+    cat = _built(tmp_path)
+    out = tmp_path / "export"
+    foreign = _foreign(out)
+    args = ["export", "--catalogue", str(cat), "--out", str(out), "--format", "votable",
+            "ds9", "cds"]
+    assert cli.main(args) == 0
+    assert cli.main([*args, "--overwrite"]) == 0
+    _assert_kept(out, foreign)
+    assert (out / "cds" / "ReadMe").is_file()
+    assert not (out / "cds" / MANIFEST).exists()  # part of the export's own output
+    assert "cds/ReadMe" in json.loads((out / MANIFEST).read_text())["files"]
+
+
+def test_gradient_figures_overwrite_keeps_foreign_files(tmp_path, capsys):
+    figs = tmp_path / "figs"
+    foreign = _foreign(figs)
+    args = ["gradients", "--out", str(tmp_path / "g.ecsv"), "--figures", str(figs),
+            "--method", "analytic"]
+    assert cli.main(args) == 0
+    assert cli.main([*args, "--overwrite"]) == 0
+    _assert_kept(figs, foreign)
+    assert (figs / "fig08_feh_rgc.png").is_file()
+
+
+def test_report_overwrite_keeps_foreign_files(tmp_path):
+    """The reproduction report's writer (the slow rebuild itself is tested elsewhere)."""
+    from astro_ocl.sinks.reproduce import write_report
+    from astro_ocl.reproduce import reproduce_fu2022
+    result = reproduce_fu2022(seed=1, n_realisations=50)
+    out = tmp_path / "report"
+    foreign = _foreign(out)
+    write_report(result, out, figures=False)
+    with pytest.raises(OutputExistsError):
+        write_report(result, out, figures=False)
+    write_report(result, out, figures=False, overwrite=True)
+    _assert_kept(out, foreign)
+    assert (out / "report.md").is_file()
+
+
+def test_cds_bundle_overwrite_keeps_foreign_files(tmp_path, embedded_result):
+    from astro_ocl.sinks.cds_bundle import write_cds_bundle
+    out = tmp_path / "cds"
+    foreign = _foreign(out)
+    write_cds_bundle(embedded_result, out, votables=False)
+    write_cds_bundle(embedded_result, out, votables=False, overwrite=True)
+    _assert_kept(out, foreign)
+    assert (out / "ReadMe").is_file()
+
+
+def test_earlier_outputs_not_written_again_are_kept_and_named(tmp_path):
+    out = tmp_path / "o"
+    with output_folder(out, writer="test") as tmp:
+        (tmp / "a.txt").write_text("1")
+        (tmp / "b.txt").write_text("1")
+    with pytest.warns(AstroOCLWarning, match="1 file that an earlier run of test wrote"):
+        with output_folder(out, writer="test", overwrite=True) as tmp:
+            (tmp / "a.txt").write_text("2")
+    assert (out / "b.txt").read_text() == "1"  # kept, not deleted
+    files = json.loads((out / MANIFEST).read_text())["files"]
+    assert files["a.txt"]["this_run"] and not files["b.txt"]["this_run"]
+
+
+def test_failure_restores_every_replaced_file(tmp_path):
+    out = tmp_path / "o"
+    foreign = _foreign(out)
+    with output_folder(out, writer="test") as tmp:
+        (tmp / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with output_folder(out, writer="test", overwrite=True) as tmp:
+            (tmp / "a.txt").write_text("new")
+            (tmp / "c.txt").write_text("new")
+            raise RuntimeError("boom")
+    assert (out / "a.txt").read_text() == "old" and not (out / "c.txt").exists()
+    _assert_kept(out, foreign)
+
+
+# --- bad output paths: refused before any work, one line ---------------------------------
+def _unwritable(tmp_path):
+    """A folder this process cannot write into (root ignores permission bits: /sys)."""
+    if os.geteuid() == 0:
+        return Path("/sys/astro_ocl_test_out")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked / "out"
+
+
+BAD_PATHS = {
+    "working folder": lambda tmp: Path("."),
+    "parent of the working folder": lambda tmp: Path(".."),
+    "home": lambda tmp: Path.home(),
+    "root": lambda tmp: Path("/"),
+    "a file": lambda tmp: tmp / "file.txt",
+    "under a file": lambda tmp: tmp / "file.txt" / "sub",
+    "unwritable": _unwritable,
+    "/proc": lambda tmp: Path("/proc/astro_ocl_nope"),
+}
+
+#: subcommand -> (arguments before --out, the function that does its work)
+COMMANDS = {
+    "build": (["build", *FAST_BUILD], "astro_ocl.pipeline.build_catalogue"),
+    "reproduce": (["reproduce"], "astro_ocl.reproduce.reproduce_fu2022"),
+    "export": (["export", "--rebuild", "--format", "votable"],
+               "astro_ocl.commands.export.load_catalogue"),
+    "gradients --figures": (["gradients", "--out", "g.ecsv", "--method", "analytic"],
+                            "astro_ocl.steps.gradients.gradient_table"),
+}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "file.txt").write_text("a user's file\n")
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+@pytest.mark.parametrize("where", BAD_PATHS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypatch, capsys):
+    import importlib
+    args, work = COMMANDS[command]
+    module, name = work.rsplit(".", 1)
+
+    def tripwire(*a, **k):
+        raise AssertionError(f"{command} started its work before checking the output path")
+
+    monkeypatch.setattr(importlib.import_module(module), name, tripwire)
+    path = BAD_PATHS[where](workdir)
+    option = "--figures" if command.startswith("gradients") else "--out"
+    rc = cli.main([*args, option, str(path), "--overwrite"])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert str(path) in err
+    assert (workdir / "file.txt").read_text() == "a user's file\n"
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "unwritable", "/proc"])
+def test_bad_output_file_fails_before_any_work(where, workdir, monkeypatch, capsys):
+    """``query --out`` and ``gradients --out`` (files): refused before any request."""
+    import astro_ocl.sources.archives.gaia as gaia
+    monkeypatch.setattr(gaia, "gaia_client", lambda *a, **k: pytest.fail("query started"))
+    path = BAD_PATHS[where](workdir)
+    path = path if where in ("a file",) else path / "r.vot"
+    rc = cli.main(["query", "gaia", "SELECT 1", "--out", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 1 and len(err.strip().splitlines()) == 1, err
+
+
+def test_folder_path_for_a_file_output(workdir, capsys):
+    rc = cli.main(["query", "gaia", "SELECT 1", "--out", str(workdir / "work")])
+    assert rc == 1 and "is a folder, not a file" in capsys.readouterr().err
+
+
+def test_library_refuses_protected_folders(embedded_result, workdir):
+    for path in (".", "..", Path.home()):
+        with pytest.raises(OutputPathError, match="working folder|home folder"):
+            embedded_result.write(path, overwrite=True)
+    with pytest.raises(OutputPathError, match="is a file"):
+        check_output_folder(workdir / "file.txt")
