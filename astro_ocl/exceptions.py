@@ -8,10 +8,12 @@ from astropy.utils.exceptions import AstropyWarning
 
 __all__ = [
     "AstroOCLError", "InputDataError", "MissingColumnError", "UnknownClusterError",
-    "NoUsableDataError", "OutputExistsError", "OutputPathError", "ParameterError", "UnknownNameError",
+    "NoUsableDataError", "OutputExistsError", "OutputPathError", "ParameterError",
+    "UnknownNameError",
     "ArchiveError", "ServiceError", "QueryTimeoutError", "RowLimitError",
     "SAMPError", "NoHubError",
     "AstroOCLWarning", "DroppedRowsWarning", "RowLimitWarning",
+    "OrbitWarning", "ConvergenceWarning",
 ]
 
 
@@ -192,3 +194,11 @@ class DroppedRowsWarning(AstroOCLWarning):
 
 class RowLimitWarning(AstroOCLWarning):
     """A capped sample was asked for and the result reached the cap."""
+
+
+class OrbitWarning(AstroOCLWarning):
+    """An orbit could not be integrated as asked (unbound, or outside the grid)."""
+
+
+class ConvergenceWarning(AstroOCLWarning):
+    """An MCMC chain is shorter than 50 autocorrelation times."""

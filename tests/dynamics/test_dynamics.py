@@ -86,10 +86,10 @@ def test_remainder_plus_disc_terms_is_mcmillan17(mcmillan17, scf_quiet):
     R = rng.uniform(0.5, 30.0, 200) / ro
     z = rng.uniform(-0.4, 0.4, 200) / ro
     for k, f in enumerate((evaluatePotentials, evaluateRforces, evaluatezforces)):
-        np.testing.assert_allclose(d._mcmillan17_exact(R, z, k),
+        np.testing.assert_allclose(d.mcmillan17_exact(R, z, k),
                                    f(mcmillan17, R, z, use_physical=False), rtol=1e-3)
     # the disc terms alone are far from the whole: the check above is not vacuous
-    assert np.max(np.abs(d._disc_terms(R, z)[2] / evaluatezforces(
+    assert np.max(np.abs(d.disc_terms(R, z)[2] / evaluatezforces(
         mcmillan17, R, z, use_physical=False) - 1)) > 0.1
 
 

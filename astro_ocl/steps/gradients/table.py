@@ -6,25 +6,12 @@ Galactocentric radius RGC [kpc], the angular momentum LZ / 10^3 [kpc km/s] and
 the orbital energy E / 10^5 [km^2/s^2], using only clusters with at least three
 FLAG=12 stars; the 16/50/84 percentiles of (a, b, c) are reported.
 
-Likelihood: Gaussian in [Fe/H] with one error per cluster (by default
-``e_[Fe/H]med``, the error of the value fitted, floored at ``min_error``,
-0.01 dex, so that a cluster whose error is zero cannot dominate); flat priors on
-(a, b, c); no intrinsic scatter term (as in the paper, which quotes none).
-
-Two ways to get the posterior:
-
-``method="analytic"`` (default)
-    The model is linear in (a, b, c), so with Gaussian errors and flat priors
-    the posterior is exactly a multivariate Gaussian: mean the weighted least
-    squares solution, covariance (A^T W A)^-1 (A the Vandermonde matrix,
-    W = diag(1/sigma^2)). The 16/50/84 percentiles are mean -/+ sigma of the
-    marginals. A whole Table 6 takes milliseconds.
-``method="emcee"``
-    The paper's sampler (300 walkers, 10 000 steps by default), kept as the
-    cross-check: it converges on the same Gaussian (to Monte Carlo noise).
-
-Which per-cluster error the paper used is not stated; see `FU2022_UNCERTAINTY`.
+The per-cluster error is by default ``e_[Fe/H]med``, the error of the value
+fitted; the fits themselves are in `astro_ocl.steps.gradients.fit` (exact
+Gaussian posterior, emcee as the cross-check). Which per-cluster error the
+paper used is not stated; see `FU2022_UNCERTAINTY`.
 """
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -33,15 +20,14 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from .. import schema
-from ..exceptions import (AstroOCLWarning, InputDataError, MissingColumnError,
-                          NoUsableDataError)
-from ..logger import log
-from ..utils import progress as _progress
+from ... import schema
+from ...exceptions import AstroOCLWarning, InputDataError, MissingColumnError, NoUsableDataError
+from ...logger import log
+from ..dynamics import orbital_energy, phase_space
+from .fit import METHODS, as_dex, as_floats, coefficient_names, run_fits
 
-__all__ = ["AGE_GROUPS", "X_VARIABLES", "METHODS", "DEFAULT_UNCERTAINTY", "FU2022_UNCERTAINTY",
-           "GradientFit", "GradientResult", "ConvergenceWarning", "fit_gradient",
-           "gradient_table", "gradients_for_catalogue", "compare_with_table6"]
+__all__ = ["AGE_GROUPS", "X_VARIABLES", "DEFAULT_UNCERTAINTY", "FU2022_UNCERTAINTY",
+           "GradientResult", "gradient_table", "gradients_for_catalogue", "compare_with_table6"]
 
 #: Age groups of paper Table 6: (label, min, max) in Gyr; a cluster is in a group
 #: when ``min <= age < max``.
@@ -52,331 +38,14 @@ AGE_GROUPS = [("<0.1 Gyr", 0.0, 0.1), ("0.1-0.5 Gyr", 0.1, 0.5), ("0.5-1 Gyr", 0
 X_VARIABLES = [("RGC", "RGC", u.kpc, 1.0), ("LZ/1e3", "LZ", u.kpc * u.km / u.s, 1e3),
                ("E/1e5", "Energy", u.km ** 2 / u.s ** 2, 1e5)]
 
-#: Posterior methods of `fit_gradient` and `gradient_table`.
-METHODS = ("analytic", "emcee")
-
 #: Default per-cluster [Fe/H] error of `gradient_table`: the error of the value
 #: fitted (``[Fe/H]med``).
 DEFAULT_UNCERTAINTY = "e_[Fe/H]med"
 
-#: Per-cluster [Fe/H] error that matches paper Table 6 best (candidate for a
-#: ``convention="fu2022"``). PROVISIONAL, from indirect evidence only: the text
-#: of Table 6 could not be read here, so no coefficient was compared with it.
-#: Evidence: a colleague's comparison with the paper found that fitting
-#: ``[Fe/H]med`` with ``e_[Fe/H]med`` (0.01 dex floor) leaves 12 of the 54
-#: coefficients more than 1 sigma from the paper (at most 2.95 sigma) with
-#: error bars about 4 times narrower. On the published catalogue (202 clusters
-#: with >= 3 FLAG=12 stars and a CG2020 age), if the paper's error was
-#: ``s_[Fe/H]`` (the star-to-star dispersion of the FLAG=12 stars), that is
-#: what one would find: the e_[Fe/H]med fit lies more than 1 sigma from the
-#: s_[Fe/H] fit for 12 of 54 coefficients, at most 2.82 sigma, and the
-#: s_[Fe/H] error bars are 3.7 times wider (median). Excluded by the same test:
-#: e_[Fe/H]mean (26 of 54 beyond 1 sigma, up to 17.8 sigma, 0.94x as wide),
-#: s_[Fe/H]/sqrt(Nflag12) (38, 7.3, 1.3x), e_[Fe/H]med without floor (18,
-#: 15.6), floors of 0.05/0.1 dex (32 and 16), equal weights with the scatter
-#: fitted per cell (19, 3.3). Not excluded: hypot(e_[Fe/H]med, s_[Fe/H]) (12,
-#: 2.63, 3.9x) and ``[Fe/H]mean`` with s_[Fe/H] (12, 3.23, 3.7x), which agree
-#: with the s_[Fe/H] fit within 0.5 sigma everywhere, and equal weights of
-#: 0.13 dex (12, 3.28, 4.2x), which does not (up to 3.7 sigma apart). Confirm
-#: with `compare_with_table6` once ``astro_ocl/data/fu2022_table6.ecsv`` holds
-#: the paper's values.
+#: Per-cluster [Fe/H] error of the ``fu2022`` convention of the gradients: the
+#: star-to-star dispersion of the FLAG=12 stars (the evidence that the paper's
+#: Table 6 used it: docs page "Reproducing Fu et al. 2022", ``astro-ocl reproduce``).
 FU2022_UNCERTAINTY = "s_[Fe/H]"
-
-_NAMES = {2: ("a", "b", "c"), 1: ("b", "c"), 0: ("c",)}
-
-
-def _coef_names(degree):
-    return _NAMES.get(degree, tuple(f"p{k}" for k in range(degree, -1, -1)))
-
-
-class ConvergenceWarning(AstroOCLWarning):
-    """An MCMC chain is shorter than 50 autocorrelation times."""
-
-
-@dataclass
-class GradientFit:
-    """Result of `fit_gradient`.
-
-    Attributes
-    ----------
-    names : tuple of str
-        Coefficient names, highest power first (``a, b, c`` for degree 2).
-    p16, p50, p84 : `~numpy.ndarray`
-        Percentiles of the coefficients (analytic: mean -/+ sigma and the mean).
-    tau : `~numpy.ndarray`
-        Integrated autocorrelation time of each coefficient (steps); NaN for
-        ``method="analytic"``.
-    n_points : int
-        Clusters used (finite x, [Fe/H] and error).
-    nwalkers, nsteps, burn : int
-        emcee settings; 0 for ``method="analytic"``.
-    acceptance : float
-        Mean acceptance fraction; NaN for ``method="analytic"``.
-    converged : bool
-        ``nsteps - burn >= 50 * max(tau)``; always True for ``method="analytic"``
-        (the posterior is exact).
-    method : str
-        ``"analytic"`` or ``"emcee"``.
-    cov : `~numpy.ndarray`
-        Posterior covariance of the coefficients (analytic: exact; emcee: of
-        the chain after burn-in).
-    """
-
-    names: tuple
-    p16: np.ndarray
-    p50: np.ndarray
-    p84: np.ndarray
-    tau: np.ndarray
-    n_points: int
-    nwalkers: int
-    nsteps: int
-    burn: int
-    acceptance: float
-    converged: bool
-    method: str = "emcee"
-    cov: np.ndarray = None
-
-    @property
-    def sigma(self):
-        """Posterior standard deviation of each coefficient (square root of ``cov``)."""
-        return np.sqrt(np.diag(self.cov))
-
-    def percentiles(self, name):
-        """(16, 50, 84) percentiles of one coefficient."""
-        i = self.names.index(name)
-        return self.p16[i], self.p50[i], self.p84[i]
-
-    def __call__(self, x):
-        """The median model at ``x``."""
-        return np.polyval(self.p50, x)
-
-
-def _log_prob_factory(x, y, e):
-    x, y, iv = np.asarray(x, float), np.asarray(y, float), 1.0 / np.asarray(e, float) ** 2
-
-    def log_prob(theta):
-        # vectorised: theta has shape (nwalkers, ndim); flat priors |coeff| < 1e4
-        theta = np.atleast_2d(theta)
-        model = np.zeros((theta.shape[0], x.size))
-        for k in range(theta.shape[1]):
-            model = model * x + theta[:, k:k + 1]
-        lp = -0.5 * np.sum((y - model) ** 2 * iv, axis=1)
-        return np.where(np.all(np.abs(theta) < 1e4, axis=1), lp, -np.inf)
-    return log_prob
-
-
-def _floats(value):
-    """Plain float array of a (possibly masked) column or array; masked entries NaN."""
-    mask = getattr(value, "mask", None)
-    if mask is None:
-        return np.array(getattr(value, "value", value), dtype=float)
-    data = getattr(value, "unmasked", None)
-    data = np.ma.getdata(value) if data is None else data
-    out = np.array(getattr(data, "value", data), dtype=float)
-    out[np.broadcast_to(np.asarray(mask, bool), out.shape)] = np.nan
-    return out
-
-
-def _dex(value, name):
-    """Plain float array of an [Fe/H] value or error (a Quantity must be in dex)."""
-    unit = getattr(value, "unit", None)
-    if isinstance(value, u.Quantity) or isinstance(unit, u.UnitBase):
-        if unit != u.dex and unit != u.dimensionless_unscaled:
-            raise u.UnitsError(f"{name} must be in dex, got {unit}")
-    return _floats(value)
-
-
-def _abscissa(x, x_unit):
-    """Plain float array of the abscissa (a Quantity converted to ``x_unit`` if given)."""
-    if isinstance(x, u.Quantity):
-        return np.asarray(x.to_value(x_unit) if x_unit is not None else x.value, dtype=float)
-    if x_unit is not None:
-        raise TypeError("x_unit needs x as a Quantity")
-    return np.asarray(x, dtype=float)
-
-
-def _wls(x, y, e, degree):
-    """Exact posterior of polynomial coefficients: weighted least squares mean, covariance.
-
-    QR on the column-scaled, error-weighted Vandermonde matrix (highest power
-    first, as `numpy.polyval`), so that a badly scaled abscissa stays accurate.
-    """
-    a = np.vander(x, degree + 1) / e[:, None]
-    scale = np.sqrt(np.sum(a ** 2, axis=0))
-    scale[scale == 0] = 1.0
-    q, r = np.linalg.qr(a / scale)
-    d = np.abs(np.diag(r))
-    if d.min() <= 1e-12 * max(d.max(), 1e-300):
-        raise NoUsableDataError(f"the {x.size} x values cannot constrain a degree-{degree} "
-                                f"polynomial ({np.unique(x).size} distinct)")
-    rinv = np.linalg.inv(r)
-    mean = (rinv @ (q.T @ (y / e))) / scale
-    cov = (rinv @ rinv.T) / np.outer(scale, scale)
-    return mean, cov
-
-
-def fit_gradient(x, feh, e_feh, *, degree=2, method="analytic", nwalkers=300, nsteps=10000,
-                 burn=None, min_error=0.01, seed=None, progress=None, x_unit=None):
-    """Fit [Fe/H] = a x^2 + b x + c (or another degree): flat priors, Gaussian errors.
-
-    Parameters
-    ----------
-    x : array-like or `~astropy.units.Quantity`
-        Abscissa. A Quantity is used in its own unit, or in ``x_unit``; the
-        coefficients are per power of that unit.
-    feh, e_feh : array-like or `~astropy.units.Quantity`
-        [Fe/H] and its error (dex; a Quantity must be in dex). ``e_feh`` may be
-        a scalar. Rows with a non-finite value are left out.
-    degree : int
-        Polynomial degree (2 in the paper).
-    method : {"analytic", "emcee"}
-        ``"analytic"``: the exact Gaussian posterior (weighted least squares);
-        ``"emcee"``: sample it with emcee (the paper's method; the cross-check).
-    nwalkers, nsteps : int
-        emcee walkers and steps (paper: 300 and 10 000); ``method="emcee"`` only.
-    burn : int, optional
-        Steps discarded before the percentiles (default ``nsteps // 5``);
-        ``method="emcee"`` only.
-    min_error : float
-        Floor of the [Fe/H] errors (dex).
-    seed : int, optional
-        Seed of the walkers' start and moves (``method="emcee"``).
-    progress : bool, optional
-        emcee's progress bar.
-    x_unit : `~astropy.units.Unit`, optional
-        Unit to express a Quantity ``x`` in.
-
-    Returns
-    -------
-    GradientFit
-        For ``method="analytic"``: ``p50`` the mean, ``p16, p84`` mean -/+
-        sigma (strictly the 15.9 and 84.1 percentiles; the 16th and 84th lie
-        0.0055 sigma closer to the mean), ``cov`` exact, ``tau`` and
-        ``acceptance`` NaN. For emcee the
-        autocorrelation time is computed with ``tol=0``; a chain shorter than
-        50 times it gives a `ConvergenceWarning`.
-
-    Raises
-    ------
-    ValueError
-        Unknown method, negative degree, arrays of different lengths, negative
-        or zero errors (after the floor), bad emcee settings.
-    NoUsableDataError
-        Fewer usable points than coefficients, or x values that cannot
-        constrain the polynomial.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([6.0, 8.0, 10.0, 12.0, 14.0])
-    >>> fit = fit_gradient(x, -0.07 * x + 0.6, 0.05, degree=1)
-    >>> fit.method, np.round(fit.p50, 3).tolist()
-    ('analytic', [-0.07, 0.6])
-    """
-    if method not in METHODS:
-        raise InputDataError(f"method must be one of {METHODS}, got {method!r}")
-    if int(degree) != degree or degree < 0:
-        raise InputDataError(f"degree must be a non-negative integer, got {degree!r}")
-    degree = int(degree)
-    x = _abscissa(x, x_unit).ravel()
-    y = _dex(feh, "feh").ravel()
-    if x.shape != y.shape:
-        raise InputDataError(f"x and feh differ in length ({x.size} and {y.size})")
-    e = _dex(e_feh, "e_feh")
-    if e.ndim and e.size != y.size:
-        raise InputDataError(f"e_feh must be a scalar or have the length of feh ({y.size}), "
-                             f"got {e.size}")
-    e = np.broadcast_to(e.ravel() if e.ndim else e, y.shape).astype(float)
-    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(e)
-    if np.any(e[ok] < 0):
-        raise InputDataError("the [Fe/H] errors must be positive, got negative ones")
-    x, y, e = x[ok], y[ok], np.maximum(e[ok], min_error)
-    if np.any(e <= 0):
-        raise InputDataError("the [Fe/H] errors must be positive (use min_error > 0 to floor "
-                             "zero errors)")
-    ndim = degree + 1
-    names = _coef_names(degree)
-    if x.size < ndim:
-        raise NoUsableDataError(f"{x.size} points cannot constrain a degree-{degree} "
-                                "polynomial")
-    if method == "analytic":
-        mean, cov = _wls(x, y, e, degree)
-        sd = np.sqrt(np.diag(cov))
-        nan = np.full(ndim, np.nan)
-        return GradientFit(names=names, p16=mean - sd, p50=mean, p84=mean + sd, tau=nan,
-                           n_points=int(x.size), nwalkers=0, nsteps=0, burn=0,
-                           acceptance=np.nan, converged=True, method="analytic", cov=cov)
-
-    import emcee
-    if nwalkers < 2 * ndim:
-        raise InputDataError(f"nwalkers must be at least {2 * ndim}")
-    burn = nsteps // 5 if burn is None else int(burn)
-    if not 0 <= burn < nsteps:
-        raise InputDataError("burn must be in [0, nsteps)")
-    rng = np.random.default_rng(seed)
-    # start: a small ball around the exact posterior mean
-    coef, cov = _wls(x, y, e, degree)
-    scale = np.sqrt(np.clip(np.diag(cov), 1e-12, None))
-    p0 = coef + 1e-2 * scale * rng.standard_normal((nwalkers, ndim))
-    sampler = emcee.EnsembleSampler(nwalkers, ndim, _log_prob_factory(x, y, e),
-                                    vectorize=True)
-    # emcee draws its moves from a legacy numpy RandomState: seed it for reproducible runs
-    sampler.random_state = np.random.RandomState(int(rng.integers(2 ** 31))).get_state()
-    sampler.run_mcmc(p0, nsteps, progress=bool(progress))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # a very short chain can have a zero autocorrelation at lag 0 (0/0): tau is
-        # then NaN and the chain is reported as not converged below
-        tau = np.asarray(sampler.get_autocorr_time(tol=0, discard=burn))
-    converged = bool(np.all(np.isfinite(tau)) and nsteps - burn >= 50 * np.max(tau))
-    if not converged:
-        warnings.warn(f"emcee chain of {nsteps - burn} steps (after burn-in) is shorter than "
-                      f"50 autocorrelation times (tau = {np.max(tau):.1f} steps)",
-                      ConvergenceWarning)
-    flat = sampler.get_chain(discard=burn, flat=True)
-    p16, p50, p84 = np.percentile(flat, [16, 50, 84], axis=0)
-    return GradientFit(names=names, p16=p16, p50=p50, p84=p84, tau=tau, n_points=int(x.size),
-                       nwalkers=nwalkers, nsteps=nsteps, burn=burn,
-                       acceptance=float(np.mean(sampler.acceptance_fraction)),
-                       converged=converged, method="emcee",
-                       cov=np.atleast_2d(np.cov(flat, rowvar=False)))
-
-
-def _fit_job(kwargs):
-    """Run one fit, recording (not raising) its ConvergenceWarning; usable in a worker."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fit = fit_gradient(**kwargs)
-    return fit, [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-
-
-def _run_jobs(jobs, n_jobs, show_progress):
-    """Fits in this process (n_jobs=1, or analytic fits) or in a pool of worker processes."""
-    analytic = all(j.get("method") == "analytic" for j in jobs)
-    if analytic or n_jobs is None or n_jobs <= 1 or len(jobs) <= 1:
-        bar = _progress(jobs, total=len(jobs), desc="gradients",
-                        enabled=False if analytic else show_progress)
-        return [_fit_job(j) for j in bar]
-    import multiprocessing
-
-    from ..utils import sigterm_as_interrupt, worker_initializer
-    # fork: the workers inherit the imported package (spawn would re-import it)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # The workers die with this process: on any exit of the block other than
-    # success (an error, Ctrl-C, SIGTERM turned into an interrupt) they are
-    # terminated and joined; if this process is killed outright the kernel ends them
-    # (worker_initializer). A ProcessPoolExecutor would leave them blocked on a pipe.
-    with sigterm_as_interrupt():
-        pool = ctx.Pool(int(n_jobs), initializer=worker_initializer)
-        try:
-            log.debug("gradients: %d worker processes started", int(n_jobs))
-            out = list(_progress(pool.imap(_fit_job, jobs), total=len(jobs),
-                                 desc="gradients", enabled=show_progress))
-            pool.close()
-            return out
-        finally:
-            pool.terminate()
-            pool.join()
 
 
 def _x_values(clusters):
@@ -388,7 +57,6 @@ def _x_values(clusters):
         raise MissingColumnError("the clusters need RGC, LZ and Energy columns or a 'coord' "
                                  "with distance, proper motion and radial velocity",
                                  column="coord")
-    from .dynamics import orbital_energy, phase_space
     ps = phase_space(clusters["coord"])
     vsq = ps["U"].value ** 2 + ps["V"].value ** 2 + ps["W"].value ** 2
     energy = orbital_energy(ps["RGC"].value, ps["ZGC"].value, vsq, potential="interpolated")
@@ -398,7 +66,7 @@ def _x_values(clusters):
 def _column_dex(clusters, name):
     if name not in clusters.colnames:
         raise MissingColumnError(f"the clusters need a {name!r} column", column=name)
-    return _dex(clusters[name], name).astype(float)
+    return as_dex(clusters[name], name).astype(float)
 
 
 def _uncertainty(clusters, uncertainty):
@@ -413,7 +81,7 @@ def _uncertainty(clusters, uncertainty):
     if uncertainty is None:
         raise InputDataError("uncertainty must be a column name, a tuple of column names "
                              "(added in quadrature) or per-cluster errors, not None")
-    values = _dex(uncertainty, "uncertainty")
+    values = as_dex(uncertainty, "uncertainty")
     if values.ndim == 0:
         return f"{float(values):g} dex (all clusters)", np.full(n, float(values))
     if values.shape != (n,):
@@ -515,7 +183,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
             else np.full(len(clusters), np.nan))
     log_age = schema.log_age(clusters["AgeNN"])  # dex(yr); plain numbers: log10(age/yr)
     age = 10 ** (log_age.value - 9.0)  # Gyr, in log space: no rounding at the group edges
-    nflag12 = np.nan_to_num(_floats(clusters["Nflag12"]))
+    nflag12 = np.nan_to_num(as_floats(clusters["Nflag12"]))
     usable = (nflag12 >= min_flag12) & np.isfinite(feh) & np.isfinite(age) & np.isfinite(efit)
     for v in xs.values():
         usable &= np.isfinite(v.value)
@@ -537,7 +205,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
         labels[(age[usable] >= lo) & (age[usable] < hi)] = label
     used["age_group"] = labels
     groups = list(age_groups) + ([("all", 0.0, np.inf)] if include_all else [])
-    names = _coef_names(degree)
+    names = coefficient_names(degree)
     rows, fits, jobs, where = [], {}, [], []
     rng = np.random.default_rng(seed)
     for label, lo, hi in groups:
@@ -562,7 +230,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
                              method=method, nwalkers=nwalkers, nsteps=nsteps, burn=burn,
                              min_error=min_error, seed=fit_seed))
             where.append(row)
-    for row, (fit, caught) in zip(where, _run_jobs(jobs, n_jobs, progress)):
+    for row, (fit, caught) in zip(where, run_fits(jobs, n_jobs, progress)):
         fits[(row["age_group"], row["x"])] = fit
         for nm, a, b, c, s in zip(fit.names, fit.p16, fit.p50, fit.p84, fit.sigma):
             row.update({f"{nm}_16": a, f"{nm}_50": b, f"{nm}_84": c, f"{nm}_sigma": s})
@@ -652,7 +320,6 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
                          float)
         n_ok = int(((nf >= kwargs.get("min_flag12", 3)) & np.isfinite(feh)
                     & np.isfinite(schema.log_age(clusters["AgeNN"]).value)).sum())
-    import os
     n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
     options = dict(method=method, nwalkers=nwalkers, nsteps=nsteps, seed=seed, progress=progress,
                    n_jobs=n_jobs)

@@ -1,0 +1,484 @@
+"""Orbits and integrals of motion of clusters, with Monte Carlo uncertainties (method step 7).
+
+`orbit_parameters` gives every cluster's Galactocentric position and velocity,
+angular momentum, energy, pericentre, apocentre, eccentricity and z_max, with
+Monte Carlo errors from the input errors; `positions_back_in_time` integrates
+backwards for the gradient snapshots; `integrate_orbits` is the integrator
+both use (the interpolated McMillan17 of `astro_ocl.steps.dynamics.potential`,
+or galpy's own for reference).
+"""
+import dataclasses
+import functools
+import warnings
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+
+from ... import schema
+from ...config import galactic_parameters
+from ...exceptions import InputDataError, MissingColumnError, OrbitWarning, ParameterError
+from ...logger import log
+from ...utils import progress, restore_signal_handlers
+from .frames import CONVENTIONS, KM2S2, KMS, KPC_KMS, get_convention, phase_space
+from .potential import (PLANE_SWITCH_KPC, galpy_quiet, interpolated_mcmillan17, mcmillan17,
+                        natural_units, orbital_energy)
+
+__all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "ORBIT_OUTPUT"]
+
+
+def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated", dt=None,
+                     chunk=1000, show_progress=None):
+    """Integrate many orbits in McMillan17 and return their extremes and snapshots.
+
+    Parameters
+    ----------
+    R, vR, vphi, z, vz, phi : array-like
+        Galactocentric cylindrical initial conditions in kpc, km/s and rad
+        (galpy's convention: ``vphi`` positive along Galactic rotation).
+    times : `~astropy.units.Quantity`
+        Output times (increasing or decreasing from 0).
+    potential : {"interpolated", "direct"}
+        The fast interpolated McMillan17 (leapfrog in C, step ``dt``; orbits
+        first in the ``"plane"`` grid of `interpolated_mcmillan17`, those that
+        rise above `PLANE_SWITCH_KPC` again in the ``"full"`` grid) or galpy's
+        McMillan17 itself (DOP853 in C, adaptive) for reference.
+    dt : `~astropy.units.Quantity`, optional
+        Integration step of the interpolated potential (default: half the
+        output spacing).
+    chunk : int
+        Orbits per galpy call (bounds the memory of the stored orbits).
+    show_progress : bool, optional
+        Progress bar over chunks.
+
+    Returns
+    -------
+    dict
+        ``Peri, Apo, Zmax`` [kpc] (extremes over the output times), ``R, z, phi``
+        of shape (N, len(times)) only when ``len(times) <= 1001``, and ``outside``
+        (bool per orbit: left the "full" grid of the interpolated potential).
+    """
+    from galpy.util.conversion import time_in_Gyr
+    ro, vo = natural_units()
+    R, vR, vphi, z, vz, phi = (np.atleast_1d(np.asarray(a, float)) for a in
+                               (R, vR, vphi, z, vz, phi))
+    n = R.size
+    ts = (u.Quantity(times).to_value(u.Gyr)) / time_in_Gyr(vo, ro)
+    keep_path = ts.size <= 1001
+    if potential == "interpolated":
+        step = 0.5 * (ts[1] - ts[0]) if dt is None else \
+            np.sign(ts[1] - ts[0]) * u.Quantity(dt).to_value(u.Gyr) / time_in_Gyr(vo, ro)
+    elif potential != "direct":
+        raise ValueError(f"potential must be 'interpolated' or 'direct', got {potential!r}")
+    vxvv = np.column_stack([R / ro, vR / vo, vphi / vo, z / ro, vz / vo, phi])
+    out = {k: np.full(n, np.nan) for k in ("Peri", "Apo", "Zmax")}
+    out["outside"] = np.zeros(n, bool)
+    if keep_path:
+        for k in ("R", "z", "phi"):
+            out[k] = np.full((n, ts.size), np.nan)
+    todo = np.flatnonzero(np.all(np.isfinite(vxvv), axis=1))
+    if potential == "direct":
+        passes = [(mcmillan17, "dop853_c", None, False)]
+    else:
+        # orbits near the plane in the finely resolved "plane" grid, the others
+        # (those that rise above PLANE_SWITCH_KPC) again in the "full" grid,
+        # which is only built when needed
+        passes = [(functools.partial(interpolated_mcmillan17, "plane"), "leapfrog_c", step, True),
+                  (functools.partial(interpolated_mcmillan17, "full"), "leapfrog_c", step, False)]
+    for get_pot, method, stp, is_plane in passes:
+        if not todo.size:
+            break
+        pot = get_pot()
+        limits = getattr(pot, "_astro_ocl_limits", (0.0, np.inf, np.inf))
+        if is_plane:
+            limits = limits[:2] + (PLANE_SWITCH_KPC,)
+        _integrate_chunks(vxvv, todo, ts, pot, method, stp, limits, out, keep_path,
+                          chunk, show_progress)
+        todo = todo[out["outside"][todo]]
+    return out
+
+
+def _integrate_chunks(vxvv, todo, ts, pot, method, step, limits, out, keep_path, chunk,
+                      show_progress):
+    """Integrate the orbits ``todo`` in chunks and fill ``out`` (see `integrate_orbits`)."""
+    from galpy.orbit import Orbit
+    ro, vo = natural_units()
+    rmin, rmax, zlim = limits
+    starts = range(0, todo.size, chunk)
+    for s in progress(starts, total=len(starts), desc="orbits", enabled=show_progress):
+        idx = todo[s:s + chunk]
+        o = Orbit(vxvv[idx], ro=ro, vo=vo)
+        # galpy's C code resets SIGINT to SIG_DFL: signals wait for the handlers
+        with galpy_quiet(), restore_signal_handlers():
+            o.integrate(ts, pot, method=method, dt=step, progressbar=False)
+        # galpy's (n, nt, 6) array of (R, vR, vphi, z, vz, phi), without a copy
+        orb = o.orbit
+        rc, zc = orb[..., 0] * ro, orb[..., 3] * ro
+        r = np.hypot(rc, zc)
+        out["Peri"][idx] = r.min(axis=1)
+        out["Apo"][idx] = r.max(axis=1)
+        out["Zmax"][idx] = np.abs(zc).max(axis=1)
+        out["outside"][idx] = ((rc.min(axis=1) < rmin) | (rc.max(axis=1) > rmax)
+                               | (out["Zmax"][idx] > zlim))
+        if keep_path:
+            out["R"][idx], out["z"][idx], out["phi"][idx] = rc, zc, orb[..., 5]
+        del o, orb, rc, zc, r
+
+
+def _get(table, names):
+    for n in names:
+        if n in table.colnames:
+            return table[n]
+    return None
+
+
+def _input_errors(coords, table, errors, n):
+    """Errors of pm_ra_cosdec, pm_dec, radial_velocity, and parallax or distance."""
+    if errors is None and table is not None:
+        errors = {
+            "pm_ra_cosdec": _get(table, ("e_pmRA", "e_pmra", "e_pm_ra_cosdec")),
+            "pm_dec": _get(table, ("e_pmDE", "e_pmdec", "e_pm_dec")),
+            "radial_velocity": _get(table, ("e_RVmed", "e_RV", "e_rv", "e_radial_velocity")),
+            "parallax": _get(table, ("e_plx", "e_parallax")),
+            "distance": _get(table, ("e_Dist", "e_distance")),
+        }
+    if errors is None:
+        return None
+    units = {"pm_ra_cosdec": u.mas / u.yr, "pm_dec": u.mas / u.yr, "radial_velocity": KMS,
+             "parallax": u.mas, "distance": u.kpc}
+    unknown = set(errors) - set(units)
+    if unknown:
+        raise ValueError(f"unknown error keys {sorted(unknown)}; use {sorted(units)}")
+    out = {}
+    for key, unit in units.items():
+        val = errors.get(key)
+        if val is None:
+            continue
+        q = u.Quantity(val, unit).to_value(unit) * np.ones(n)
+        if np.any(q < 0):
+            raise InputDataError("negative uncertainty", column=key,
+                                 row=int(np.flatnonzero(q < 0)[0]))
+        bad = ~np.isfinite(q)
+        if bad.any():
+            log.warning("%d clusters have no %s uncertainty: it is taken as zero in the "
+                        "Monte Carlo", int(bad.sum()), key)
+            q = np.where(bad, 0.0, q)
+        out[key] = q
+    return out or None
+
+
+def _draw(coords, errs, n_samples, rngs):
+    """Monte Carlo draws of the inputs, row by row: shape (N, n_samples).
+
+    Row i uses only ``rngs[i]`` (four normal deviates per sample, in the order
+    pmRA, pmDE, RV, parallax/distance), so a cluster gets the same draws whatever
+    other clusters are computed with it.
+    """
+    n = len(coords)
+    shape = (n, n_samples)
+    gauss = np.stack([rng.standard_normal((4, n_samples)) for rng in rngs], axis=1)
+
+    def normal(val, key, k):
+        sig = errs.get(key)
+        val = np.broadcast_to(val[:, None], shape)
+        if sig is None:
+            return val.copy()
+        return val + sig[:, None] * gauss[k]
+
+    pmra = normal(coords.pm_ra_cosdec.to_value(u.mas / u.yr), "pm_ra_cosdec", 0)
+    pmde = normal(coords.pm_dec.to_value(u.mas / u.yr), "pm_dec", 1)
+    rv = normal(coords.radial_velocity.to_value(KMS), "radial_velocity", 2)
+    d = coords.distance.to_value(u.kpc)
+    if "distance" in errs:
+        key, centre = "distance", d
+    elif "parallax" in errs:
+        # Draw the parallax around the one implied by the distance (which may include
+        # a zero-point correction, as CG2020's DistPc does) and invert it.
+        key, centre = "parallax", 1.0 / d  # mas, since d is in kpc
+    else:
+        key, centre = None, d
+    vals = normal(centre, key, 3)
+    if key is not None:
+        # Truncated normal (scipy.stats.truncnorm): distances below 0.2 d (or parallaxes
+        # below 0.2 / d, i.e. distances beyond 5 d) are excluded, so a poorly known
+        # parallax cannot give a negative or infinite distance (docs/dynamics.rst). The
+        # same normal deviates are mapped through the truncated distribution's inverse
+        # CDF, so each row still depends only on its own generator.
+        from scipy.stats import norm, truncnorm
+        sig = errs[key]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(sig > 0, -0.8 * centre / sig, -np.inf)
+        cut = np.isfinite(a) & (a > -8.0)  # elsewhere the truncation is below 1e-15
+        if cut.any():
+            q = norm.cdf(gauss[3][cut])
+            vals[cut] = centre[cut, None] + sig[cut, None] * truncnorm.ppf(
+                q, a[cut, None], np.inf)
+    dist = 1.0 / vals if key == "parallax" else vals
+    icrs = coords.icrs
+    ra = np.broadcast_to(icrs.ra.deg[:, None], shape)
+    dec = np.broadcast_to(icrs.dec.deg[:, None], shape)
+    return SkyCoord(ra=ra.ravel() * u.deg, dec=dec.ravel() * u.deg,
+                    distance=dist.ravel() * u.kpc, pm_ra_cosdec=pmra.ravel() * u.mas / u.yr,
+                    pm_dec=pmde.ravel() * u.mas / u.yr, radial_velocity=rv.ravel() * KMS,
+                    frame="icrs")
+
+
+#: Output columns of `orbit_parameters`, in order.
+ORBIT_OUTPUT = ["XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
+                "vphi", "vz", "LX", "LY", "LZ", "Energy", "Peri", "Apo", "Zmax", "ecc"]
+
+
+def _compute(coords, *, integration_time, dt, potential, show_progress, chunk,
+             outside="direct", convention=CONVENTIONS["standard"]):
+    ps = phase_space(coords, convention=convention)
+    vals = {k: ps[k].value for k in ps}
+    vsq = vals["U"] ** 2 + vals["V"] ** 2 + vals["W"] ** 2
+    zpot = vals["ZGC"]
+    if convention.energy_height == "heliocentric":
+        zpot = zpot - galactic_parameters.get()["z_sun"].to_value(u.kpc)
+    vals["Energy"] = orbital_energy(vals["RGC"], zpot, vsq, potential=potential,
+                                    units=convention.potential_units)
+    step = u.Quantity(dt, u.Myr).to_value(u.Myr)
+    nt = int(round(u.Quantity(integration_time, u.Myr).to_value(u.Myr) / (2 * step))) + 1
+    times = np.linspace(0, u.Quantity(integration_time, u.Myr).to_value(u.Myr), nt) * u.Myr
+    start = ("vR", "vphi", "vz") if convention.orbit_start == "cylindrical" else ("U", "V", "W")
+    orb = integrate_orbits(vals["RGC"], vals[start[0]], vals[start[1]], vals["ZGC"],
+                           vals[start[2]], vals["phi"], times=times, potential=potential, dt=dt,
+                           chunk=chunk, show_progress=show_progress)
+    for k in ("Peri", "Apo", "Zmax"):
+        vals[k] = orb[k]
+    # bound in the potential the orbit is integrated in (McMillan17 in physical units)
+    unbound = ~(orbital_energy(vals["RGC"], vals["ZGC"], vsq, potential=potential) < 0) \
+        if convention.potential_units is not None else ~(vals["Energy"] < 0)
+    left = orb["outside"] | unbound
+    if potential == "interpolated" and left.any():
+        todo = np.flatnonzero(orb["outside"] & ~unbound & np.isfinite(vals["RGC"]))
+        if todo.size and outside == "nan":
+            log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
+                     "their Peri, Apo, Zmax and ecc are NaN", todo.size)
+            for k in ("Peri", "Apo", "Zmax"):
+                vals[k][todo] = np.nan
+            vals["n_outside"] = int(todo.size)
+        elif todo.size:
+            log.info("%d orbits leave the interpolation grid (R > 100 kpc or |z| > 20 kpc): "
+                     "integrating them in McMillan17 directly", todo.size)
+            init = [vals[k][todo] for k in ("RGC", start[0], start[1], "ZGC", start[2], "phi")]
+            ref = integrate_orbits(*init, times=times, potential="direct", chunk=chunk)
+            for k in ("Peri", "Apo", "Zmax"):
+                vals[k][todo] = ref[k]
+    for k in ("Peri", "Apo", "Zmax"):
+        vals[k][unbound] = np.nan
+    with np.errstate(invalid="ignore"):
+        vals["ecc"] = (vals["Apo"] - vals["Peri"]) / (vals["Apo"] + vals["Peri"])
+    return vals, unbound
+
+
+_UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax")},
+          **{k: KMS for k in ("U", "V", "W", "ULSR", "VLSR", "WLSR", "vR", "vphi", "vz")},
+          **{k: KPC_KMS for k in ("LX", "LY", "LZ")}, "Energy": KM2S2,
+          "ecc": None}
+
+
+def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
+                     progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
+                     potential="interpolated", chunk=1000, outside="direct",
+                     samples_outside="nan", convention="standard"):
+    """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
+
+    Parameters
+    ----------
+    coords : `~astropy.coordinates.SkyCoord` or `~astropy.table.QTable`
+        ICRS coordinates with distance, proper motions and radial velocity, one
+        per cluster; or a table with such a ``coord`` column (e.g.
+        `~astro_ocl.pipeline.CatalogueResult.clusters`), whose error columns
+        (``e_pmRA, e_pmDE, e_plx`` or ``e_Dist``, ``e_RVmed`` or ``e_RV``) are used
+        when ``errors`` is not given.
+    n_samples : int
+        Monte Carlo samples per cluster for the uncertainties; 0 for none.
+    errors : dict, optional
+        Uncertainties (`~astropy.units.Quantity`, one per cluster or scalar) with
+        keys ``pm_ra_cosdec, pm_dec, radial_velocity`` and ``parallax`` or
+        ``distance``. Parallax draws are made around 1/distance and inverted; the
+        draws are a truncated normal (`scipy.stats.truncnorm`) that excludes
+        distances beyond 5 times (or below 0.2 times) the distance.
+    seed : int, optional
+        Seed of the Monte Carlo (same seed, same result); row i draws from
+        ``numpy.random.default_rng([seed, i])``.
+    rngs : sequence of `numpy.random.Generator`, optional
+        One generator per row instead of ``seed`` (the catalogue build passes
+        generators derived from the cluster names).
+    progress : bool, optional
+        Progress bar.
+    integration_time : `~astropy.units.Quantity`
+        Length of the orbit integration (default 3 Gyr, forward in time).
+    dt : `~astropy.units.Quantity`
+        Leapfrog step of the fast integration (0.5 Myr; orbits are sampled every
+        2 dt for Peri, Apo and Zmax).
+    potential : {"interpolated", "direct"}
+        The fast interpolated McMillan17 (default) or galpy's McMillan17 itself
+        (~100x slower; for validation).
+    chunk : int
+        Orbits integrated per galpy call.
+    outside : {"direct", "nan"}
+        Orbits that leave the grid of the interpolated potential (R > 100 kpc or
+        ``|z|`` > 20 kpc) are integrated in McMillan17 directly (building it takes
+        ~10 s once) or get NaN Peri, Apo, Zmax and ecc.
+    samples_outside : {"nan", "direct"}
+        The same for the Monte Carlo orbits: by default a sample that leaves the
+        grid (a nearly unbound orbit of a distant cluster with a large distance
+        error) is left out of the ``e_`` errors of Peri, Apo, Zmax and ecc, as an
+        unbound sample is, and counted (``meta["samples_outside_grid"]``); with
+        ``"direct"`` it is integrated in McMillan17 itself (exact, ~10-20 s to
+        build galpy's McMillan17 once per process).
+    convention : {"standard", "fu2022"} or `OrbitConvention`
+        ``"standard"`` (default): the physically correct computation in the
+        frame of `~astro_ocl.config.galactic_parameters`. ``"fu2022"``: the
+        choices behind the published catalogue of Fu et al. (2022), see
+        ``CONVENTIONS["fu2022"]`` and the docs page "Reproducing Fu et al.
+        2022". The table's ``meta['convention']`` and the descriptions of the
+        columns that differ say which convention made them.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per input: ``XGC, YGC, ZGC, RGC`` [kpc], ``U, V, W, ULSR, VLSR,
+        WLSR, vR, vphi, vz`` [km/s], ``LX, LY, LZ`` [kpc km/s], ``Energy``
+        [km2/s2], ``Peri, Apo, Zmax`` [kpc], ``ecc``, and with Monte Carlo
+        errors an ``e_<name>`` column each: half the 16-84 percentile range of
+        the samples. Unbound orbits (E >= 0) have NaN Peri, Apo, Zmax, ecc.
+        Sign conventions: see the module docstring and the column descriptions.
+    """
+    conv = get_convention(convention)
+    if conv.galactic_parameters:
+        with galactic_parameters.set(dict(galactic_parameters.get(),
+                                          **conv.galactic_parameters)):
+            return orbit_parameters(
+                coords, n_samples=n_samples, errors=errors, seed=seed, rngs=rngs,
+                progress=progress, integration_time=integration_time, dt=dt,
+                potential=potential, chunk=chunk, outside=outside,
+                samples_outside=samples_outside,
+                convention=dataclasses.replace(conv, galactic_parameters={}))
+    table = None
+    if isinstance(coords, QTable):
+        table = coords
+        if "coord" not in table.colnames:
+            raise MissingColumnError("the table has no 'coord' column", column="coord")
+        coords = table["coord"]
+    if not isinstance(coords, SkyCoord):
+        raise TypeError(f"coords must be a SkyCoord or a QTable with one, got {type(coords)}")
+    coords = coords.icrs if coords.isscalar is False else coords.icrs.reshape((1,))
+    try:
+        coords.distance.to(u.kpc), coords.pm_ra_cosdec, coords.radial_velocity
+    except (AttributeError, TypeError, u.UnitConversionError) as exc:
+        raise InputDataError("coords need a distance, proper motions and a radial velocity "
+                             f"({exc})") from exc
+    if coords.distance.unit.physical_type != "length":
+        raise InputDataError("coords have no distance (only a direction)", column="distance")
+    n = len(coords)
+    n_samples = int(n_samples)
+    for name, value in (("outside", outside), ("samples_outside", samples_outside)):
+        if value not in ("direct", "nan"):
+            raise ParameterError(name, value, "one of 'direct', 'nan'")
+    kw = dict(integration_time=integration_time, dt=dt, potential=potential,
+              show_progress=progress, chunk=chunk, outside=outside, convention=conv)
+    nominal, unbound = _compute(coords, **kw)
+    if unbound.any():
+        names = (np.asarray(table["Cluster"])[unbound][:5] if table is not None and
+                 "Cluster" in table.colnames else np.flatnonzero(unbound)[:5])
+        fin = unbound & np.isfinite(nominal["RGC"])
+        if fin.any():
+            warnings.warn(f"{int(fin.sum())} clusters are unbound in McMillan17 (E >= 0), "
+                          f"e.g. {', '.join(map(str, names))}: no Peri, Apo, Zmax, ecc",
+                          OrbitWarning)
+    out = QTable()
+    if table is not None and "Cluster" in table.colnames:
+        out["Cluster"] = table["Cluster"]
+    for k in ORBIT_OUTPUT:
+        out[k] = nominal[k] if _UNITS[k] is None else nominal[k] * _UNITS[k]
+    errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
+    n_outside = 0
+    if errs:
+        if rngs is None:
+            rngs = ([np.random.default_rng([int(seed), i]) for i in range(n)] if seed is not None
+                    else np.random.default_rng().spawn(n))
+        elif len(rngs) != n:
+            raise ValueError(f"rngs has {len(rngs)} generators for {n} rows")
+        draws = _draw(coords, errs, n_samples, rngs)
+        samples, _ = _compute(draws, **dict(kw, outside=samples_outside))
+        n_outside = int(samples.get("n_outside", 0))
+        for k in ORBIT_OUTPUT:
+            s = samples[k].reshape(n, n_samples)
+            with warnings.catch_warnings():
+                # all-NaN rows (clusters without input) give NaN, as they should
+                warnings.filterwarnings("ignore", message="All-NaN slice encountered",
+                                        category=RuntimeWarning)
+                p16, p84 = np.nanpercentile(s, [16, 84], axis=1)
+            err = 0.5 * (p84 - p16)
+            out[f"e_{k}"] = err if _UNITS[k] is None else err * _UNITS[k]
+        n_unb = int((~(samples["Energy"] < 0) & np.isfinite(samples["Energy"])).sum())
+        if n_unb:
+            log.info("%d of %d Monte Carlo orbits are unbound and left out of the "
+                     "Peri/Apo/Zmax/ecc errors", n_unb, n * n_samples)
+    schema.apply_schema(out, schema.ORBIT_COLUMNS)
+    for name, change in conv.changes.items():
+        for col in (name, f"e_{name}"):
+            if col in out.colnames:
+                out[col].info.description += f" [convention {conv.name}: {change}]"
+    p = galactic_parameters.get()
+    out.meta.update({
+        "convention": conv.name, "convention_description": conv.description,
+        "potential": "McMillan17 (galpy)"
+        + (", interpolated (ln R, z) grid" if potential == "interpolated" else ""),
+        "R0": str(p["R0"]), "z_sun": str(p["z_sun"]), "v_circ": str(p["v_circ"]),
+        "solar_motion": str(p["solar_motion"]), "galpy_ro_vo": str(natural_units()),
+        "integration_time": str(u.Quantity(integration_time, u.Gyr)), "dt": str(dt),
+        "n_samples": n_samples if errs else 0, "seed": "none" if seed is None else int(seed),
+        "samples_outside_grid": n_outside if errs else 0})
+    return out
+
+
+def positions_back_in_time(coords, *, times=np.arange(0, 501, 100) * u.Myr,
+                           potential="interpolated"):
+    """Galactocentric positions of clusters at look-back times (integrated backwards).
+
+    Parameters
+    ----------
+    coords : `~astropy.coordinates.SkyCoord` or `~astropy.table.QTable`
+        As for `orbit_parameters`.
+    times : `~astropy.units.Quantity`
+        Look-back times (>= 0, increasing), default 0, 100, ..., 500 Myr.
+    potential : {"interpolated", "direct"}
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per (cluster, look-back time): ``Cluster`` (if known), ``lookback``
+        [Myr], ``XGC, YGC, ZGC, RGC`` [kpc] in the frame of `phase_space`.
+    """
+    names = None
+    if isinstance(coords, QTable):
+        names = coords["Cluster"] if "Cluster" in coords.colnames else None
+        coords = coords["coord"]
+    times = u.Quantity(times, u.Myr)
+    if np.any(times < 0) or np.any(np.diff(times) <= 0):
+        raise ValueError("look-back times must be >= 0 and increasing")
+    ps = phase_space(coords)
+    v = {k: ps[k].value for k in ps}
+    orb = integrate_orbits(v["RGC"], v["vR"], v["vphi"], v["ZGC"], v["vz"], v["phi"],
+                           times=-times, potential=potential, dt=0.5 * u.Myr)
+    n, nt = orb["R"].shape
+    rr, zz, ph = orb["R"], orb["z"], orb["phi"]
+    out = QTable()
+    if names is not None:
+        out["Cluster"] = np.repeat(np.asarray(names), nt)
+    out["lookback"] = np.tile(times.value, n) * u.Myr
+    # back from galpy's azimuth (X = -R cos phi, Y = R sin phi) to astropy's axes
+    out["XGC"] = (-rr * np.cos(ph)).ravel() * u.kpc
+    out["YGC"] = (rr * np.sin(ph)).ravel() * u.kpc
+    out["ZGC"] = zz.ravel() * u.kpc
+    out["RGC"] = rr.ravel() * u.kpc
+    out["lookback"].info.description = "Look-back time"
+    for k in ("XGC", "YGC", "ZGC", "RGC"):
+        out[k].info.description = schema.ORBIT_COLUMNS[k].description + " at the look-back time"
+    return out
