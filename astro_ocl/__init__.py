@@ -15,15 +15,15 @@ from ._threads import start_thread_pools as _start_thread_pools
 
 _start_thread_pools()
 
+try:
+    __version__ = _version("astro_ocl")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
 from .config import conf, galactic_parameters  # noqa: F401,E402
 from .logger import log  # noqa: F401,E402
 from .pipeline import build_catalogue  # noqa: F401,E402  (network-free, no heavy imports)
 # importing sinks registers the "votable.cds" and "cds.submission" writers
 from . import sinks as _sinks  # noqa: F401,E402
-
-try:
-    __version__ = _version("astro_ocl")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__", "conf", "galactic_parameters", "log", "build_catalogue"]

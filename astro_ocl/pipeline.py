@@ -1,17 +1,20 @@
 """The catalogue build: a short composition of sources and method steps, with provenance.
 
-:func:`build_catalogue` reads (or is given, or fetches) the inputs, runs the
-method steps of :mod:`astro_ocl.steps` in order and returns a
+:func:`build_catalogue` checks its options once (`~astro_ocl.options.BuildOptions`),
+reads (or is given, or fetches) the inputs, runs the method steps of
+:mod:`astro_ocl.steps` in order on a build engine (`astro_ocl.engines`: in
+memory, or LSDB/Dask for survey-scale inputs) and returns a
 `~astro_ocl.result.CatalogueResult`. It writes nothing.
 
 ========  ==========================================  ===========================
 step      what                                        where
 ========  ==========================================  ===========================
 1, 2      stars, members, cluster parameters          :mod:`astro_ocl.sources`
-3         cross-match (every input path)              `.steps.crossmatch`
-4, 5      flags and Monte Carlo statistics            `.steps.statistics`
+3         cross-match (every input path)              `.steps.crossmatch` (engine)
+-         several surveys on one scale                `.steps.multisurvey`
+4, 5      flags and cluster statistics                `.steps.statistics` (engine)
 6         literature comparison                       `.steps.compare`
-7         orbits and integrals of motion              `.steps.dynamics`
+7         orbits and integrals of motion              `.steps.dynamics` (engine)
 8         [Fe/H] gradients                            `.steps.gradients`
 ========  ==========================================  ===========================
 """
@@ -21,45 +24,35 @@ import warnings
 
 import astropy.units as u
 import numpy as np
-from astropy.table import MaskedColumn, QTable, Table, vstack
-from astropy.time import Time
+from astropy.table import MaskedColumn, unique, vstack
 
-from . import schema
-from .accounting import StageLog
+from . import __version__, schema
+from .accounting import StageLog, Stages
+from .engines import BuildInputs, make_engine
 from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
+from .options import DEFAULT_SURVEYS, BuildOptions, parse_surveys
 from .result import CatalogueResult
-from .utils import describe_input
-from .sources import cluster_resolver, read_cg_members, read_lamost
-from .sources.clusters import read_cluster_catalogue
-from .sources.gaia_ids import align_gaia_releases, gaia_release
-from .steps.crossmatch import deduplicate_stars, match_stars, select_members, survey_id_key
-from .steps.multisurvey import combine_matched, survey_composition
-from .steps.quality import QualityCuts
-from .steps.statistics import (clean_stars, cluster_rng, cluster_statistics, cluster_table,
-                               member_table)
-from .utils import sigterm_as_interrupt
+from .sources import cluster_resolver, read_cg_members
+from .sources.archives import online as archives_online
+from .sources.clusters import read_cluster_catalogue, read_cluster_dynamics_input
+from .sources.literature import LITERATURE, read_literature
+from .steps.compare import literature_comparison
+from .steps.dynamics import orbit_parameters, positions_back_in_time
+from .steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradients_for_catalogue
+from .steps.multisurvey import (apply_zero_points, combine_matched, measure_zero_points,
+                                survey_composition)
+from .steps.statistics import cluster_table, member_table
+from .sources.surveys import OCCAM_MEMBERS_FILE
+from .utils import data_path, describe_input, sigterm_as_interrupt
 
 __all__ = ["build_catalogue", "REFERENCE", "DEFAULT_SURVEYS"]
-
-#: The surveys the offline build combines by default (their embedded real samples).
-DEFAULT_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee")
 
 #: Surveys preferred as the zero-point reference, in order (high resolution first).
 REFERENCE_PREFERENCE = ("APOGEE", "GALAH", "Gaia-RVS")
 
 REFERENCE = ("Fu X. et al. 2022, A&A 668, A4, 'LAMOST meets Gaia: the Galactic open "
              "clusters' (2022A&A...668A...4F)")
-
-
-def _table(value, reader, **kwargs):
-    """A canonical table from a canonical QTable, any other table, a path or None."""
-    if isinstance(value, QTable) and (value.meta.get("schema") in ("stars", "membership")
-                                      or "coord" in value.colnames):
-        return value  # already canonical
-    if isinstance(value, Table):
-        return reader(table=value, path=value.meta.get("source"), **kwargs)
-    return reader(value, **kwargs)
 
 
 def _interruptible(func):
@@ -193,241 +186,75 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     -------
     `~astro_ocl.result.CatalogueResult`
     """
-    if seed is None:  # a fresh seed, recorded: every build can be repeated exactly
-        seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-        seed_given = False
-    else:
-        seed_given = True
-    threshold = float(membership_threshold)
-    if not 0 <= threshold <= 1:
-        raise ParameterError("membership_threshold", membership_threshold,
-                             "a probability must be in [0, 1]")
-    n_realisations = int(n_realisations)
-    if n_realisations < 2:
-        raise ParameterError("n_realisations", n_realisations, "must be at least 2")
-    if int(orbit_samples) < 0:
-        raise ParameterError("orbit_samples", orbit_samples, "must be >= 0")
-    if convention not in ("standard", "fu2022"):
-        raise ParameterError("convention", convention, "one of 'standard', 'fu2022'")
-    if engine not in ("memory", "lsdb"):
-        raise ParameterError("engine", engine, "one of 'memory', 'lsdb'")
-    if zero_points not in ("measure", "apply", "off"):
-        raise ParameterError("zero_points", zero_points, "one of 'measure', 'apply', 'off'")
-    if cluster_params is not None and cluster_catalogue is not None:
-        raise ParameterError("cluster_catalogue", cluster_catalogue,
-                             "give cluster_params or cluster_catalogue, not both")
-    options = {k: v for k, v in dict(locals()).items() if k in _BUILD}
-    if engine == "lsdb":  # the survey-scale engine (astro_ocl.scale) runs steps 1-5 and 7
-        from .scale import LsdbEngine
-        with LsdbEngine(client=client, show_progress=show_progress) as scale:
-            return _build(scale=scale, **options)
-    if client is not None:
-        raise ParameterError("client", client, "only with engine='lsdb'")
-    return _build(scale=None, **options)
+    options = BuildOptions(
+        stars=stars, surveys=surveys, reference_survey=reference_survey,
+        zero_points=zero_points, members=members, cluster_params=cluster_params,
+        gaia_sources=gaia_sources, clusters=clusters,
+        membership_threshold=membership_threshold, n_realisations=n_realisations, seed=seed,
+        cuts=cuts, match_radius=match_radius, epoch=epoch, literature=literature,
+        online=online, show_progress=show_progress, orbits=orbits,
+        orbit_samples=orbit_samples, gradients=gradients, convention=convention,
+        cluster_catalogue=cluster_catalogue, engine=engine, client=client,
+        online_options=online_options)
+    with make_engine(options) as build_engine:
+        return compose(options, build_engine)
 
 
-_BUILD = ("stars", "surveys", "reference_survey", "zero_points", "members", "cluster_params",
-          "gaia_sources", "clusters", "membership_threshold", "n_realisations", "seed",
-          "seed_given", "cuts", "match_radius", "epoch", "literature", "online",
-          "show_progress", "orbits", "orbit_samples", "gradients", "convention",
-          "cluster_catalogue", "online_options")
+def compose(opts, engine):
+    """The method, step by step, on ``engine`` (see `build_catalogue`).
 
+    Parameters
+    ----------
+    opts : `~astro_ocl.options.BuildOptions`
+    engine : `~astro_ocl.engines.base.Engine`
+        Entered (used inside its ``with`` block).
 
-def _build(*, scale, stars, surveys, reference_survey, zero_points, members, cluster_params,
-           gaia_sources, clusters, membership_threshold, n_realisations, seed, seed_given, cuts,
-           match_radius, epoch, literature, online, show_progress, orbits, orbit_samples,
-           gradients, convention, cluster_catalogue, online_options):
-    """The build of `build_catalogue` (``scale``: the survey-scale engine or None)."""
-    threshold = float(membership_threshold)
-    cuts = QualityCuts() if cuts is None else cuts
-    radius = None if match_radius is None else u.Quantity(match_radius, u.arcsec)
-    epoch = None if epoch is None else Time(epoch)
+    Returns
+    -------
+    `~astro_ocl.result.CatalogueResult`
+    """
     stage_log = StageLog()
-    started = datetime.datetime.now(datetime.timezone.utc)
-    provenance = {"package": "astro_ocl", "version": _package_version(),
-                  "date": started.isoformat(timespec="seconds"), "method": REFERENCE}
-
-    # ---- steps 1-2: the inputs (sources) --------------------------------------------------
-    if online:
-        from .sources.archives.online import fetch_inputs
-        fetched = fetch_inputs(clusters=clusters, membership_threshold=threshold,
-                               radius=3.5 * u.arcsec if radius is None else radius,
-                               show_progress=show_progress, **online_options)
-        stars = fetched["stars"] if stars is None else stars
-        members = fetched["members"] if members is None else members
-        if cluster_params is None and cluster_catalogue is None:
-            cluster_params = fetched["cluster_params"]
-        gaia_sources = fetched["gaia_sources"] if gaia_sources is None else gaia_sources
-        stage_log.records.extend(fetched["stage_log"])
-        provenance["queries"] = str(fetched["provenance"])
-    elif online_options:
-        raise TypeError(f"unexpected options {sorted(online_options)} (only with online=True)")
-    cg = cluster_params if cluster_params is not None else \
-        read_cluster_catalogue("cg2020" if cluster_catalogue is None else cluster_catalogue)
-    resolver = cluster_resolver(cg)
-    if scale is not None:  # steps 1-3 on HATS partitions (astro_ocl.scale), same rules
-        inputs = _scale_star_inputs(stars, surveys)
-        if members is None and not online and "APOGEE" in inputs:
-            members = _embedded_members(resolver)
-        wanted = None if clusters is None else sorted(
-            {resolver.resolve(c) for c in ([clusters] if isinstance(clusters, str) else clusters)})
-        radii = {label: radius if radius is not None else _label_radius(label)
-                 for label in inputs}
-        matched_by = scale.match_surveys(
-            {label: dict(stars=value, reader=reader, radius=radii[label], epoch=epoch)
-             for label, (value, reader) in inputs.items()},
-            members, gaia_sources=gaia_sources, member_reader=read_cg_members,
-            member_kwargs={"resolver": resolver}, wanted=wanted, threshold=threshold,
-            stage_log=stage_log)
-        for label, m in matched_by.items():
-            if "survey" not in m.colnames:
-                m["survey"] = np.full(len(m), label)
-        # the inputs stay in their HATS catalogues: only their sources go to the provenance
-        star_sets = {label: QTable(meta={"source": st.source, "gaia_id_translation":
-                                         scale.translations.get(label, "none")})
-                     for label, st in scale.star_inputs.items()}
-        members = QTable(meta={"source": scale.inputs["members"].source,
-                               "gaia_release": scale.members_release})
-    else:
-        star_sets = _star_tables(stars, surveys)
-        if members is None and not online and "APOGEE" in star_sets:
-            # the CG2018 members near the OCCAM stars join the embedded subset
-            members = _embedded_members(resolver)
-        members = _table(members, read_cg_members, resolver=resolver)
-        for label, table in star_sets.items():
-            stage_log.stage(f"input stars ({label})", n_in=len(table), n_out=len(table),
-                            note=str(table.meta.get("source", "")))
-            # a DR2-id star table joined to DR3-id members: ids translated, drops counted
-            star_sets[label] = align_gaia_releases(table, members, online=online,
-                                                   client_options=online_options,
-                                                   stage_log=stage_log)
-        wanted = None
-        if clusters is not None:
-            wanted = sorted({resolver.resolve(c) for c in
-                             ([clusters] if isinstance(clusters, str) else clusters)})
-            keep = np.isin(np.asarray(members["Cluster"]).astype(str), wanted)
-            stage_log.stage("requested clusters", n_in=len(members), n_out=int(keep.sum()),
-                            dropped={"member of another cluster": int((~keep).sum())})
-            members = members[keep]
-
-        # ---- step 3: cross-match, survey by survey ----------------------------------------------
-        star_sets = {k: clean_stars(t, stage_log=stage_log) for k, t in star_sets.items()}
-        selected = select_members(members, threshold=threshold, stage_log=stage_log)
-        matched_by = {}
-        radii = {}
-        for label, table in star_sets.items():
-            radii[label] = r = radius if radius is not None else _survey_radius(table)
-            e = epoch if epoch is not None else table.meta.get("epoch")
-            sources = gaia_sources
-            key = survey_id_key(table)
-            if key:
-                # a survey adapter's stars without Gaia ids (APOGEE): one spectrum per
-                # star, then by position (2MASS positions, 1.5 arcsec); without
-                # gaia_sources the Gaia sources are the members themselves
-                table = deduplicate_stars(table, key=key, stage_log=stage_log)
-                if sources is None:
-                    sources = selected["source_id", "coord"]
-            m = match_stars(table, selected, gaia_sources=sources, radius=r, epoch=e,
-                            stage_log=stage_log)
-            if "survey" not in m.colnames:
-                m["survey"] = np.full(len(m), label)
-            matched_by[label] = m
-
-    # ---- zero points between surveys (measured; applied only when asked) -------------------
-    statistics = cluster_statistics if scale is None else scale.cluster_statistics
-    zp_table, per_survey = None, {}
-    if len(matched_by) > 1 and zero_points != "off":
-        from .steps.multisurvey import apply_zero_points, measure_zero_points
-        for label, m in matched_by.items():
-            if len(m):
-                st, _ = statistics(m, n_realisations=n_realisations, seed=seed, cuts=cuts,
-                                   show_progress=False)
-                per_survey[label] = cluster_table(st, cg, cuts=cuts, stage_log=StageLog(),
-                                                  warn_unknown=False)
-        reference = _reference_survey(reference_survey, per_survey)
-        zp_table = measure_zero_points(per_survey, reference=reference, seed=seed)
-        if zero_points == "apply":
-            matched_by = {k: apply_zero_points(v, zp_table) for k, v in matched_by.items()}
-    matched = combine_matched(matched_by, stage_log=stage_log if len(matched_by) > 1 else None)
-    if wanted is not None:
-        _report_empty(wanted, matched, stage_log)
-
-    # ---- steps 4-5: flags and Monte Carlo statistics ---------------------------------------
-    stats, flags = statistics(matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
-                              show_progress=show_progress)
-    clusters_t = cluster_table(stats, cg, cuts=cuts, stage_log=stage_log)
-    composition = survey_composition(matched, flags)
-    names = np.asarray(clusters_t["Cluster"]).astype(str)
-    clusters_t["RVsurveys"] = [composition[n][0] for n in names]
-    clusters_t["FeHsurveys"] = [composition[n][1] for n in names]
-    for name in ("RVsurveys", "FeHsurveys"):  # no star used: null, not ""
-        clusters_t[name] = MaskedColumn(clusters_t[name], mask=clusters_t[name] == "")
-    for name in ("RVsurveys", "FeHsurveys"):
-        clusters_t[name].info.description = schema.CLUSTERS[name].description
-    members_t = member_table(matched, flags, cuts=cuts)
-    # one entry per survey, in the order of provenance["surveys"]
-    stars_source = "; ".join(describe_input(t.meta.get("source")) for t in star_sets.values())
-    provenance["surveys"] = ",".join(star_sets)
-    if zp_table is not None:
-        provenance["zero_points"] = zero_points
-        provenance["zero_point_reference"] = zp_table.meta["reference"]
-        provenance["zero_points_applied"] = "; ".join(
-            sorted({v.meta.get("zero_points_applied", "none") for v in matched_by.values()}))
-    provenance.update({
-        "stars": stars_source,
-        "members": "; ".join(describe_input(part)
-                             for part in str(members.meta.get("source")).split("; ")),
-        "cluster_params": describe_input(cg.meta.get("source")),
-        "cluster_catalogue": str(cg.meta.get("catalogue", "given table")),
-        "members_gaia_release": gaia_release(members),
-        "gaia_id_translation": "; ".join(
-            f"{k}: {t.meta.get('gaia_id_translation', 'none')}" for k, t in star_sets.items()),
-        "membership_threshold": threshold, "n_realisations": n_realisations,
-        "seed": int(seed), "seed_origin": "given" if seed_given else "drawn (no seed given)",
-        "match_radius": ", ".join(f"{k}: {v}" for k, v in radii.items()),
-        "epoch": "none" if epoch is None else f"J{epoch.jyear:.3f}",
-        **({"engine": "memory"} if scale is None else scale.provenance()),
-        **{f"qc_{k}": v for k, v in cuts.as_meta().items()}})
-
-    # ---- step 6: literature comparison -------------------------------------------------------
-    comparison, matched_lit = None, {}
-    if literature is not False:
-        from .sources.literature import LITERATURE, read_literature
-        from .steps.compare import literature_comparison
-        catalogues = list(LITERATURE) if literature is True else literature
-        if not isinstance(catalogues, dict):  # read once, compared several times
-            catalogues = {name: read_literature(name, resolver=resolver) for name in catalogues}
-        comparison, matched_lit = literature_comparison(clusters_t, catalogues)
-        # each survey's own cluster values too: APOGEE against OCCAM's published
-        # APOGEE cluster table, LAMOST against the others, without the combination
-        if per_survey:
-            parts = [comparison]
-            for label, table in per_survey.items():
-                extra, extra_matched = literature_comparison(table, catalogues,
-                                                             sample=f"{label} stars only")
-                parts.append(extra)
-                matched_lit.update(extra_matched)
-            comparison = vstack(parts, metadata_conflicts="silent")
-
-    # ---- steps 7-8: orbits and gradients ----------------------------------------------------
+    provenance = {"package": "astro_ocl", "version": __version__,
+                  "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                      timespec="seconds"), "method": REFERENCE}
+    # steps 1-2: inputs; step 3: each survey's stars matched to the selected members
+    inputs = _inputs(opts, stage_log, provenance)
+    matched = engine.match(inputs, options=opts, stage_log=stage_log)
+    # several surveys: each one's own clusters, the zero points, the combined stars
+    per_survey, zp_table, by_survey = _zero_points(matched.by_survey, opts, engine,
+                                                   inputs.cluster_params)
+    stars = combine_matched(by_survey, stage_log=stage_log if len(by_survey) > 1 else None)
+    if inputs.wanted is not None:
+        _report_empty(inputs.wanted, stars, stage_log)
+    # steps 4-5: flags and statistics per cluster
+    stats, flags = engine.cluster_statistics(stars, n_realisations=opts.n_realisations,
+                                             seed=opts.seed, cuts=opts.cuts,
+                                             show_progress=opts.show_progress)
+    clusters_t = cluster_table(stats, inputs.cluster_params, cuts=opts.cuts,
+                               stage_log=stage_log)
+    _add_composition(clusters_t, stars, flags)
+    members_t = member_table(stars, flags, cuts=opts.cuts)
+    provenance.update(_input_provenance(opts, matched, inputs, by_survey, zp_table))
+    provenance.update(engine.provenance())
+    provenance.update(matched.provenance)
+    # step 6: literature comparison (the catalogue's values and each survey's own)
+    comparison, matched_lit = _literature(clusters_t, per_survey, opts, inputs.resolver)
+    # step 7: orbits and integrals of motion; step 8: gradients
     orbit_history = gradient_result = None
     fallback = {}
-    if orbits:
-        orbit_history = _add_orbits(clusters_t, seed=seed, samples=orbit_samples,
-                                    show_progress=show_progress, stage_log=stage_log,
-                                    convention=convention, scale=scale)
-        provenance["orbit_samples"] = int(orbit_samples)
-    provenance["convention"] = convention
-    if gradients:
-        from .steps.gradients import (DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY,
-                                      gradients_for_catalogue)
+    if opts.orbits:
+        orbit_history = _add_orbits(clusters_t, opts, engine, stage_log)
+        provenance["orbit_samples"] = opts.orbit_samples
+    provenance["convention"] = opts.convention
+    if opts.gradients:
         gradient_result = gradients_for_catalogue(
-            clusters_t if orbits else None,
-            fallback=lambda: fallback.setdefault("sample", _zhong2020_with_orbits(convention)),
-            seed=seed, progress=show_progress,
-            uncertainty=FU2022_UNCERTAINTY if convention == "fu2022" else DEFAULT_UNCERTAINTY)
+            clusters_t if opts.orbits else None,
+            fallback=lambda: fallback.setdefault("sample",
+                                                 _zhong2020_with_orbits(opts.convention)),
+            seed=opts.seed, progress=opts.show_progress,
+            uncertainty=FU2022_UNCERTAINTY if opts.convention == "fu2022"
+            else DEFAULT_UNCERTAINTY)
         provenance["gradients_fitted_on"] = gradient_result.source
-
     # provenance is complete: only now copied into the tables
     for t, tdef in ((clusters_t, schema.CLUSTERS), (members_t, schema.MEMBERS)):
         t.meta.update(provenance)
@@ -440,102 +267,117 @@ def _build(*, scale, stars, surveys, reference_survey, zero_points, members, clu
                            by_survey=per_survey)
 
 
-def _survey_items(stars, surveys):
-    """The ``surveys`` option as checked ``[(registry name, value)]``; None when ``stars``
-    (one table read as LAMOST) is given instead. Default: `DEFAULT_SURVEYS`."""
-    from .sources import SURVEYS
-    if stars is not None:
-        if surveys is not None:
-            raise ParameterError("stars", "given", "give either stars or surveys, not both")
-        return None
-    surveys = DEFAULT_SURVEYS if surveys is None else surveys
-    if isinstance(surveys, str):
-        surveys = [x.strip() for x in surveys.split(",") if x.strip()]
-    items = list(surveys.items()) if isinstance(surveys, dict) else [(x, None) for x in surveys]
-    if not items:
-        raise ParameterError("surveys", surveys, "at least one survey is needed")
-    for name, _ in items:
-        if name not in SURVEYS:
-            raise ParameterError("surveys", name, f"unknown survey; choose from {sorted(SURVEYS)}")
-    return items
+def _inputs(opts, stage_log, provenance):
+    """Steps 1-2: the surveys, members, Gaia sources and cluster parameters of a build
+    (fetched from the services with ``online``), and the requested clusters resolved."""
+    surveys, members, gaia_sources = opts.surveys, opts.members, opts.gaia_sources
+    cluster_params = opts.cluster_params
+    if opts.online:
+        fetched = archives_online.fetch_inputs(
+            clusters=opts.clusters, membership_threshold=opts.membership_threshold,
+            radius=3.5 * u.arcsec if opts.match_radius is None else opts.match_radius,
+            show_progress=opts.show_progress, **opts.online_options)
+        if not surveys:  # neither stars nor surveys given: the fetched LAMOST stars
+            surveys = parse_surveys(stars=fetched["stars"], match_radius=opts.match_radius)
+        members = fetched["members"] if members is None else members
+        if cluster_params is None and opts.cluster_catalogue is None:
+            cluster_params = fetched["cluster_params"]
+        gaia_sources = fetched["gaia_sources"] if gaia_sources is None else gaia_sources
+        stage_log.extend(fetched["stage_log"])
+        provenance["queries"] = str(fetched["provenance"])
+    if cluster_params is None:
+        cluster_params = read_cluster_catalogue(opts.cluster_catalogue or "cg2020")
+    resolver = cluster_resolver(cluster_params)
+    if members is None and not opts.online and "APOGEE" in [s.label for s in surveys]:
+        members = _embedded_members(resolver)  # CG2018 members near the OCCAM stars too
+    wanted = None if opts.clusters is None else \
+        sorted({resolver.resolve(c) for c in opts.clusters})
+    return BuildInputs(surveys=surveys, members=members, member_reader=read_cg_members,
+                       gaia_sources=gaia_sources, cluster_params=cluster_params,
+                       resolver=resolver, wanted=wanted)
 
 
-def _star_tables(stars, surveys):
-    """``{survey label: canonical star table}`` from the ``stars`` and ``surveys`` options."""
-    items = _survey_items(stars, surveys)
-    if items is None:
-        table = _table(stars, read_lamost)
-        return {str(table.meta.get("survey") or _first_survey(table) or "stars"): table}
-    from .sources import read_survey
-    out = {}
-    for name, value in items:
-        if isinstance(value, QTable) and "coord" in value.colnames:
-            table = value
-        elif isinstance(value, Table):
-            table = read_survey(name, table=value, path=value.meta.get("source"))
-        else:
-            table = read_survey(name, path=value)
-        label = str(table.meta.get("survey") or _first_survey(table) or name)
-        if label in out:
-            raise ParameterError("surveys", name, f"survey {label!r} given twice")
-        out[label] = table
-    return out
+def _zero_points(by_survey, opts, engine, cluster_params):
+    """Each survey's own cluster values, its zero points against the reference survey
+    (measured; applied only when asked) and the stars on that scale."""
+    per_survey, zp_table = {}, None
+    if len(by_survey) < 2 or opts.zero_points == "off":
+        return per_survey, zp_table, by_survey
+    for label, m in by_survey.items():
+        if len(m):
+            st, _ = engine.cluster_statistics(m, n_realisations=opts.n_realisations,
+                                              seed=opts.seed, cuts=opts.cuts,
+                                              show_progress=False)
+            per_survey[label] = cluster_table(st, cluster_params, cuts=opts.cuts,
+                                              stage_log=StageLog(), warn_unknown=False)
+    reference = _reference_survey(opts.reference_survey, per_survey)
+    zp_table = measure_zero_points(per_survey, reference=reference, seed=opts.seed)
+    if opts.zero_points == "apply":
+        by_survey = {k: apply_zero_points(v, zp_table) for k, v in by_survey.items()}
+    return per_survey, zp_table, by_survey
 
 
-def _scale_star_inputs(stars, surveys):
-    """The star inputs of the survey-scale engine: ``{survey label: (input, reader)}``.
-
-    ``stars`` (a file, a HATS catalogue or a table) is read as LAMOST; ``surveys``
-    (names, or names to files / HATS catalogues; default `DEFAULT_SURVEYS`) by each
-    survey's adapter. The inputs are not read here: the engine imports them.
-    """
-    from .sources import SURVEYS, read_survey
-    items = _survey_items(stars, surveys)
-    if items is None:
-        label = stars.meta.get("survey") if isinstance(stars, Table) else None
-        return {str(label or "LAMOST-LRS"): (stars, read_lamost)}  # read as LAMOST
-    out = {}
-    for name, value in items:
-        def reader(path=None, *, table=None, _name=name, **options):
-            return read_survey(_name, path, table=table, **options)
-        reader.__qualname__ = f"read_survey[{name}]"  # names the reader in the HATS cache key
-        label = SURVEYS[name].label
-        if label in out:
-            raise ParameterError("surveys", name, f"survey {label!r} given twice")
-        out[label] = (value, reader)
-    return out
+def _add_composition(clusters_t, stars, flags):
+    """``RVsurveys``/``FeHsurveys``: which surveys and how many stars made each value."""
+    composition = survey_composition(stars, flags)
+    names = np.asarray(clusters_t["Cluster"]).astype(str)
+    for i, name in enumerate(("RVsurveys", "FeHsurveys")):
+        values = [composition[n][i] for n in names]
+        clusters_t[name] = MaskedColumn(values, mask=[v == "" for v in values])  # none: null
+        clusters_t[name].info.description = schema.CLUSTERS[name].description
 
 
-def _label_radius(label):
-    """The match radius of the survey labelled ``label`` (3.5 arcsec if unknown)."""
-    from .sources import SURVEYS
-    for s in SURVEYS.values():
-        if s.label == label:
-            return s.match_radius
-    return 3.5 * u.arcsec
+def _input_provenance(opts, matched, inputs, by_survey, zp_table):
+    """What the provenance says of the inputs, the surveys and the options."""
+    prov = {"surveys": ",".join(matched.by_survey)}
+    if zp_table is not None:
+        prov["zero_points"] = opts.zero_points
+        prov["zero_point_reference"] = zp_table.meta["reference"]
+        prov["zero_points_applied"] = "; ".join(
+            sorted({v.meta.get("zero_points_applied", "none") for v in by_survey.values()}))
+    cg = inputs.cluster_params
+    prov.update({
+        "stars": "; ".join(describe_input(s) for s in matched.star_sources.values()),
+        "members": "; ".join(describe_input(part)
+                             for part in str(matched.members_source).split("; ")),
+        "cluster_params": describe_input(cg.meta.get("source")),
+        "cluster_catalogue": str(cg.meta.get("catalogue", "given table")),
+        "members_gaia_release": matched.members_release,
+        "gaia_id_translation": "; ".join(f"{k}: {v}" for k, v in matched.translations.items()),
+        **opts.as_provenance(inputs.surveys)})
+    return prov
 
 
-def _survey_radius(table):
-    """The match radius of the survey a star table comes from (3.5 arcsec if unknown)."""
-    return _label_radius(table.meta.get("survey"))
+def _literature(clusters_t, per_survey, opts, resolver):
+    """Step 6: offsets against the literature, of the catalogue and of each survey alone."""
+    if opts.literature is False:
+        return None, {}
+    catalogues = list(LITERATURE) if opts.literature is True else opts.literature
+    if not isinstance(catalogues, dict):  # read once, compared several times
+        catalogues = {name: read_literature(name, resolver=resolver) for name in catalogues}
+    comparison, matched_lit = literature_comparison(clusters_t, catalogues)
+    # each survey's own cluster values too: APOGEE against OCCAM's published APOGEE
+    # cluster table, LAMOST against the others, without the combination
+    parts = [comparison]
+    for label, table in per_survey.items():
+        extra, extra_matched = literature_comparison(table, catalogues,
+                                                     sample=f"{label} stars only")
+        parts.append(extra)
+        matched_lit.update(extra_matched)
+    if len(parts) > 1:
+        comparison = vstack(parts, metadata_conflicts="silent")
+    return comparison, matched_lit
 
 
 def _embedded_members(resolver):
     """The embedded members for APOGEE: CG2018 members of the 19 clusters and of the OCCAM
     stars (without APOGEE the 19 clusters' file alone, ``read_cg_members()``)."""
-    from astropy.table import unique
-    from .sources.surveys import OCCAM_MEMBERS_FILE
-    from .utils import data_path
     parts = [read_cg_members(resolver=resolver),
              read_cg_members(data_path(OCCAM_MEMBERS_FILE), resolver=resolver)]
     both = vstack(parts, metadata_conflicts="silent")
     both = unique(both, keys=["Cluster", "source_id"])
     both.meta["source"] = "; ".join(str(p.meta["source"]) for p in parts)
     return both
-
-
-def _first_survey(table):
-    return str(table["survey"][0]) if "survey" in table.colnames and len(table) else None
 
 
 def _reference_survey(requested, per_survey):
@@ -558,52 +400,39 @@ def _report_empty(wanted, matched, stage_log):
     if empty:
         warnings.warn(f"{len(empty)} requested clusters have no usable spectroscopic "
                       f"member and are left out: {', '.join(empty)}", DroppedRowsWarning)
-        stage_log.stage("requested clusters with members", n_in=len(wanted),
+        stage_log.stage(Stages.REQUESTED_WITH_MEMBERS, n_in=len(wanted),
                         n_out=len(wanted) - len(empty),
                         dropped={"no usable spectroscopic member": len(empty)})
 
 
-def _add_orbits(clusters_t, *, seed, samples, show_progress, stage_log, convention, scale=None):
+def _add_orbits(clusters_t, opts, engine, stage_log):
     """Step 7: orbit columns added to ``clusters_t`` in place; returns the orbit history."""
-    from .steps.dynamics import orbit_parameters, positions_back_in_time
-    names = np.asarray(clusters_t["Cluster"]).astype(str)
-    if scale is not None:  # the same per-cluster streams, clusters spread over Dask workers
-        orb = scale.orbit_parameters(clusters_t, n_samples=samples, seed=seed,
-                                     convention=convention)
-    else:
-        orb = orbit_parameters(clusters_t, n_samples=samples,
-                               rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
-                               progress=show_progress, convention=convention)
+    samples = opts.orbit_samples
+    orb = engine.orbit_parameters(clusters_t, n_samples=samples, seed=opts.seed,
+                                  convention=opts.convention, show_progress=opts.show_progress)
     for name in orb.colnames:
         if name != "Cluster":
             clusters_t[name] = orb[name]
     have = np.isfinite(np.asarray(orb["Energy"], float))
-    # clusters without an orbit stay in the table (orbit columns NaN): a note, no drop
-    stage_log.stage("orbits", n_in=len(clusters_t), n_out=len(clusters_t),
+    # clusters without an orbit stay in the table (orbit columns NaN): counted here
+    stage_log.stage(Stages.ORBITS, n_in=len(clusters_t), n_out=int(have.sum()),
+                    dropped={"no distance, proper motion or RV (kept, orbit columns NaN)":
+                             int((~have).sum())},
                     note=f"McMillan17, {samples} Monte Carlo orbits per cluster; "
-                         f"{int((~have).sum())} clusters without distance, proper motion "
-                         "or RV have NaN orbit columns; "
                          f"{orb.meta.get('samples_outside_grid', 0)} Monte Carlo orbits left "
                          "the grid and are left out of the errors")
     clusters_t.meta.update({f"orbit_{k}": v for k, v in orb.meta.items()})
     # the orbits were drawn from per-cluster streams of the build seed
-    clusters_t.meta["orbit_seed"] = int(seed)
+    clusters_t.meta["orbit_seed"] = int(opts.seed)
     clusters_t.meta["orbit_rng"] = "numpy default_rng([seed, crc32('orbit:' + Cluster)])"
     return positions_back_in_time(clusters_t[have])
 
 
 def _zhong2020_with_orbits(convention):
     """The gradient fallback sample: Zhong et al. (2020) clusters with their orbit columns."""
-    from .sources.clusters import read_cluster_dynamics_input
-    from .steps.dynamics import orbit_parameters
     z = read_cluster_dynamics_input()
     orb = orbit_parameters(z, n_samples=0, outside="nan", convention=convention)
     for c in orb.colnames:
         if c != "Cluster":
             z[c] = orb[c]
     return z
-
-
-def _package_version():
-    from . import __version__
-    return __version__

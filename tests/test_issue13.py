@@ -68,6 +68,7 @@ def _no_work(*args, **kwargs):
 def test_build_checks_the_output_first(tmp_path, monkeypatch, capsys):
     import astro_ocl.pipeline
     (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "clusters.ecsv").write_text("an earlier build's table")
     monkeypatch.setattr(astro_ocl.pipeline, "build_catalogue", _no_work)
     line = _one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "cat")]), 1)
     assert "exists; add --overwrite" in line and "overwrite=True" not in line

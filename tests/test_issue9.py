@@ -275,7 +275,10 @@ ROOT = Path(astro_ocl.__file__).parent
     ("schema", ("astro_ocl.sources", "astro_ocl.steps", "astro_ocl.pipeline", "astro_ocl.sinks",
                 "astro_ocl.result")),
     ("sources", ("astro_ocl.steps", "astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result")),
-    ("steps", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result")),
+    ("steps", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result",
+               "astro_ocl.engines", "astro_ocl.options")),
+    ("engines", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result",
+                 "astro_ocl.commands", "astro_ocl.cli", "astro_ocl.reproduce")),
     ("sinks", ("astro_ocl.steps", "astro_ocl.pipeline", "astro_ocl.sources",
                "astro_ocl.reproduce")),
 ])

@@ -119,8 +119,8 @@ def test_combine_keeps_each_star_once_in_priority_order(matched):
     assert len(both) == len(stars)
     assert set(both["survey"]) == {"B"}
     np.testing.assert_allclose(both["rv"].value, b["rv"].value)
-    assert log.records[-1]["n_in"] == 2 * len(stars)
-    assert sum(log.records[-1]["dropped"].values()) == len(stars)
+    assert list(log)[-1]["n_in"] == 2 * len(stars)
+    assert sum(list(log)[-1]["dropped"].values()) == len(stars)
     flags = np.full(len(both), 12)
     comp = survey_composition(both, flags)
     name = str(both["Cluster"][0])

@@ -5,7 +5,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 
 import astro_ocl
-from astro_ocl.exceptions import DroppedRowsWarning, NoUsableDataError, UnknownClusterError
+from astro_ocl.exceptions import (DroppedRowsWarning, NoUsableDataError, ParameterError,
+                                  UnknownClusterError)
 from astro_ocl.steps.quality import QualityCuts
 from conftest import make_members, make_stars
 
@@ -177,8 +178,18 @@ def test_positional_match_path_when_no_source_id():
 def test_bad_options():
     with pytest.raises(ValueError, match="n_realisations"):
         astro_ocl.build_catalogue(n_realisations=1)
-    with pytest.raises(TypeError, match="only with online=True"):
+    with pytest.raises(ParameterError, match="only with online=True"):
         astro_ocl.build_catalogue(lamost="vizier:V/164")
+
+
+@pytest.mark.parametrize("typo, closest", [("membership", "memberships"),
+                                           ("n_realizations", "n_realisations"),
+                                           ("orbit_sample", "orbit_samples"),
+                                           ("cluster", "clusters")])
+def test_mistyped_keyword_names_the_closest_valid_one(typo, closest):
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{typo}'; did you mean "
+                                        f"'{closest}'"):
+        astro_ocl.build_catalogue(**{typo: 1})
 
 
 def test_positional_match_ambiguity_counts_each_star_once():

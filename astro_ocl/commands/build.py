@@ -4,8 +4,9 @@ from pathlib import Path
 
 import astropy.units as u
 
-from .common import (HelpFormatter, float_range, non_negative_int, positive_float,
-                     positive_int)
+from ..options import (check_epoch, check_orbit_samples, check_realisations, check_threshold,
+                       parse_surveys)
+from .common import HelpFormatter, float_range, option_type, positive_float
 
 __all__ = ["add_parser", "run"]
 
@@ -29,14 +30,15 @@ def add_parser(sub):
                         "stays)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed (reproducible output; default: none, a fresh one)")
-    p.add_argument("--realisations", type=positive_int(2), default=5000,
+    p.add_argument("--realisations", type=option_type(check_realisations, "integer"),
+                   default=5000,
                    help="Monte Carlo realisations per cluster")
-    p.add_argument("--threshold", type=float_range(0, 1), default=0.7,
+    p.add_argument("--threshold", type=option_type(check_threshold, "number"), default=0.7,
                    help="minimum membership probability")
     p.add_argument("--match-radius", type=positive_float, default=None, metavar="ARCSEC",
                    help="positional match radius of stars without a Gaia id (default: each "
                         "survey's own, 3.5 for LAMOST, 1.5 for APOGEE)")
-    p.add_argument("--epoch", default=None,
+    p.add_argument("--epoch", default=None, type=option_type(check_epoch, "epoch"),
                    help="epoch of the star positions (default: the survey's, where known) "
                         "(e.g. J2000 or 2011.5): Gaia positions "
                         "are propagated to it for the positional match")
@@ -80,7 +82,8 @@ def add_parser(sub):
                         "conf.lamost_table, V/164/stellar5) or a local LAMOST catalogue "
                         "(FITS or CSV, read in chunks)")
     p.add_argument("--no-literature", action="store_true", help="skip the literature comparison")
-    p.add_argument("--orbit-samples", type=non_negative_int, default=100,
+    p.add_argument("--orbit-samples", type=option_type(check_orbit_samples, "integer"),
+                   default=100,
                    help="Monte Carlo orbits per cluster for the orbit uncertainties (0: none)")
     p.add_argument("--no-gradients", action="store_true",
                    help="skip the [Fe/H] gradient fits (paper Table 6; on the embedded Zhong "
@@ -130,7 +133,7 @@ def run(args):
                        hats=getattr(args, "engine", "memory") == "lsdb")
     if surveys is not None and args.stars is not None:
         raise ParameterError("--surveys", " ".join(args.surveys), "give --stars or --surveys")
-    epoch = _epoch(args.epoch)
+    epoch = args.epoch
     if getattr(args, "scheduler", None) and getattr(args, "engine", "memory") != "lsdb":
         raise ParameterError("--scheduler", args.scheduler, "only with --engine lsdb")
     cuts = QualityCuts(rv_nsigma=args.rv_nsigma, dwarf_logg=args.dwarf_logg,
@@ -177,17 +180,14 @@ def run(args):
 
 def _surveys(values, *, hats=False):
     """``--surveys a b=FILE`` as ``{"a": None, "b": Path(FILE)}``, checked before the work
-    (``hats``: FILE may also be a HATS catalogue directory, for ``--engine lsdb``)."""
+    by the library's own parser (`astro_ocl.options.parse_surveys`); ``hats``: FILE
+    may also be a HATS catalogue directory (``--engine lsdb``)."""
     if not values:
         return None
     from ..exceptions import InputDataError, ParameterError
-    from ..sources import SURVEYS
     out = {}
     for value in values:
         name, _, path = value.partition("=")
-        if name not in SURVEYS:
-            raise ParameterError("--surveys", name,
-                                 f"unknown survey; choose from {', '.join(sorted(SURVEYS))}")
         if name in out:
             raise ParameterError("--surveys", name, "given twice")
         if path:
@@ -197,6 +197,7 @@ def _surveys(values, *, hats=False):
                                                       if path.is_dir() else "no such file"),
                                      source=str(path))
         out[name] = path or None
+    parse_surveys(surveys=out)  # unknown names, one survey twice: refused as in Python
     return out
 
 
@@ -212,20 +213,3 @@ def _scale_options(scheduler):
         from ..scale import ScaleError
         raise ScaleError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     return {"engine": "lsdb", "client": client}
-
-
-def _epoch(text):
-    """``J2000``, ``2011.5`` or an ISO date as a `~astropy.time.Time` (None stays None)."""
-    if text is None:
-        return None
-    from astropy.time import Time
-    try:
-        return Time(float(text), format="jyear")
-    except ValueError:
-        pass
-    try:
-        return Time(text)
-    except ValueError:
-        from ..exceptions import ParameterError
-        raise ParameterError("--epoch", text, "not an epoch (e.g. J2000, 2011.5, "
-                             "2012-01-01)") from None

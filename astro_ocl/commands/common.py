@@ -7,7 +7,7 @@ line naming the option and the value (``astro-ocl build: error: argument
 import argparse
 
 __all__ = ["HelpFormatter", "positive_int", "non_negative_int", "positive_float",
-           "float_range", "describe"]
+           "float_range", "describe", "option_type"]
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -68,3 +68,27 @@ def float_range(low, high):
         return _number(float, text, lambda v: low <= v <= high, f"in [{low:g}, {high:g}]")
     check.__name__ = "number"
     return check
+
+
+def option_type(check, name=None):
+    """An `argparse` ``type=`` from a checker of `astro_ocl.options` (the library's own).
+
+    The command line then refuses a value exactly as the library does, with the
+    checker's message (exit status 2, one line).
+
+    Parameters
+    ----------
+    check : callable
+        ``check(text) -> value``, raising `~astro_ocl.exceptions.ParameterError`.
+    name : str, optional
+        Name of the type in argparse's messages (default the checker's).
+    """
+    from ..exceptions import ParameterError
+
+    def convert(text):
+        try:
+            return check(text)
+        except ParameterError as exc:
+            raise argparse.ArgumentTypeError(exc.expected) from None
+    convert.__name__ = name or check.__name__
+    return convert

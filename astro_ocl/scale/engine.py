@@ -38,7 +38,8 @@ import numpy as np
 from astropy.table import QTable, vstack
 from astropy.time import Time
 
-from ..accounting import StageLog
+from ..accounting import StageLog, Stages
+from ..engines.base import Matched
 from ..exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
                           NoUsableDataError)
 from ..logger import log
@@ -64,20 +65,6 @@ class ScaleError(AstroOCLError, RuntimeError):
 
     Nothing was written (the build writes nothing; writers are atomic).
     """
-
-
-def _merge_logs(name, logs):
-    """One stage record summed over partitions (None when no partition logged it)."""
-    recs = [r for log_ in logs for r in log_ if r["stage"] == name]
-    if not recs:
-        return None
-    dropped = {}
-    for r in recs:
-        for k, v in r["dropped"].items():
-            dropped[k] = dropped.get(k, 0) + v
-    return dict(n_in=sum(r["n_in"] for r in recs), n_out=sum(r["n_out"] for r in recs),
-                dropped=dropped, added=sum(r["added"] for r in recs),
-                note=next((r["note"] for r in recs if r["note"]), ""))
 
 
 # ---- partition tasks (module level: pickled to the workers) ---------------------------------
@@ -116,8 +103,9 @@ def _stars_partition(frame, canonical, member_ids, choice=None):
     member[has_id] = np.isin(ids, member_ids)
     key = survey_id_key(t)
     n_dup = len(t) - int(np.unique(np.asarray(t[key])).size) if key and len(t) else 0
-    return dict(log=sl.records, warnings=[str(w.message) for w in caught
-                                          if issubclass(w.category, DroppedRowsWarning)],
+    return dict(log=sl.to_records(),
+                warnings=[str(w.message) for w in caught
+                          if issubclass(w.category, DroppedRowsWarning)],
                 ids=np.unique(ids), n_id=int(has_id.sum()), n_pos=int((~has_id).sum()),
                 candidates=t[member], key=key, n_dup=n_dup, n=n, translated=translated)
 
@@ -232,7 +220,10 @@ def _gaia_reader(path=None, *, table=None, **kwargs):
 
 
 class LsdbEngine:
-    """Steps 3-5 and 7 of the build on HATS catalogues with LSDB, run by Dask.
+    """Steps 1-5 and 7 of the build on HATS catalogues with LSDB, run by Dask.
+
+    Follows the build-engine protocol `astro_ocl.engines.base.Engine` (as
+    `~astro_ocl.engines.memory.MemoryEngine` does in memory).
 
     Use it as a context manager: without a ``client`` it starts a
     `distributed.LocalCluster` (one single-threaded worker process per core, or
@@ -257,6 +248,8 @@ class LsdbEngine:
         Progress bars over partitions.
     """
 
+    name = "lsdb"
+
     def __init__(self, *, client=None, scheduler=None, n_workers=None, cache_dir=None,
                  partition_rows=None, show_progress=None):
         for module in ("lsdb", "hats_import", "distributed"):
@@ -265,12 +258,8 @@ class LsdbEngine:
         self.cache_dir, self.partition_rows = cache_dir, partition_rows
         self.show_progress = show_progress
         self._stack = None
-        self.inputs = {}
-        #: the star input of each survey (label -> `HatsInput`) of the last match
-        self.star_inputs = {}
-        #: the Gaia DR2 -> DR3 translation of each survey's ids (label -> note), if any
-        self.translations = {}
-        #: (stage, partitions, seconds) of every Dask computation, in order
+        #: (stage, partitions, seconds) of every Dask computation, in order (for
+        #: benchmarks; the build reads nothing the engine keeps)
         self.timings = []
 
     # ---- the Dask cluster -----------------------------------------------------------------
@@ -309,17 +298,12 @@ class LsdbEngine:
         return len(self.client.scheduler_info().get("workers", {}))
 
     def provenance(self):
-        """What goes into the build's provenance: engine, workers, HATS catalogues."""
+        """What goes into the build's provenance: engine, workers, scheduler, versions."""
         import dask
         import lsdb
-        prov = {"engine": "lsdb", "engine_workers": self.n_workers,
+        return {"engine": "lsdb", "engine_workers": self.n_workers,
                 "engine_scheduler": self._origin,
                 "engine_versions": f"lsdb {lsdb.__version__}, dask {dask.__version__}"}
-        for name, inp in self.inputs.items():
-            p = inp.provenance
-            prov[f"hats_{name}"] = (f"{p['path']} ({p['origin']}; {p['hats_version']}; "
-                                    f"{p['partitions']} partitions, {p['rows']} rows)")
-        return prov
 
     def _run(self, tasks, desc):
         """Compute Dask ``tasks`` (delayed) with a progress bar; worker loss -> ScaleError."""
@@ -347,18 +331,38 @@ class LsdbEngine:
         finally:
             self.client.cancel(futures)
 
-    def _input(self, value, *, name, **options):
+    def _input(self, value, *, name, used, **options):
         """`~astro_ocl.scale.catalogues.hats_input` with the engine's cache, client and
-        partitioning, recorded in :attr:`inputs` under ``name``."""
-        self.inputs[name] = hats_input(value, name=name, cache_dir=self.cache_dir,
-                                       client=self.client, partition_rows=self.partition_rows,
-                                       **options)
-        return self.inputs[name]
+        partitioning, recorded in ``used`` (the inputs of one match) under ``name``."""
+        used[name] = hats_input(value, name=name, cache_dir=self.cache_dir,
+                                client=self.client, partition_rows=self.partition_rows,
+                                **options)
+        return used[name]
 
     def _partitions(self, catalog):
         return catalog.to_delayed()
 
     # ---- steps 1-3 ----------------------------------------------------------------------------
+    def match(self, inputs, *, options, stage_log):
+        """Steps 1-3 of a build (the engine protocol): `match_surveys` of its inputs.
+
+        Parameters
+        ----------
+        inputs : `~astro_ocl.engines.base.BuildInputs`
+        options : `~astro_ocl.options.BuildOptions`
+        stage_log : `~astro_ocl.accounting.StageLog`
+
+        Returns
+        -------
+        `~astro_ocl.engines.base.Matched`
+        """
+        return self.match_surveys(
+            {s.label: dict(stars=s.value, reader=s.reader(), radius=s.radius,
+                           epoch=options.epoch) for s in inputs.surveys},
+            inputs.members, gaia_sources=inputs.gaia_sources,
+            member_reader=inputs.member_reader, member_kwargs={"resolver": inputs.resolver},
+            wanted=inputs.wanted, threshold=options.membership_threshold, stage_log=stage_log)
+
     def match_stars(self, stars, members, *, gaia_sources=None, star_reader, member_reader,
                     member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
                     radius=3.5 * u.arcsec, epoch=None, label="stars", stage_log):
@@ -375,7 +379,7 @@ class LsdbEngine:
             {label: dict(stars=stars, reader=star_reader, radius=radius, epoch=epoch)},
             members, gaia_sources=gaia_sources, member_reader=member_reader,
             member_kwargs=member_kwargs, gaia_reader=gaia_reader, wanted=wanted,
-            threshold=threshold, stage_log=stage_log)[label]
+            threshold=threshold, stage_log=stage_log).by_survey[label]
 
     def match_surveys(self, surveys, members, *, gaia_sources=None, member_reader,
                       member_kwargs=None, gaia_reader=None, wanted=None, threshold=0.7,
@@ -413,28 +417,31 @@ class LsdbEngine:
 
         Returns
         -------
-        dict of str to `~astropy.table.QTable`
-            Matched stars of each survey, as `astro_ocl.steps.crossmatch.match_stars`
-            (plus :data:`ROW`).
+        `~astro_ocl.engines.base.Matched`
+            The matched stars of each survey (``by_survey``, as
+            `astro_ocl.steps.crossmatch.match_stars` plus :data:`ROW`), their
+            sources and Gaia-id translations, and the HATS catalogues read
+            (``provenance``).
 
         Raises
         ------
         NoUsableDataError
             A survey without any star matched to a member.
         """
+        used = {}  # the HATS inputs of this match
         selected, member_log = self._select_members(
             members, member_reader=member_reader, member_kwargs=member_kwargs, wanted=wanted,
-            threshold=threshold)
+            threshold=threshold, used=used)
         member_ids = np.unique(np.asarray(selected["source_id"], np.int64))
         ids_future = self.client.scatter(member_ids, broadcast=True)
 
         # stars: usable RV per partition; those with a member's Gaia id are gathered
-        scans, self.star_inputs, self.translations = {}, {}, {}
+        scans, star_inputs, translations = {}, {}, {}
         for label, spec in surveys.items():
             name = "stars" if len(surveys) == 1 else f"stars_{_slug(label)}"
-            st = self.star_inputs[label] = self._input(spec["stars"], name=name,
-                                                       reader=spec["reader"])
-            choice = self._neighbour_choice(st, label)
+            st = star_inputs[label] = self._input(spec["stars"], name=name,
+                                                  reader=spec["reader"], used=used)
+            choice = self._neighbour_choice(st, used["members"], label)
             sent = None if choice is None else self.client.scatter(choice, broadcast=True)
             scans[label] = (st, self._run(
                 [delayed_call(_stars_partition, p, st.converter, ids_future, sent)
@@ -442,18 +449,18 @@ class LsdbEngine:
                 f"stars{'' if label == 'stars' else ' ' + label} (partitions)"), choice)
         for label, (st, sparts, choice) in scans.items():
             n_stars = sum(s["n"] for s in sparts)
-            stage_log.stage(f"input stars ({label})", n_in=n_stars, n_out=n_stars,
+            stage_log.stage(Stages.INPUT.format(label), n_in=n_stars, n_out=n_stars,
                             note=str(st.source or st.provenance["path"]))
             if choice is not None:  # as align_gaia_releases in memory: counts summed
-                rec = _merge_logs("Gaia DR2 -> DR3 ids", [s["log"] for s in sparts])
-                rec["note"] = self.translations[label] = translation_note(
+                rec = StageLog.merged(Stages.GAIA_IDS, [s["log"] for s in sparts])
+                rec["note"] = translations[label] = translation_note(
                     choice, **{k: sum(s["translated"][k] for s in sparts)
                                for k in ("n_changed", "shared")})
-                stage_log.stage("Gaia DR2 -> DR3 ids", **rec)
-        stage_log.records.extend(r for r in member_log if r["stage"] == "requested clusters")
+                stage_log.append(rec)
+        stage_log.extend(r for r in member_log if r["stage"] == Stages.REQUESTED)
         for label, (st, sparts, _) in scans.items():
-            usable = _merge_logs("usable RV", [s["log"] for s in sparts])
-            stage_log.stage("usable RV", **usable)
+            usable = StageLog.merged(Stages.USABLE_RV, [s["log"] for s in sparts])
+            stage_log.append(usable)
             n_bad = usable["n_in"] - usable["n_out"]
             if n_bad:  # one warning for all partitions (as clean_stars gives in memory)
                 reasons = ", ".join(f"{v} {k}" for k, v in usable["dropped"].items())
@@ -462,7 +469,7 @@ class LsdbEngine:
                     f"radial velocity and are dropped ({reasons}; in "
                     f"{sum(bool(s['warnings']) for s in sparts)} of {len(sparts)} "
                     "partitions)", DroppedRowsWarning)
-        stage_log.records.extend(r for r in member_log if r["stage"] == "members")
+        stage_log.extend(r for r in member_log if r["stage"] == Stages.MEMBERS)
 
         out, gaia_inputs = {}, {}
         margin = max(u.Quantity(s["radius"], u.arcsec).to_value(u.arcsec)
@@ -477,20 +484,26 @@ class LsdbEngine:
             out[label] = self._match_survey(
                 st, sparts, selected, member_ids, gaia_sources=gaia_sources,
                 gaia_reader=gaia_reader or _gaia_reader, gaia_inputs=gaia_inputs,
-                margin=margin, radius=radius, epoch=epoch, stage_log=stage_log)
-        return out
+                margin=margin, radius=radius, epoch=epoch, stage_log=stage_log, used=used)
+            if "survey" not in out[label].colnames:
+                out[label]["survey"] = np.full(len(out[label]), label)
+        prov = {}
+        for name, inp in used.items():
+            p = inp.provenance
+            prov[f"hats_{name}"] = (f"{p['path']} ({p['origin']}; {p['hats_version']}; "
+                                    f"{p['partitions']} partitions, {p['rows']} rows)")
+        return Matched(by_survey=out,
+                       star_sources={k: st.source for k, st in star_inputs.items()},
+                       translations={k: translations.get(k, "none") for k in star_inputs},
+                       members_source=str(used["members"].source),
+                       members_release=_release(used["members"]), provenance=prov)
 
-    @property
-    def members_release(self):
-        """The Gaia release of the members' ids (of the last match)."""
-        return _release(self.inputs["members"])
-
-    def _neighbour_choice(self, st, label):
+    def _neighbour_choice(self, st, members, label):
         """None when the stars' ids are of the members' Gaia release, else the DR2 -> DR3
         choice from the stars' own ``dr2/dr3_source_id`` pairs, gathered over the
         partitions (`~astro_ocl.sources.gaia_ids.neighbour_choice`, as
         `~astro_ocl.sources.gaia_ids.align_gaia_releases` makes it in memory)."""
-        s_rel, m_rel = _release(st), _release(self.inputs["members"])
+        s_rel, m_rel = _release(st), _release(members)
         source = str(st.source or st.provenance["path"])
         if not needs_translation(s_rel, m_rel, source=source):
             return None
@@ -509,17 +522,18 @@ class LsdbEngine:
         log.info("members are Gaia %s, stars %s: translating the stars' ids", m_rel, s_rel)
         return neighbour_choice(pairs)
 
-    def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold):
+    def _select_members(self, members, *, member_reader, member_kwargs, wanted, threshold,
+                        used):
         """The members above the threshold, one cluster per star, and their stage records."""
         mb = self._input(members, name="members", reader=member_reader,
-                         reader_kwargs=member_kwargs)
+                         reader_kwargs=member_kwargs, used=used)
         parts = self._run([delayed_call(_members_partition, p, mb.converter, wanted, threshold)
                            for p in self._partitions(mb.catalog)], "members (partitions)")
         n_members = sum(c["n"] for _, c in parts)
         member_log = StageLog()  # recorded after the stars' stages, as the in-memory engine
         if wanted is not None:
             n_other = sum(c["other_cluster"] for _, c in parts)
-            member_log.stage("requested clusters", n_in=n_members,
+            member_log.stage(Stages.REQUESTED, n_in=n_members,
                              n_out=n_members - n_other,
                              dropped={"member of another cluster": n_other})
             n_members -= n_other
@@ -528,15 +542,15 @@ class LsdbEngine:
         n_below = sum(c["below"] for _, c in parts)
         sub = StageLog()
         selected = select_members(above, threshold=threshold, stage_log=sub)
-        r = sub["members"]
-        member_log.stage("members", n_in=n_members, n_out=r["n_out"],
+        r = sub[Stages.MEMBERS]
+        member_log.stage(Stages.MEMBERS, n_in=n_members, n_out=r["n_out"],
                          dropped={f"probability < {threshold}": n_below,
                                   **{k: v for k, v in r["dropped"].items()
                                      if not k.startswith("probability")}})
         return selected, member_log
 
     def _match_survey(self, st, sparts, selected, member_ids, *, gaia_sources, gaia_reader,
-                      gaia_inputs, margin, radius, epoch, stage_log):
+                      gaia_inputs, margin, radius, epoch, stage_log, used):
         """Step 3 for one survey scanned by `_stars_partition`: by Gaia id, then by position."""
         n_id, n_pos = sum(s["n_id"] for s in sparts), sum(s["n_pos"] for s in sparts)
         key = next((s["key"] for s in sparts if s["key"]), None)
@@ -552,15 +566,15 @@ class LsdbEngine:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cand = deduplicate_stars(cand, stage_log=sub)
-            stage_log.stage("unique stars", n_in=n_id, n_out=n_unique,
+            stage_log.stage(Stages.UNIQUE, n_in=n_id, n_out=n_unique,
                             dropped={"repeated source_id (kept highest S/N)": n_id - n_unique})
             joined = join_members(cand, selected, stage_log=StageLog(), require=False)
-            stage_log.stage("join members", n_in=n_unique, n_out=len(joined),
+            stage_log.stage(Stages.JOIN, n_in=n_unique, n_out=len(joined),
                             dropped={"not a selected cluster member": n_unique - len(cand)})
             out.append(joined)
         if key:  # one spectrum per survey id before the positional match (as in memory)
             n_dup = sum(s["n_dup"] for s in sparts)
-            stage_log.stage("unique stars", n_in=n_pos, n_out=n_pos - n_dup,
+            stage_log.stage(Stages.UNIQUE, n_in=n_pos, n_out=n_pos - n_dup,
                             dropped={f"repeated {key} (kept highest S/N)": n_dup})
             if n_dup:
                 warnings.warn(f"{n_dup} repeated observations with the same {key} in "
@@ -577,7 +591,7 @@ class LsdbEngine:
                 if id(sources) not in gaia_inputs:
                     name = "gaia" if sources is gaia_sources else "gaia_members"
                     gaia_inputs[id(sources)] = self._input(sources, name=name, reader=gaia_reader,
-                                                           margin_arcsec=margin)
+                                                           margin_arcsec=margin, used=used)
                 out.append(self._match_by_position(st, gaia_inputs[id(sources)], member_ids,
                                                    selected, n_pos=n_pos, n_id=n_id,
                                                    radius=radius, epoch=epoch,
@@ -614,11 +628,11 @@ class LsdbEngine:
         note = (f"{n_pairs - n_matched} extra rows for stars with several Gaia sources inside "
                 f"{radius}; " + (f"Gaia positions propagated to {Time(epoch).jyear:.2f}"
                                  if epoch is not None else "no epoch propagation"))
-        stage_log.stage("sky match", n_in=n_pos, n_out=n_pairs,
+        stage_log.stage(Stages.SKY_MATCH, n_in=n_pos, n_out=n_pairs,
                         dropped={f"no Gaia source within {radius}": n_pos - n_matched},
                         added=n_pairs - n_matched, note=note)
         joined = join_members(table, selected, stage_log=StageLog(), require=False)
-        stage_log.stage("join members" if not n_id else "join members (by position)",
+        stage_log.stage(Stages.JOIN if not n_id else Stages.JOIN_POSITION,
                         n_in=n_pairs, n_out=len(joined),
                         dropped={"not a selected cluster member": n_pairs - len(joined)})
         return unique_pairs(joined, stage_log=stage_log)
@@ -647,7 +661,8 @@ class LsdbEngine:
         return stats, flags
 
     # ---- step 7 -------------------------------------------------------------------------------
-    def orbit_parameters(self, clusters, *, n_samples, seed, convention, **kwargs):
+    def orbit_parameters(self, clusters, *, n_samples, seed, convention, show_progress=None,
+                         **kwargs):
         """As `astro_ocl.steps.dynamics.orbit_parameters` with per-cluster streams, spread."""
         import dask.bag as db
         n = len(clusters)
