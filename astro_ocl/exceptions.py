@@ -11,7 +11,7 @@ __all__ = [
     "NoUsableDataError", "OutputExistsError", "OutputPathError", "ParameterError",
     "UnknownNameError",
     "ArchiveError", "ServiceError", "QueryTimeoutError", "RowLimitError",
-    "SAMPError", "NoHubError",
+    "DeadlinePassedError", "SAMPError", "NoHubError", "ScaleError", "OptionalDependencyError",
     "AstroOCLWarning", "DroppedRowsWarning", "RowLimitWarning",
     "OrbitWarning", "ConvergenceWarning",
 ]
@@ -176,12 +176,31 @@ class RowLimitError(ArchiveError):
     """A result reached the row limit (MAXREC): it may be truncated."""
 
 
+class DeadlinePassedError(QueryTimeoutError):
+    """The overall deadline of a query passed (never retried: the time is up)."""
+
+
 class SAMPError(AstroOCLError):
     """A SAMP call failed or was answered with samp.error."""
 
 
 class NoHubError(SAMPError):
     """No SAMP hub is running."""
+
+
+class ScaleError(AstroOCLError, RuntimeError):
+    """The survey-scale engine could not finish: a Dask worker or the scheduler was lost.
+
+    Nothing was written (the build writes nothing; writers are atomic).
+    """
+
+
+class OptionalDependencyError(AstroOCLError, ImportError):
+    """A feature needs a package of an optional extra that is not installed.
+
+    The message names the feature, the missing package and the ``pip install``
+    line of the extra.
+    """
 
 
 class AstroOCLWarning(AstropyWarning):

@@ -9,20 +9,13 @@ from pathlib import Path
 
 from ._threads import signals_blocked, threads_taking_signals
 from .config import conf
-from .exceptions import AstroOCLError
+from .exceptions import OptionalDependencyError
+from .logger import log
 
 __all__ = ["progress", "data_path", "describe_input", "Terminated",
            "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
            "signals_blocked", "threads_taking_signals",
-           "OptionalDependencyError", "require"]
-
-
-class OptionalDependencyError(AstroOCLError, ImportError):
-    """A feature needs a package of an optional extra that is not installed.
-
-    The message names the feature, the missing package and the ``pip install``
-    line of the extra.
-    """
+           "require"]
 
 
 #: The optional extras of pyproject.toml: import name -> (distribution, extra).
@@ -125,7 +118,6 @@ def restore_signal_handlers():
         _checked_threads = True
         others = threads_taking_signals()
         if others:
-            from .logger import log
             log.debug("threads that may take SIGINT/SIGTERM while galpy resets SIGINT "
                       "(numpy or scipy imported before astro_ocl?): %s", others)
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

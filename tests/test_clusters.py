@@ -24,8 +24,8 @@ from astro_ocl.sources import read_cg_members, read_fu2022, read_lamost
 from astro_ocl.sources.clusters import (CLUSTER_CATALOGUES, PARAMETER_COLUMNS,
                                         cluster_resolver, join_cluster_parameters,
                                         read_cluster_catalogue)
-from astro_ocl.sources.gaia_ids import (align_gaia_releases, choose_neighbours, gaia_release,
-                                        id_pairs, translate_to_dr3)
+from astro_ocl.sources.gaia_ids import dr2_dr3_pairs, gaia_release, id_pairs
+from astro_ocl.steps.gaia_ids import choose_neighbours, needs_translation, translate_to_dr3
 from astro_ocl.sources.members import read_hr23_members
 from astro_ocl.utils import data_path
 
@@ -334,10 +334,14 @@ def test_dr3_members_without_pairs_offline_is_an_error():
     stars = read_lamost()
     stars.remove_column("dr3_source_id")
     members = read_cg_members(TARRICQ, gaia_release="DR3")
+    assert needs_translation(gaia_release(stars), gaia_release(members), source="members")
     with pytest.raises(InputDataError, match="dr2_neighbourhood"):
-        align_gaia_releases(stars, members)
-    same = read_cg_members()
-    assert align_gaia_releases(stars, same) is stars      # one release: nothing to do
+        dr2_dr3_pairs(stars)
+    with pytest.raises(InputDataError, match="dr2_neighbourhood"):  # the build says so too
+        astro_ocl.build_catalogue(stars=stars, members=members, n_realisations=50, seed=1,
+                                  literature=False)
+    same = read_cg_members()                                  # one release: nothing to do
+    assert not needs_translation(gaia_release(stars), gaia_release(same), source="members")
 
 
 # --- online (live VizieR and Gaia archive) -------------------------------------------------

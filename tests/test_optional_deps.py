@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from astro_ocl.exceptions import AstroOCLError
-from astro_ocl.utils import EXTRAS, OptionalDependencyError, require
+from astro_ocl.exceptions import OptionalDependencyError
+from astro_ocl.utils import EXTRAS, require
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ import pytest
 import astro_ocl
 from astro_ocl.config import conf
 from astro_ocl.exceptions import AstroOCLError, UnknownClusterError
-from astro_ocl.utils import OptionalDependencyError
+from astro_ocl.exceptions import OptionalDependencyError
 
 # third-party deprecations inside lsdb / nested-pandas / hats-import under pandas 3.1
 # (Pandas4Warning: "The inplace keyword in NestedFrame.drop is deprecated")

@@ -395,7 +395,7 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, mrs_raw):
     code = ("import sys\n"
             "sys.modules['pyarrow'] = None\n"
             "from astro_ocl.sources.surveys import iter_chunks\n"
-            "from astro_ocl.utils import OptionalDependencyError\n"
+            "from astro_ocl.exceptions import OptionalDependencyError\n"
             "try:\n"
             f"    list(iter_chunks({str(path)!r}))\n"
             "except OptionalDependencyError as e:\n"

@@ -210,6 +210,6 @@ def _scale_options(scheduler):
     try:
         client = distributed.Client(scheduler, timeout=30)
     except (OSError, TimeoutError) as exc:
-        from ..scale import ScaleError
+        from ..exceptions import ScaleError
         raise ScaleError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     return {"engine": "lsdb", "client": client}

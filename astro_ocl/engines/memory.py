@@ -7,9 +7,11 @@ import numpy as np
 from astropy.table import QTable, Table
 
 from ..accounting import Stages
-from ..sources.gaia_ids import align_gaia_releases, gaia_release
+from ..logger import log
+from ..sources.gaia_ids import dr2_dr3_pairs, gaia_release
 from ..steps.crossmatch import deduplicate_stars, match_stars, select_members, survey_id_key
 from ..steps.dynamics import orbit_parameters
+from ..steps.gaia_ids import needs_translation, translate_to_dr3
 from ..steps.statistics import clean_stars, cluster_rng, cluster_statistics
 from .base import Matched
 
@@ -77,10 +79,7 @@ class MemoryEngine:
             table = read_input(survey.value, survey.reader())
             stage_log.stage(Stages.INPUT.format(survey.label), n_in=len(table),
                             n_out=len(table), note=str(table.meta.get("source", "")))
-            # a DR2-id star table joined to DR3-id members: ids translated, drops counted
-            star_sets[survey.label] = align_gaia_releases(
-                table, members, online=options.online,
-                client_options=dict(options.online_options), stage_log=stage_log)
+            star_sets[survey.label] = self._align_releases(table, members, options, stage_log)
         if inputs.wanted is not None:
             keep = np.isin(np.asarray(members["Cluster"]).astype(str), inputs.wanted)
             stage_log.stage(Stages.REQUESTED, n_in=len(members), n_out=int(keep.sum()),
@@ -114,6 +113,17 @@ class MemoryEngine:
                           for k, t in star_sets.items()},
             members_source=str(members.meta.get("source")),
             members_release=gaia_release(members))
+
+    @staticmethod
+    def _align_releases(stars, members, options, stage_log):
+        """A DR2-id star table joined to DR3-id members: ids translated, drops counted."""
+        s_rel, m_rel = gaia_release(stars), gaia_release(members)
+        if not needs_translation(s_rel, m_rel, source=members.meta.get("source", "<members>")):
+            return stars
+        log.info("members are Gaia %s, stars %s: translating the stars' ids", m_rel, s_rel)
+        pairs = dr2_dr3_pairs(stars, online=options.online,
+                              client_options=dict(options.online_options))
+        return translate_to_dr3(stars, pairs, stage_log=stage_log)
 
     def cluster_statistics(self, matched, *, n_realisations, seed, cuts, show_progress=None):
         """As `astro_ocl.steps.statistics.cluster_statistics`."""

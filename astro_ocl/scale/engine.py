@@ -41,30 +41,24 @@ from astropy.time import Time
 from ..accounting import StageLog, Stages
 from ..engines.base import Matched
 from ..exceptions import (AstroOCLError, DroppedRowsWarning, InputDataError,
-                          NoUsableDataError)
+                          NoUsableDataError, ScaleError)
 from ..logger import log
-from ..sources.gaia_ids import (apply_neighbour_choice, gaia_release, id_pairs,
-                                neighbour_choice, needs_translation, translation_counts,
-                                translation_note)
+from ..sources.gaia_ids import gaia_release, id_pairs
+from ..steps.gaia_ids import (apply_neighbour_choice, neighbour_choice, needs_translation,
+                              translation_counts, translation_note)
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 survey_id_key, unique_pairs, without_gaia_sources)
-from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_statistics
+from ..steps.dynamics import orbit_parameters
+from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_rng, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
 from .tables import ROW
 
-__all__ = ["LsdbEngine", "ScaleError", "MARGIN_EXTRA"]
+__all__ = ["LsdbEngine", "MARGIN_EXTRA"]
 
 #: Margin (arcsec) added to the match radius around each Gaia partition: room for
 #: the proper-motion propagation (1 arcsec/yr over 10 yr).
 MARGIN_EXTRA = 10.0
-
-
-class ScaleError(AstroOCLError, RuntimeError):
-    """The survey-scale engine could not finish: a Dask worker or the scheduler was lost.
-
-    Nothing was written (the build writes nothing; writers are atomic).
-    """
 
 
 # ---- partition tasks (module level: pickled to the workers) ---------------------------------
@@ -165,8 +159,6 @@ def _stats_partition(groups, n_realisations, seed, cuts):
 
 
 def _orbits_partition(chunks, n_samples, seed, convention, kwargs):
-    from ..steps.dynamics import orbit_parameters
-    from ..steps.statistics import cluster_rng
     out = []
     for rows, sub in chunks:
         names = np.asarray(sub["Cluster"]).astype(str)
@@ -451,7 +443,7 @@ class LsdbEngine:
             n_stars = sum(s["n"] for s in sparts)
             stage_log.stage(Stages.INPUT.format(label), n_in=n_stars, n_out=n_stars,
                             note=str(st.source or st.provenance["path"]))
-            if choice is not None:  # as align_gaia_releases in memory: counts summed
+            if choice is not None:  # as the in-memory engine translates: counts summed
                 rec = StageLog.merged(Stages.GAIA_IDS, [s["log"] for s in sparts])
                 rec["note"] = translations[label] = translation_note(
                     choice, **{k: sum(s["translated"][k] for s in sparts)
@@ -501,8 +493,8 @@ class LsdbEngine:
     def _neighbour_choice(self, st, members, label):
         """None when the stars' ids are of the members' Gaia release, else the DR2 -> DR3
         choice from the stars' own ``dr2/dr3_source_id`` pairs, gathered over the
-        partitions (`~astro_ocl.sources.gaia_ids.neighbour_choice`, as
-        `~astro_ocl.sources.gaia_ids.align_gaia_releases` makes it in memory)."""
+        partitions (`~astro_ocl.steps.gaia_ids.neighbour_choice`, as
+        `~astro_ocl.engines.memory.MemoryEngine` makes it in memory)."""
         s_rel, m_rel = _release(st), _release(members)
         source = str(st.source or st.provenance["path"])
         if not needs_translation(s_rel, m_rel, source=source):

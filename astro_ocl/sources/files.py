@@ -306,7 +306,6 @@ def unique_rows(path, name, *, delimiter=","):
     InputDataError
         A value of ``name`` twice (file, column, row and value named).
     """
-    from ..exceptions import MissingColumnError
     cols = read_delimited(path, delimiter)
     if name not in cols:
         raise MissingColumnError(f"column {name!r} not found in {path}", source=str(path),

@@ -22,8 +22,9 @@ from astropy.time import Time
 from .. import schema
 from ..exceptions import InputDataError, MissingColumnError
 from ..utils import data_path
-from .clusters import cluster_resolver
+from .clusters import cluster_resolver, read_cluster_catalogue
 from .files import quantity_column, read_table_file, to_float, to_int
+from .gaia_ids import GAIA_RELEASES
 
 __all__ = ["read_cg_members", "read_hr23_members", "HR23_MEMBER_COLUMNS", "MEMBERSHIPS"]
 
@@ -115,7 +116,6 @@ def read_hr23_members(path=None, *, format=None, table=None, resolver=None):
         table = read_table_file(Path(path), format=format)
     table = _renamed(table, HR23_MEMBER_COLUMNS)
     if resolver is None:
-        from .clusters import read_cluster_catalogue
         resolver = cluster_resolver(read_cluster_catalogue("hr23"))
     return _read_members(table, path, resolver=resolver, gaia_release="DR3",
                          reference=MEMBERSHIPS["hr23"][1])
@@ -137,7 +137,6 @@ def _renamed(table, spellings):
 
 
 def _read_members(table, path, *, resolver, gaia_release, reference):
-    from .gaia_ids import GAIA_RELEASES
     if gaia_release not in GAIA_RELEASES:
         raise InputDataError(f"unknown Gaia release {gaia_release!r} (one of {GAIA_RELEASES})")
     source = str(path) if path is not None else "<table>"

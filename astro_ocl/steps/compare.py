@@ -13,7 +13,6 @@ from astropy.table import QTable, join
 
 from .. import schema
 from ..exceptions import MissingColumnError, ParameterError
-from ..sources.literature import LITERATURE, read_literature
 from ..sources.names import name_key
 
 __all__ = ["compare", "literature_comparison", "offset_statistics", "add_tidal_radii"]
@@ -92,16 +91,16 @@ def compare(clusters, literature, *, quantity="RV"):
     return m
 
 
-def literature_comparison(clusters, catalogues=None, *, sample=None):
-    """Compare with every embedded literature catalogue (paper Tables 1 and 3).
+def literature_comparison(clusters, catalogues, *, sample=None):
+    """Compare with literature catalogues (paper Tables 1 and 3).
 
     Parameters
     ----------
     clusters : `~astropy.table.QTable`
         Our cluster table.
-    catalogues : dict or list, optional
-        ``{name: QTable}`` of canonical literature tables, or names of the
-        embedded ones (default: all of `~astro_ocl.sources.LITERATURE`).
+    catalogues : dict
+        ``{name: QTable}`` of canonical literature tables
+        (`~astro_ocl.sources.read_literature` reads the embedded ones).
     sample : str, optional
         What ``clusters`` is when it is not the catalogue itself (e.g. the
         cluster values of one survey's stars alone): written in the ``sample``
@@ -116,10 +115,9 @@ def literature_comparison(clusters, catalogues=None, *, sample=None):
         ``{(catalogue, quantity): matched table}`` (``(catalogue, quantity,
         sample)`` with ``sample``).
     """
-    if catalogues is None:
-        catalogues = list(LITERATURE)
     if not isinstance(catalogues, dict):
-        catalogues = {name: read_literature(name) for name in catalogues}
+        raise TypeError("catalogues must be {name: literature table} "
+                        "(astro_ocl.sources.read_literature reads the embedded ones)")
     rows, matched = [], {}
     for name, lit in catalogues.items():
         for quantity, (_, _, unit) in _QUANTITIES.items():

@@ -20,7 +20,7 @@ STYLE = {
 def new_figure(**kwargs):
     """A `matplotlib.figure.Figure` built without pyplot (no global state, no display).
 
-    Raises `~astro_ocl.utils.OptionalDependencyError` naming the ``plots`` extra
+    Raises `~astro_ocl.exceptions.OptionalDependencyError` naming the ``plots`` extra
     when matplotlib is not installed.
     """
     figure = require("matplotlib.figure", feature="figures")

@@ -25,6 +25,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from ... import __version__
 from ...config import conf
 from ...logger import log
 
@@ -164,7 +165,6 @@ class QueryCache:
         dict
             The provenance stored.
         """
-        from ... import __version__
         self.directory.mkdir(parents=True, exist_ok=True)
         prov = {
             "service": url, "query": query, "rows": int(n_rows),

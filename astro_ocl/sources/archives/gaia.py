@@ -201,7 +201,7 @@ def dr2_neighbours(dr2_source_ids, *, client=None, chunk_size=50_000, show_progr
     the DR3 sources near it, with ``angular_distance`` (mas, after propagating
     the DR2 position to the DR3 epoch) and ``magnitude_difference`` (G mag, DR3
     minus DR2). Which neighbour is the same star is chosen by
-    `astro_ocl.sources.gaia_ids.choose_neighbours`.
+    `astro_ocl.steps.gaia_ids.choose_neighbours`.
 
     Parameters
     ----------

@@ -22,9 +22,11 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table, unique
 
+from ...accounting import StageLog
 from ...config import conf
+from ...exceptions import InputDataError, ParameterError
 from ...logger import log
-from ..clusters import cluster_resolver
+from ..clusters import cluster_resolver, read_cluster_catalogue
 from ..surveys import NEAR_MARGIN, read_lamost, read_lamost_members
 from .adql import quote_literal, quote_table
 from .gaia import gaia_client, sources_with_motion
@@ -116,7 +118,7 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         Cantat-Gaudin et al. 2020 members (Gaia DR2 ids) or Hunt & Reffert 2023
         members (Gaia DR3 ids, ``conf.hr23_members_table``; the LAMOST rows are
         then those near the members, and the stars' Gaia DR2 ids are translated
-        to DR3 by the build, `astro_ocl.sources.gaia_ids.align_gaia_releases`).
+        to DR3 by the build, `astro_ocl.steps.gaia_ids.translate_to_dr3`).
 
     Returns
     -------
@@ -128,7 +130,6 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         `~astro_ocl.sources.read_cg2020_clusters`), ``stage_log`` (rows of a
         local file left out) and ``provenance`` (the queries).
     """
-    from ...accounting import StageLog
     options = dict(timeout=timeout, retries=retries, cache=cache)
     viz = vizier_client(url=vizier_url, **options)
     gaia = gaia_client(url=gaia_url, **options)
@@ -145,7 +146,6 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
             clusters = [clusters]
         wanted = sorted({resolver.resolve(c) for c in clusters})
     if memberships == "hr23":
-        from ..clusters import read_cluster_catalogue
         hr = read_cluster_catalogue("hr23")
         members = hr23_members(clusters=wanted, threshold=threshold, client=viz,
                                resolver=cluster_resolver(hr), catalogue=hr)
@@ -153,7 +153,6 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
         members = cg2020_members(clusters=wanted, threshold=threshold, resolver=resolver,
                                  client=viz)
     else:
-        from ...exceptions import ParameterError
         raise ParameterError("memberships", memberships, "one of 'cg2020', 'hr23'")
     log.info("online: %d clusters, %d members with probability >= %s", len(cg), len(members),
              threshold)
@@ -179,7 +178,6 @@ def fetch_inputs(*, clusters=None, membership_threshold=0.7, lamost=None, gaia_u
     gaia_sources = None
     if "source_id" not in stars.colnames or np.ma.is_masked(stars["source_id"]):
         if memberships == "hr23":
-            from ...exceptions import InputDataError
             raise InputDataError("Hunt & Reffert 2023 members need survey stars with Gaia "
                                  "ids (the positional match runs on Gaia DR2 sources)",
                                  source=str(stars.meta.get("source", where)))

@@ -25,9 +25,11 @@ and pyvo leaves to the caller:
 
 Nothing here touches the network until a query is run.
 """
+import datetime
 import io
 import time
 import warnings
+from email.utils import parsedate_to_datetime
 
 import numpy as np
 import requests
@@ -37,8 +39,10 @@ from astropy.io.votable import parse as votable_parse
 from astropy.io.votable.exceptions import VOWarning
 from astropy.table import QTable, Table
 
+from ... import __version__
 from ...config import conf
-from ...exceptions import (QueryTimeoutError, RowLimitError, RowLimitWarning, ServiceError)
+from ...exceptions import (DeadlinePassedError, QueryTimeoutError, RowLimitError,
+                           RowLimitWarning, ServiceError)
 from ...logger import log
 from .cache import QueryCache
 from .units import normalise_units
@@ -76,7 +80,6 @@ class _TimeoutSession(requests.Session):
         self.timeout = float(timeout)
         self.deadline = deadline
         self._responses = []
-        from ... import __version__
         self.headers["User-Agent"] = f"astro_ocl/{__version__} (pyvo)"
 
     def remaining(self):
@@ -90,7 +93,7 @@ class _TimeoutSession(requests.Session):
             kwargs["timeout"] = min(float(kwargs["timeout"]), self.timeout)
         left = self.remaining()
         if left <= 0:
-            raise _DeadlinePassed(f"{method} {url} not sent: the query deadline has passed")
+            raise DeadlinePassedError(f"{method} {url} not sent: the query deadline has passed")
         kwargs["timeout"] = min(kwargs["timeout"], left)
         response = super().request(method, url, **kwargs)
         self._responses.append(response)
@@ -103,10 +106,6 @@ class _TimeoutSession(requests.Session):
             response.close()
         self._responses.clear()
         super().close()
-
-
-class _DeadlinePassed(QueryTimeoutError):
-    """Internal: the overall deadline of a query passed (never retried)."""
 
 
 def _read_body(response, session):
@@ -127,7 +126,7 @@ def _read_body(response, session):
     for chunk in chunks:
         out.append(chunk)
         if session.remaining() <= 0:
-            raise _DeadlinePassed("the query deadline passed during the download")
+            raise DeadlinePassedError("the query deadline passed during the download")
     return b"".join(out)
 
 
@@ -175,9 +174,7 @@ def _retry_after(response):
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
         try:
-            import datetime
             when = parsedate_to_datetime(value)
             return max(0.0, (when - datetime.datetime.now(when.tzinfo)).total_seconds())
         except (TypeError, ValueError):
@@ -447,12 +444,12 @@ class TAPClient:
             while True:
                 try:
                     phase = job.phase
-                except _DeadlinePassed:
+                except DeadlinePassedError:
                     phase = phase or "PENDING"
                 if phase in ("COMPLETED", "ERROR", "ABORTED"):
                     break
                 if time.monotonic() >= deadline:
-                    raise _DeadlinePassed(
+                    raise DeadlinePassedError(
                         f"asynchronous job {job.url} still {phase} after "
                         f"{job_timeout:.0f} s", url=self.url, query=query)
                 time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
@@ -597,7 +594,7 @@ class TAPClient:
             try:
                 result = self._attempt(query, maxrec, uploads, mode, deadline)
                 break
-            except _DeadlinePassed as exc:
+            except DeadlinePassedError as exc:
                 raise QueryTimeoutError(
                     f"no complete answer in time (query deadline {self.deadline:g} s, "
                     f"asynchronous job deadline {self.job_timeout:g} s; conf.query_deadline, "
@@ -640,8 +637,6 @@ class TAPClient:
             prov = cache.put(key, data, url=self.url, query=query, n_rows=n, uploads=uploads,
                              maxrec=maxrec, truncated=overflow)
         else:
-            import datetime
-            from ... import __version__
             prov = {"service": self.url, "query": query, "rows": n,
                     "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
                         timespec="seconds"),

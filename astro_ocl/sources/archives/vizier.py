@@ -16,10 +16,12 @@ import numpy as np
 from astropy.table import Table
 
 from ... import schema
-from ..clusters import CG2020_VIZIER_COLUMNS, read_cg2020_clusters
-from ..members import read_cg_members, read_hr23_members
 from ...config import conf
+from ...exceptions import MissingColumnError, ServiceError
 from ...logger import log
+from ...utils import require
+from ..clusters import CG2020_VIZIER_COLUMNS, read_cg2020_clusters, read_cluster_catalogue
+from ..members import read_cg_members, read_hr23_members
 from .adql import in_list, quote_identifier, quote_literal, quote_table
 from .tap import TAPClient
 
@@ -124,7 +126,6 @@ def cg2020_clusters(*, table=None, client=None):
         for label in labels:
             src = lower.get(label.lower().rstrip("*"))
             if src is None:
-                from ...exceptions import MissingColumnError
                 raise MissingColumnError(f"column {label!r} not in {name} "
                                          f"(columns: {raw.colnames})", source=name,
                                          column=label)
@@ -203,7 +204,6 @@ def hr23_members(*, clusters=None, threshold=0.7, resolver=None, table=None, cli
         As `~astro_ocl.sources.members.read_hr23_members` returns
         (``meta["gaia_release"] = "DR3"``).
     """
-    from ..clusters import read_cluster_catalogue
     name = table or conf.hr23_members_table
     threshold = float(threshold)
     where = f"{quote_identifier(HR23_MEMBER_PROBA_COLUMN)} >= {quote_literal(threshold)}"
@@ -236,7 +236,6 @@ def table_columns(table, *, client=None):
                        + quote_literal(table), maxrec=100_000)
     names = [str(c).strip().strip('"') for c in res["column_name"]]
     if not names:
-        from ...exceptions import ServiceError
         raise ServiceError(f"table {table!r} is unknown to the service", url=client.url)
     return names
 
@@ -322,10 +321,9 @@ def find_catalogs(keywords, *, max_catalogs=20):
 
     Raises
     ------
-    `~astro_ocl.utils.OptionalDependencyError`
+    `~astro_ocl.exceptions.OptionalDependencyError`
         astroquery (extra ``vizier``) is not installed.
     """
-    from ...utils import require
     Vizier = require("astroquery.vizier", feature="VizieR catalogue discovery").Vizier
     v = Vizier(catalog=None, row_limit=1, timeout=conf.timeout)
     found = v.find_catalogs(keywords, max_catalogs=max_catalogs)

@@ -53,7 +53,7 @@ def iter_chunks(path, *, chunk_rows=100_000):
     ------
     InputDataError
         Missing file, no table, unsupported format.
-    astro_ocl.utils.OptionalDependencyError
+    astro_ocl.exceptions.OptionalDependencyError
         A Parquet file without ``pyarrow``.
     """
     path = check_input_file(path)

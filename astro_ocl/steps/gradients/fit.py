@@ -23,6 +23,7 @@ import numpy as np
 from ...exceptions import ConvergenceWarning, InputDataError, NoUsableDataError
 from ...logger import log
 from ...utils import progress as _progress
+from ...utils import sigterm_as_interrupt, worker_initializer
 
 __all__ = ["METHODS", "GradientFit", "fit_gradient", "coefficient_names", "as_floats",
            "as_dex", "run_fits"]
@@ -307,7 +308,6 @@ def run_fits(jobs, n_jobs, show_progress):
         return [_fit_job(j) for j in bar]
     import multiprocessing
 
-    from ...utils import sigterm_as_interrupt, worker_initializer
     # fork: the workers inherit the imported package (spawn would re-import it)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
