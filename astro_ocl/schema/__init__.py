@@ -590,8 +590,10 @@ def _pair_specs(*extra):
         ("diff", None, "arith.diff", "Ours minus reference", "F8.3"),
         ("sigma", None, "stat.error", "Both errors in quadrature", "F8.3"),
         ("limit", None, "stat.value", "Outlier limit: nsigma * sigma + floor", "F8.3"),
-        ("n_ours", None, "meta.number", "Stars behind our value (Nflag1 or Nflag12)", "I5"),
-        ("n_ref", None, "meta.number", "Stars behind the reference value", "I5"),
+        ("n_ours", None, "meta.number", "Stars behind our value (Nflag1 or Nflag12; NaN: not "
+         "given)", "F6.0"),
+        ("n_ref", None, "meta.number", "Stars behind the reference value (NaN: not given)",
+         "F6.0"),
         ("unit", None, "meta.unit", "Unit of the values", "A6"),
         *extra)
 
