@@ -249,12 +249,12 @@ def survey_validity(stars, *, cluster_params=None, domains=None, extinction="AVN
                              column="survey")
     known = dict(DOMAINS)
     known.update(domains or {})
-    reasons = {"rv": [[] for _ in range(n)], "feh": [[] for _ in range(n)]}
+    # reason text -> stars it applies to, per quantity, in the order the rules run
+    reasons = {"rv": {}, "feh": {}}
 
     def add(quantity, idx, text):
-        for i in idx:
-            if text not in reasons[quantity][i]:
-                reasons[quantity][i].append(text)
+        mask = reasons[quantity].setdefault(text, np.zeros(n, bool))
+        mask[np.asarray(idx, int)] = True
 
     # the Gaia colour of every star with BP, RP and a cluster extinction
     a_v = _cluster_extinction(out, cluster_params, extinction)
@@ -267,7 +267,7 @@ def survey_validity(stars, *, cluster_params=None, domains=None, extinction="AVN
     cluster = np.asarray(out["Cluster"]).astype(str) if "Cluster" in out.colnames else None
 
     report = {}
-    for label in np.unique(labels):
+    for label in (str(x) for x in np.unique(labels)):
         rows = np.flatnonzero(labels == label)
         domain = known.get(label)
         if domain is None:
@@ -323,14 +323,20 @@ def survey_validity(stars, *, cluster_params=None, domains=None, extinction="AVN
         present = np.ones(n, bool)
         for c in cols:
             present &= np.isfinite(_values(out[c])) if c in out.colnames else False
-        add(q, [i for i in np.flatnonzero(~present) if not reasons[q][i]], text)
+        explained = np.zeros(n, bool)
+        for mask in reasons[q].values():
+            explained |= mask
+        add(q, np.flatnonzero(~present & ~explained), text)
 
-    out["rv_valid"] = np.array([not r for r in reasons["rv"]], bool)
-    out["feh_valid"] = np.array([not r for r in reasons["feh"]], bool)
-    out["rv_reason"] = np.array(["; ".join(r) for r in reasons["rv"]], dtype=str) if n else \
-        np.array([], dtype="U1")
-    out["feh_reason"] = np.array(["; ".join(r) for r in reasons["feh"]], dtype=str) if n else \
-        np.array([], dtype="U1")
+    for q in ("rv", "feh"):
+        texts = list(reasons[q])
+        hit = np.array([reasons[q][t] for t in texts]).reshape(len(texts), n)
+        outside = hit.any(axis=0)
+        column = np.full(n, "", dtype=object)
+        for i in np.flatnonzero(outside):
+            column[i] = "; ".join(t for t, h in zip(texts, hit[:, i]) if h)
+        out[f"{q}_valid"] = ~outside
+        out[f"{q}_reason"] = column.astype(str) if n else np.array([], dtype="U1")
     out["bp_rp0"] = bp_rp0 * u.mag
     for name in schema.VALIDITY:
         out[name].info.description = schema.VALIDITY[name].description
