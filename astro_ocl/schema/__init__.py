@@ -31,6 +31,7 @@ from ..exceptions import InputDataError
 
 __all__ = ["ColumnSpec", "TableDef", "TABLES", "STARS", "MEMBERSHIP", "MEMBERS", "CLUSTERS",
            "CG2020", "LITERATURE", "COMPARISON", "ORBIT_COLUMNS", "MATCHED_RV", "MATCHED_FEH",
+           "VALIDITY", "VALIDATION", "VALIDATION_PAIRS", "VALIDATION_OUTLIERS",
            "table_def",
            "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age", "DEX",
            "DEX_G", "DEX_YR",
@@ -399,8 +400,57 @@ _STAR_ALIASES = {
     "snrg": ["SNRg", "snr_g"],
 }
 
+# --- Survey validity domains and validation against independent data ------------------------
+# (astro_ocl.sources.surveys.domains, astro_ocl.steps.validity, astro_ocl.steps.validation)
+# The survey's own flags the adapters carry for the validity domains.
+_DOMAIN_STAR_SPECS = _specs(
+    ("starflag", None, "meta.code.qual", "APOGEE STARFLAG bitmask (allStar)", "I20"),
+    ("aspcapflag", None, "meta.code.qual", "APOGEE ASPCAPFLAG bitmask (allStar, 64 bits in "
+     "DR17)", "I20"),
+    ("fe_h_flag", None, "meta.code.qual", "APOGEE FE_H_FLAG (allStar; 0: [Fe/H] usable)", "I11"),
+    ("flag_sp", None, "meta.code.qual", "GALAH flag_sp (0: stellar parameters and RV usable)",
+     "I11"),
+    ("flag_fe_h", None, "meta.code.qual", "GALAH flag_fe_h (0: [Fe/H] usable)", "I11"),
+    ("rv_template_teff", u.K, "phys.temperature.effective",
+     "Gaia DR3 rv_template_teff: Teff of the template of the RVS velocity", "F7.1"),
+    ("rv_method_used", None, "meta.code", "Gaia DR3 rv_method_used (1: bright, epoch RVs; "
+     "2: faint, combined cross-correlation)", "I1"),
+    ("grvs_mag", u.mag, "phot.mag", "Gaia DR3 G_RVS magnitude", "F6.3"),
+)
+# What survey_validity adds to a star table.
+_VALIDITY_SPECS = _specs(
+    ("rv_valid", None, "meta.code.qual",
+     "The RV is inside its survey's validity domain (astro_ocl.steps.validity)", "L1"),
+    ("feh_valid", None, "meta.code.qual",
+     "The [Fe/H] is inside its survey's validity domain (astro_ocl.steps.validity)", "L1"),
+    ("rv_reason", None, "meta.note",
+     "Why the RV is outside its survey's validity domain (empty: inside)", "A80"),
+    ("feh_reason", None, "meta.note",
+     "Why the [Fe/H] is outside its survey's validity domain (empty: inside)", "A80"),
+    ("bp_rp0", u.mag, "phot.color.excess;em.opt.B;em.opt.R",
+     "(BP-RP)_0: Gaia colour dereddened with the cluster's A_V (Gaia Collaboration, "
+     "Babusiaux et al. 2018, eq. 1)", "F6.3"),
+)
+# The member table's copy of the reasons (empty: inside the domain).
+_DOMAIN_MEMBER_SPECS = _specs(
+    ("RVdomain", None, "meta.note",
+     "Why the star's RV is outside its survey's validity domain (empty: inside)", "A80"),
+    ("FeHdomain", None, "meta.note",
+     "Why the star's [Fe/H] is outside its survey's validity domain (empty: inside)", "A80"),
+)
+# The literature tables' provenance for the validation (independence of the references).
+_DOMAIN_LITERATURE_SPECS = _specs(
+    ("NFeH", None, "meta.number", "Number of stars behind [Fe/H]", "I5"),
+    ("r_[Fe/H]", None, "meta.ref", "Source or quality class of [Fe/H] in the catalogue", "A20"),
+    ("r_RV", None, "meta.ref", "Source of RV in the catalogue", "A20"),
+    ("RVdata", None, "meta.dataset", "Spectroscopic surveys whose data RV rests on "
+     "(comma-separated; empty: none of the package's surveys)", "A30"),
+    ("FeHdata", None, "meta.dataset", "Spectroscopic surveys whose data [Fe/H] rests on "
+     "(comma-separated; empty: none of the package's surveys)", "A30"),
+)
+
 #: Per-star spectroscopic parameters (LAMOST-like surveys), as the readers return them.
-STARS = TableDef("stars", _STAR_SPECS, aliases=_STAR_ALIASES,
+STARS = TableDef("stars", {**_STAR_SPECS, **_DOMAIN_STAR_SPECS}, aliases=_STAR_ALIASES,
                  description="Spectroscopic stars: survey parameters and Gaia identifiers")
 
 #: Cluster memberships (Cantat-Gaudin et al.) as input of the cross-match.
@@ -422,7 +472,7 @@ MEMBERSHIP = TableDef("membership", _specs(
 }, description="Cluster members with their membership probability")
 
 #: Member table of a build: one row per spectroscopic star matched to a cluster member.
-MEMBERS = TableDef("members", _MEMBER_SPECS,
+MEMBERS = TableDef("members", {**_MEMBER_SPECS, **_DOMAIN_MEMBER_SPECS},
                    description="Spectroscopic member stars of the clusters, with quality flags")
 
 #: Cluster table of a build: labels of Fu et al. 2022 (J/A+A/668/A4), CG2020
@@ -449,7 +499,7 @@ CG2020 = TableDef("cg2020", {**{k: v for k, v in _CLUSTER_SPECS.items()
     description="Cantat-Gaudin et al. 2020 cluster parameters")
 
 #: Canonical literature cluster tables (comparison).
-LITERATURE = TableDef("literature", _LITERATURE_SPECS,
+LITERATURE = TableDef("literature", {**_LITERATURE_SPECS, **_DOMAIN_LITERATURE_SPECS},
                       description="Literature cluster radial velocities and [Fe/H]")
 
 #: Offsets against each literature catalogue (paper Tables 1 and 3).
@@ -492,9 +542,81 @@ MATCHED_FEH = _matched("matched_feh", DEX, "[Fe/H]", "phys.abund.Fe", "F7.3")
 ORBIT_COLUMNS = TableDef("orbits", _ORBIT_SPECS,
                          description="Galactocentric phase space and orbits of the clusters")
 
+# --- Survey validity domains and validation against independent data (continued) ----------
+#: The columns `astro_ocl.steps.validity.survey_validity` adds to a star table.
+VALIDITY = TableDef("validity", _VALIDITY_SPECS,
+                    description="Survey validity domain of each star's RV and [Fe/H]")
+
+#: Validation against independent data (`astro_ocl.steps.validation`): one row per
+#: reference, quantity and survey mix. Values in the unit of column ``unit``.
+VALIDATION = TableDef("validation", _specs(
+    ("reference", None, "meta.id;meta.main", "Independent reference catalogue", "A14"),
+    ("quantity", None, "meta.code", "Quantity compared (RV or [Fe/H])", "A6"),
+    ("mix", None, "meta.dataset", "Survey mix of our cluster values (e.g. 'LAMOST only', "
+     "'APOGEE+LAMOST'; 'all': every mix)", "A24"),
+    ("N", None, "meta.number", "Clusters compared (independent pairs, held out of any fit)",
+     "I4"),
+    ("median", None, "stat.median;arith.diff",
+     "Median offset, this catalogue minus reference (unit in column unit)", "F8.3"),
+    ("e_median", None, "stat.error;stat.median",
+     "Uncertainty of the median offset: 1.2533 robust_std / sqrt(N)", "F8.3"),
+    ("robust_std", None, "stat.stdev;arith.diff",
+     "Robust scatter of the offsets: 1.4826 MAD (astropy.stats.mad_std)", "F8.3"),
+    ("n_outliers", None, "meta.number",
+     "Clusters with |offset| > nsigma * sigma + floor (sigma: both errors in quadrature)",
+     "I4"),
+    ("f_outliers", None, "stat.fit.residual", "Fraction of outliers (n_outliers / N)", "F6.3"),
+    ("n_shared", None, "meta.number", "Clusters not compared: the reference value rests on "
+     "data of a survey behind ours (not independent)", "I4"),
+    ("n_in_fit", None, "meta.number", "Clusters not compared: used to fit the reference "
+     "scale to this reference (validated on the held-out clusters only)", "I4"),
+    ("unit", None, "meta.unit", "Unit of median, e_median and robust_std", "A6"),
+    ("selection", None, "meta.note", "Selection of the reference values", "A40"),
+    ("citation", None, "meta.bib", "Reference of the catalogue", "A40"),
+), description="Validation of the catalogue against independent cluster RVs and [Fe/H]")
+
+
+def _pair_specs(*extra):
+    return _specs(
+        ("Cluster", None, "meta.id;meta.main", "Cluster name (Cantat-Gaudin et al. 2020)",
+         "A20"),
+        ("reference", None, "meta.id", "Reference catalogue", "A14"),
+        ("quantity", None, "meta.code", "Quantity compared (RV or [Fe/H])", "A6"),
+        ("mix", None, "meta.dataset", "Survey mix of our value", "A24"),
+        ("ours", None, "stat.value", "Our value (unit in column unit)", "F8.3"),
+        ("e_ours", None, "stat.error", "Error of our value", "F8.3"),
+        ("ref", None, "stat.value", "Reference value", "F8.3"),
+        ("e_ref", None, "stat.error", "Error of the reference value", "F8.3"),
+        ("diff", None, "arith.diff", "Ours minus reference", "F8.3"),
+        ("sigma", None, "stat.error", "Both errors in quadrature", "F8.3"),
+        ("limit", None, "stat.value", "Outlier limit: nsigma * sigma + floor", "F8.3"),
+        ("n_ours", None, "meta.number", "Stars behind our value (Nflag1 or Nflag12; NaN: not "
+         "given)", "F6.0"),
+        ("n_ref", None, "meta.number", "Stars behind the reference value (NaN: not given)",
+         "F6.0"),
+        ("unit", None, "meta.unit", "Unit of the values", "A6"),
+        *extra)
+
+
+#: Every cluster compared (`astro_ocl.steps.validation`): what the statistics are made of.
+VALIDATION_PAIRS = TableDef("validation_pairs", _pair_specs(
+    ("independent", None, "meta.code.qual",
+     "The reference value rests on none of the surveys behind ours", "L1"),
+    ("in_fit", None, "meta.code.qual",
+     "Used to fit the reference scale to this reference: not in the statistics", "L1"),
+    ("outlier", None, "meta.code.qual", "|diff| > limit", "L1"),
+    ("reason", None, "meta.note", "Why an outlier may be one (empty: not an outlier)", "A80"),
+), description="Clusters compared with independent references")
+
+#: The outliers of the validation, each with its likely reason.
+VALIDATION_OUTLIERS = TableDef("validation_outliers", _pair_specs(
+    ("reason", None, "meta.note", "Why the cluster may be an outlier", "A80"),
+), description="Clusters whose value differs from an independent reference beyond the errors")
+
 #: Every table definition by kind (``table.meta["schema"]``).
 TABLES = {t.name: t for t in (STARS, MEMBERSHIP, MEMBERS, CLUSTERS, CG2020, LITERATURE,
-                              COMPARISON, MATCHED_RV, MATCHED_FEH, ORBIT_COLUMNS)}
+                              COMPARISON, MATCHED_RV, MATCHED_FEH, ORBIT_COLUMNS, VALIDITY,
+                              VALIDATION, VALIDATION_PAIRS, VALIDATION_OUTLIERS)}
 
 # Lookup of a column by name alone, for tables of no known kind: a later table wins
 # (star-level precision of the member table last, e.g. RAdeg F11.7).

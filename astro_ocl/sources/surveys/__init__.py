@@ -34,11 +34,13 @@ from ...exceptions import InputDataError, ParameterError
 from ...utils import data_path
 from ..files import read_table_file
 from .combine import stack_surveys  # noqa: F401
-from .apogee import (APOGEE_EPOCH, E_RV_FLOOR, apogee_allstar, designation_coord,  # noqa: F401
-                     occam_dr16, read_apogee_allstar, read_occam)
-from .gaia_rvs import gaia_rvs, read_gaia_rvs  # noqa: F401
-from .galah import galah, read_galah  # noqa: F401
-from .lamost import lamost_lrs, lamost_mrs, read_lamost, read_lamost_mrs  # noqa: F401
+from .apogee import (APOGEE_DOMAIN, APOGEE_EPOCH, E_RV_FLOOR, apogee_allstar,  # noqa: F401
+                     designation_coord, occam_dr16, read_apogee_allstar, read_occam)
+from .domains import GridEdge, HotStarLimit, Rule, ValidityDomain  # noqa: F401
+from .gaia_rvs import GAIA_RVS_DOMAIN, gaia_rvs, read_gaia_rvs  # noqa: F401
+from .galah import GALAH_DOMAIN, galah, read_galah  # noqa: F401
+from .lamost import (LRS_DOMAIN, MRS_DOMAIN, lamost_lrs, lamost_mrs, read_lamost,  # noqa: F401
+                     read_lamost_mrs)
 from .stream import (NEAR_MARGIN, iter_chunks, iter_survey, read_lamost_members,  # noqa: F401
                      read_survey_members)
 
@@ -47,7 +49,8 @@ __all__ = ["Survey", "SURVEYS", "get_survey", "select_surveys", "read_survey", "
            "read_gaia_rvs", "lamost_lrs", "lamost_mrs", "occam_dr16", "apogee_allstar", "galah",
            "gaia_rvs", "designation_coord", "iter_chunks", "iter_survey", "read_survey_members",
            "read_lamost_members", "NEAR_MARGIN", "APOGEE_EPOCH", "E_RV_FLOOR",
-           "OCCAM_MEMBERS_FILE", "stack_surveys"]
+           "OCCAM_MEMBERS_FILE", "stack_surveys", "ValidityDomain", "Rule", "GridEdge",
+           "HotStarLimit", "DOMAINS", "get_domain", "survey_family"]
 
 #: Embedded CG2018 members near the OCCAM stars (read with
 #: `astro_ocl.sources.read_cg_members(data_path(OCCAM_MEMBERS_FILE))`).
@@ -75,6 +78,11 @@ class Survey:
         APOGEE (2MASS positions good to ~0.1 arcsec, 2 arcsec fibres: on the OCCAM
         sample 1.5 arcsec recovers every CG_PROB >= 0.7 pair, 3.5 arcsec adds
         neighbours); 1 arcsec for Gaia positions (GALAH, Gaia RVS).
+    family : str
+        The survey behind the data ("LAMOST" for LRS and MRS): which literature
+        values are not independent of it (`astro_ocl.steps.validation`).
+    domain : `~astro_ocl.sources.surveys.domains.ValidityDomain`
+        Where its RV and [Fe/H] can be trusted (declared with the adapter).
     """
 
     name: str
@@ -83,23 +91,45 @@ class Survey:
     embedded: str = None
     description: str = ""
     match_radius: object = field(default_factory=lambda: 3.5 * u.arcsec)
+    family: str = None
+    domain: object = field(default=None, repr=False)
 
 
 #: The surveys by name.
 SURVEYS = {s.name: s for s in (
     Survey("lamost_lrs", "LAMOST-LRS", lamost_lrs, "lamost_lrs_oc_members.ecsv",
-           "LAMOST low-resolution stellar parameters (691 embedded stars, 15 clusters)"),
+           "LAMOST low-resolution stellar parameters (691 embedded stars, 15 clusters)",
+           family="LAMOST", domain=LRS_DOMAIN),
     Survey("lamost_mrs", "LAMOST-MRS", lamost_mrs, "lamost_mrs_oc_members.ecsv",
-           "LAMOST medium-resolution stellar parameters (555 embedded stars, 11 clusters)"),
+           "LAMOST medium-resolution stellar parameters (555 embedded stars, 11 clusters)",
+           family="LAMOST", domain=MRS_DOMAIN),
     Survey("apogee", "APOGEE", occam_dr16, "occam_dr16_members.ecsv.gz",
            "APOGEE DR16 stars of the OCCAM member catalogue (10 063 embedded rows)",
-           1.5 * u.arcsec),
+           1.5 * u.arcsec, family="APOGEE", domain=APOGEE_DOMAIN),
     Survey("apogee_allstar", "APOGEE", apogee_allstar, None,
-           "APOGEE allStar files (DR16/DR17)", 1.5 * u.arcsec),
-    Survey("galah", "GALAH", galah, None, "GALAH DR3/DR4 allstar files", 1.0 * u.arcsec),
+           "APOGEE allStar files (DR16/DR17)", 1.5 * u.arcsec, family="APOGEE",
+           domain=APOGEE_DOMAIN),
+    Survey("galah", "GALAH", galah, None, "GALAH DR3/DR4 allstar files", 1.0 * u.arcsec,
+           family="GALAH", domain=GALAH_DOMAIN),
     Survey("gaia_rvs", "Gaia-RVS", gaia_rvs, None,
-           "Gaia DR3 RVS radial velocities (gaia_source, optional GSP-Spec)", 1.0 * u.arcsec),
+           "Gaia DR3 RVS radial velocities (gaia_source, optional GSP-Spec)", 1.0 * u.arcsec,
+           family="Gaia-RVS", domain=GAIA_RVS_DOMAIN),
 )}
+
+#: The validity domain of each value of the ``survey`` column (the adapters' declarations).
+DOMAINS = {s.label: s.domain for s in SURVEYS.values() if s.domain is not None}
+_FAMILIES = {s.label: s.family for s in SURVEYS.values() if s.family}
+
+
+def get_domain(label):
+    """The `ValidityDomain` declared for a ``survey`` label (e.g. "LAMOST-MRS"), or None."""
+    return DOMAINS.get(str(label).strip())
+
+
+def survey_family(label):
+    """The survey a ``survey`` label belongs to ("LAMOST-LRS" -> "LAMOST"); unknown: the label."""
+    label = str(label).strip()
+    return _FAMILIES.get(label, label)
 
 
 def get_survey(name):

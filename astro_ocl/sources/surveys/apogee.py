@@ -45,16 +45,18 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
-from astropy.table import QTable
+from astropy.table import MaskedColumn, QTable
 
 from ... import schema
 from ...exceptions import InputDataError, MissingColumnError
 from ...utils import data_path
 from ..files import to_float
 from ._common import finish, flag_bits, ids, mask_values, numeric, radec_coord, read_rows
+from .domains import Rule, ValidityDomain
 
 __all__ = ["occam_dr16", "read_occam", "apogee_allstar", "read_apogee_allstar",
-           "designation_coord", "APOGEE_EPOCH", "E_RV_FLOOR", "STAR_BAD_BIT"]
+           "designation_coord", "APOGEE_EPOCH", "E_RV_FLOOR", "STAR_BAD_BIT", "APOGEE_DOMAIN",
+           "STARFLAG_BITS", "ASPCAPFLAG_BITS"]
 
 #: Epoch of the 2MASS positions behind APOGEE_ID and the allStar RA/DEC.
 APOGEE_EPOCH = "J2000.0"
@@ -281,6 +283,11 @@ def apogee_allstar(table, *, source="<table>", star_bad_bit=STAR_BAD_BIT, data_r
     if c is not None:
         vs = to_float(table[c], source=source, column=c) * (u.km / u.s)
         out["vscatter"] = mask_values(vs, vs.value < 0, "vscatter", sentinels)
+    for name, col in (("starflag", "STARFLAG"), ("aspcapflag", "ASPCAPFLAG"),
+                      ("fe_h_flag", "FE_H_FLAG")):
+        c = _find(table, col)
+        if c is not None:   # the survey's own flags, for the validity domain (APOGEE_DOMAIN)
+            out[name] = _bitmask(table, c, source)
     c = _find(table, "ASPCAPFLAG")
     if c is not None and star_bad_bit is not None:
         bad = flag_bits(table, c, [star_bad_bit])
@@ -289,6 +296,17 @@ def apogee_allstar(table, *, source="<table>", star_bad_bit=STAR_BAD_BIT, data_r
                                     f"ASPCAPFLAG STAR_BAD: {name}", flagged)
     return finish(out, survey="APOGEE", data_release=data_release, source=source,
                   sentinels=sentinels, flagged=flagged, epoch=APOGEE_EPOCH)
+
+
+def _bitmask(table, colname, source):
+    """An integer bitmask column as masked int64 (DR17's 64-bit ASPCAPFLAG included)."""
+    col = np.ma.asarray(table[colname])
+    if col.dtype.kind not in "iub":
+        raise InputDataError("not an integer bitmask", source=source, column=colname)
+    data = np.asarray(np.ma.getdata(col))
+    if data.dtype.kind == "u" and data.dtype.itemsize == 8:
+        data = data.view(np.int64)     # the bit pattern kept (bit 63 is not used)
+    return MaskedColumn(data.astype(np.int64), mask=np.ma.getmaskarray(col))
 
 
 def read_apogee_allstar(path, *, format=None, table=None, **kw):
@@ -311,3 +329,47 @@ def read_apogee_allstar(path, *, format=None, table=None, **kw):
             raise InputDataError("no embedded APOGEE allStar sample: pass a file path")
         table = read_rows(Path(path), format=format)
     return apogee_allstar(table, source=str(path) if path is not None else "<table>", **kw)
+
+
+# --- validity domain (applied by astro_ocl.steps.validity) ----------------------------------
+_BITMASKS = ("SDSS DR16/DR17 APOGEE bitmasks (sdss.org/dr17/irspec/apogee-bitmasks); "
+             "Jonsson et al. 2020, AJ 160, 120; Abdurro'uf et al. 2022, ApJS 259, 35")
+#: STARFLAG bits (APOGEE DR16/DR17) that put a star's RV outside the domain:
+#: BAD_RV_COMBINATION (18: RVs from the synthetic and the combined template differ by
+#: ~10 km/s; the pipeline recommends STAR_BAD), MULTIPLE_SUSPECT (21: several components in
+#: the cross-correlation, a composite spectrum), RV_FAIL (22).
+STARFLAG_BITS = {"BAD_RV_COMBINATION": 18, "MULTIPLE_SUSPECT": 21, "RV_FAIL": 22}
+#: ASPCAPFLAG bits (DR16/DR17) that put [Fe/H] outside the domain: TEFF_BAD (16),
+#: LOGG_BAD (17), M_H_BAD (19), STAR_BAD (23: any parameter bad, grid edges included),
+#: NO_ASPCAP_RESULT (31), NO_GRID (33), FERRE_FAIL (36), MULTIPLE_SUSPECT (41).
+ASPCAPFLAG_BITS = {"TEFF_BAD": 16, "LOGG_BAD": 17, "M_H_BAD": 19, "STAR_BAD": 23,
+                   "NO_ASPCAP_RESULT": 31, "NO_GRID": 33, "FERRE_FAIL": 36,
+                   "MULTIPLE_SUSPECT": 41}
+
+#: APOGEE domain, for both adapters (the ``survey`` column is "APOGEE" for both): a rule
+#: on a column one adapter does not give is not applied to its rows.
+#: allStar rows: the STARFLAG and ASPCAPFLAG bits above, and FE_H_FLAG == 0 for [Fe/H]
+#: (DR16/DR17 per-element flag). OCCAM rows: [Fe/H] only where OCCAM gives it
+#: (``feh_ok``: ASPCAP's calibrated [Fe/H] present). ASPCAP flags its own grid edges
+#: (GRIDEDGE_BAD in PARAMFLAG -> the *_BAD bits, STAR_BAD): no separate pile-up rule.
+APOGEE_DOMAIN = ValidityDomain(
+    "APOGEE",
+    rules=(Rule("bits", "starflag", tuple(STARFLAG_BITS.values()), applies=("rv",),
+                reason="APOGEE STARFLAG BAD_RV_COMBINATION/MULTIPLE_SUSPECT/RV_FAIL",
+                reference=_BITMASKS),
+           Rule("bits", "starflag", (STARFLAG_BITS["BAD_RV_COMBINATION"],), applies=("feh",),
+                reason="APOGEE STARFLAG BAD_RV_COMBINATION (the pipeline recommends STAR_BAD)",
+                reference=_BITMASKS),
+           Rule("bits", "aspcapflag", tuple(ASPCAPFLAG_BITS.values()), applies=("feh",),
+                reason="APOGEE ASPCAPFLAG " + "/".join(ASPCAPFLAG_BITS), reference=_BITMASKS),
+           Rule("nonzero", "fe_h_flag", applies=("feh",), reason="APOGEE FE_H_FLAG != 0",
+                reference=_BITMASKS),
+           Rule("required_true", "feh_ok", applies=("feh",),
+                reason="OCCAM gives no [Fe/H] for this star (ASPCAP [Fe/H] not valid)",
+                reference="Donor et al. 2020, AJ 159, 199 (OCCAM DR16)")),
+    references=(_BITMASKS, "Donor et al. 2020, AJ 159, 199"),
+    notes=("STARFLAG warnings (SUSPECT_RV_COMBINATION 16, SUSPECT_BROAD_LINES 17, "
+           "RV_SUSPECT 20) and ASPCAPFLAG *_WARN bits do not put a star outside the domain",
+           "a large VSCATTER (a binary) is not a domain rule: the cluster statistics weigh it",
+           "OCCAM rows carry no STARFLAG/ASPCAPFLAG: OCCAM's own [Fe/H] validation (feh_ok) "
+           "is the rule for them"))

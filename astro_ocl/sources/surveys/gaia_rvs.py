@@ -30,8 +30,9 @@ from ... import schema
 from ...exceptions import InputDataError, MissingColumnError
 from ..files import to_float
 from ._common import finish, ids, mask_values, numeric, radec_coord, read_rows
+from .domains import Rule, ValidityDomain
 
-__all__ = ["gaia_rvs", "read_gaia_rvs", "GAIA_DR3_EPOCH"]
+__all__ = ["gaia_rvs", "read_gaia_rvs", "GAIA_DR3_EPOCH", "GAIA_RVS_DOMAIN"]
 
 GAIA_DR3_EPOCH = "J2016.0"
 
@@ -86,6 +87,16 @@ def gaia_rvs(table, *, source="<table>"):
         sentinels["rv"] = int(no_rv.sum())    # null: no RVS velocity for this source
     out["rv"], out["e_rv"] = rv, mask_values(e_rv, no_rv & np.isfinite(e_rv.value), "e_rv", {})
     out["snr"] = numeric(table, _find(table, "rv_expected_sig_to_noise"), "snr", source=source)
+    # the RV pipeline's own information, for the validity domain (GAIA_RVS_DOMAIN)
+    c = _find(table, "rv_template_teff")
+    if c is not None:
+        out["rv_template_teff"] = to_float(table[c], source=source, column=c) * u.K
+    c = _find(table, "rv_method_used")
+    if c is not None:
+        out["rv_method_used"] = to_float(table[c], source=source, column=c)
+    c = _find(table, "grvs_mag")
+    if c is not None:
+        out["grvs_mag"] = to_float(table[c], source=source, column=c) * u.mag
     for name, col, unit in (("teff", "teff_gspspec", u.K), ("logg", "logg_gspspec",
                                                             schema.DEX_G)):
         c = _find(table, col)
@@ -118,3 +129,31 @@ def read_gaia_rvs(path, *, format=None, table=None):
             raise InputDataError("no embedded Gaia RVS sample: pass a file path")
         table = read_rows(Path(path), format=format)
     return gaia_rvs(table, source=str(path) if path is not None else "<table>")
+
+
+# --- validity domain (applied by astro_ocl.steps.validity) ----------------------------------
+_KATZ = ("Katz et al. 2023, A&A 674, A5: DR3 RVs cover template Teff 3100-14500 K for "
+         "G_RVS <= 12 and 3100-6750 K for fainter stars; a zero-point trend with G_RVS from "
+         "11 mag (0.4 km/s at 14 mag, correction formula given)")
+_BLOMME = ("Blomme et al. 2023, A&A 674, A7: hot-star RVs (rv_template_teff >= 7000 K) carry "
+           "template-mismatch offsets and larger errors; corrections given there")
+#: Gaia DR3 RVS domain. RV: not a hot-star RV (rv_template_teff >= 7000 K; their offsets
+#: are not corrected by the adapter). [Fe/H]: outside by default, because the adapter does
+#: not read the GSP-Spec quality flags (flags_gspspec) that GSP-Spec values need
+#: (Recio-Blanco et al. 2023, A&A 674, A29); a build that applies them passes its own
+#: domain to `astro_ocl.steps.validity.survey_validity`.
+GAIA_RVS_DOMAIN = ValidityDomain(
+    "Gaia-RVS",
+    rules=(Rule("below", "rv_template_teff", 7000 * u.K, applies=("rv",),
+                reason="Gaia hot-star RV (rv_template_teff >= 7000 K), offsets not corrected",
+                reference=_BLOMME),
+           Rule("never", None, applies=("feh",),
+                reason="Gaia GSP-Spec [Fe/H] without its flags_gspspec quality flags",
+                reference="Recio-Blanco et al. 2023, A&A 674, A29")),
+    references=(_KATZ, _BLOMME, "Recio-Blanco et al. 2023, A&A 674, A29"),
+    notes=("rv_expected_sig_to_noise is carried as snr; published DR3 RVs passed the DR3 "
+           "filters (Gaia DR3 documentation, Sect. 6.5.2) and no further threshold is "
+           "documented: none is applied",
+           "faint-star RVs (rv_method_used = 2) keep their documented zero-point trend "
+           "(<= 0.4 km/s): inside the domain, not corrected",
+           "a table without rv_template_teff cannot be judged by the hot-star rule"))

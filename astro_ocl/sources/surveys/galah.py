@@ -23,8 +23,9 @@ from astropy.table import QTable
 
 from ...exceptions import InputDataError, MissingColumnError
 from ._common import finish, ids, mask_values, numeric, radec_coord, read_rows
+from .domains import Rule, ValidityDomain
 
-__all__ = ["galah", "read_galah"]
+__all__ = ["galah", "read_galah", "GALAH_DOMAIN"]
 
 _SENTINELS = (-9999.0, -9999.99)
 
@@ -94,9 +95,11 @@ def galah(table, *, source="<table>", data_release=None):
     for name in ("rv", "e_rv", "teff", "e_teff", "logg", "e_logg", "feh", "e_feh"):
         out[name] = mask_values(out[name], bad_sp & np.isfinite(out[name].value),
                                 f"flag_sp != 0: {name}", flagged)
+    out["flag_sp"] = flag_sp.astype(np.int64)        # kept for the validity domain
     c = _find(table, "flag_fe_h")
     if c is not None:
-        bad_fe = np.asarray(np.ma.filled(np.ma.asarray(table[c]), 1)).astype(np.int64) != 0
+        out["flag_fe_h"] = np.asarray(np.ma.filled(np.ma.asarray(table[c]), 1)).astype(np.int64)
+        bad_fe = out["flag_fe_h"] != 0
         for name in ("feh", "e_feh"):
             out[name] = mask_values(out[name], bad_fe & np.isfinite(out[name].value),
                                     f"flag_fe_h != 0: {name}", flagged)
@@ -120,3 +123,21 @@ def read_galah(path, *, format=None, table=None, **kw):
             raise InputDataError("no embedded GALAH sample: pass a file path")
         table = read_rows(Path(path), format=format)
     return galah(table, source=str(path) if path is not None else "<table>", **kw)
+
+
+# --- validity domain (applied by astro_ocl.steps.validity) ----------------------------------
+_GALAH_DOC = ("Buder et al. 2021, MNRAS 506, 150 (GALAH DR3) and the GALAH DR3/DR4 "
+              "recommendations: flag_sp == 0 for the stellar parameters, flag_fe_h == 0 for "
+              "[Fe/H]")
+#: GALAH domain: flag_sp == 0 for the RV and the parameters, flag_fe_h == 0 for [Fe/H]. The
+#: adapter already sets the values these flags invalidate to NaN; the domain gives the stars
+#: their reason.
+GALAH_DOMAIN = ValidityDomain(
+    "GALAH",
+    rules=(Rule("nonzero", "flag_sp", applies=("rv", "feh"), reason="GALAH flag_sp != 0",
+                reference=_GALAH_DOC),
+           Rule("nonzero", "flag_fe_h", applies=("feh",), reason="GALAH flag_fe_h != 0",
+                reference=_GALAH_DOC)),
+    references=(_GALAH_DOC,),
+    notes=("no S/N threshold: GALAH's S/N recommendation differs between DR3 (snr_c3_iraf) "
+           "and DR4 (snr_px_ccd3) and the release is not in each row",))

@@ -24,8 +24,10 @@ from ...exceptions import InputDataError, MissingColumnError
 from ...utils import data_path
 from ..files import check_errors, quantity_column, read_table_file, to_int
 from ._common import finish, mask_values
+from .domains import GridEdge, HotStarLimit, Rule, ValidityDomain
 
-__all__ = ["read_lamost", "read_lamost_mrs", "lamost_lrs", "lamost_mrs", "LAMOST_SENTINEL"]
+__all__ = ["read_lamost", "read_lamost_mrs", "lamost_lrs", "lamost_mrs", "LAMOST_SENTINEL",
+           "LRS_DOMAIN", "MRS_DOMAIN"]
 
 REQUIRED_STAR = ["rv", "e_rv", "teff", "logg", "feh"]
 ERROR_COLUMNS = {"e_rv", "e_teff", "e_logg", "e_feh", "e_parallax"}
@@ -227,3 +229,55 @@ def _read(adapter, embedded_file, path, *, format, table, data_release):
             data_release = "not stated (KeyiDing/ISO_Open_Clusters sample)"
     source = str(path) if path is not None else "<table>"
     return adapter(table, source=source, data_release=data_release)
+
+
+# --- validity domains (applied by astro_ocl.steps.validity) ---------------------------------
+_FU2022 = "Fu et al. 2022, A&A 668, A4, Sect. 2"
+_XIANG2022 = ("Xiang et al. 2022, A&A 662, A66 (HotPayne: the LAMOST pipelines give no "
+              "reliable labels for OBA stars with Teff >~ 7500 K); cut adopted by Fu et al. "
+              "2022, Sect. 2.2")
+_DU2019 = ("Du et al. 2019, ApJS 240, 10: the LAMOST stellar template library for FGK and "
+           "late-A stars spans [Fe/H] -2.5 to +1.0 dex")
+#: [Fe/H] grid of the LAMOST templates; width: our choice, about twice LAMOST's typical
+#: [Fe/H] uncertainty (0.1-0.15 dex), so that a fit pinned at the edge is caught.
+_FEH_EDGE = GridEdge("feh", low=-2.5, high=1.0, width=0.3, reference=_DU2019)
+_HOT = HotStarLimit(7500 * u.K, colour_margin=0.1 * u.mag, template_mismatch=True,
+                    cool_template=7000 * u.K,
+                    reference=_XIANG2022 + "; colour of a 7500 K dwarf: Pecaut & Mamajek 2013; "
+                    "margin 0.1 mag (our allowance for the error of the cluster's A_V) and "
+                    "cool template below 7000 K (ours: 500 K below the limit)")
+_TEFF_FEH = Rule("at_most", "teff", 7500 * u.K, applies=("feh",),
+                 reason="Teff > 7500 K: hotter than LAMOST's [Fe/H] domain",
+                 reference=_XIANG2022)
+
+#: LAMOST LRS (LASP) domain. RV and [Fe/H]: g-band S/N >= 6, the threshold of the LRS
+#: A, F, G and K star catalogue (6 for dark nights, 15 for bright nights: the night is
+#: not in the star table, the lower one is applied). [Fe/H]: Teff <= 7500 K, not hotter
+#: by its Gaia colour, not in a pile-up at the template grid's [Fe/H] edge; RV: not a hot
+#: star fitted with a cool template.
+LRS_DOMAIN = ValidityDomain(
+    "LAMOST-LRS",
+    rules=(Rule("at_least", "snrg", 6.0, applies=("rv", "feh"),
+                reason="S/N(g) < 6: below the LAMOST LRS AFGK catalogue threshold",
+                reference="LAMOST DR8 LRS A, F, G and K star catalogue (S/N_g > 6 dark, > 15 "
+                          "bright nights), as quoted by " + _FU2022),
+           _TEFF_FEH),
+    grid_edges=(_FEH_EDGE,), min_pileup=2, hot_star=_HOT,
+    references=(_FU2022, _XIANG2022, _DU2019,
+                "Wu et al. 2014, IAU Symp. 306, 340 (LASP); Luo et al. 2015, RAA 15, 1095"),
+    notes=("the bright-night threshold (S/N_g > 15) is not applied: the star table does not "
+           "say when a spectrum was taken",
+           "stars without snrg (sentinel -9999) are not judged by the S/N rule"))
+
+#: LAMOST MRS domain: as the LRS one for Teff, colour and the [Fe/H] grid edge. The
+#: embedded MRS sample has no S/N column and no MRS threshold is documented here, so no
+#: S/N rule; its [Fe/H] stops at -2.49 dex, 6 of its 7 lowest values in one cluster
+#: (NGC 869) whose stars are B stars by their Gaia colours.
+MRS_DOMAIN = ValidityDomain(
+    "LAMOST-MRS", rules=(_TEFF_FEH,), grid_edges=(_FEH_EDGE,), min_pileup=2, hot_star=_HOT,
+    references=(_XIANG2022, _DU2019, "Li X. et al. 2023, arXiv:2312.15989: parameters from "
+                "LAMOST MRS spectra are least reliable for hot, cool and metal-poor stars"),
+    notes=("no S/N rule: the embedded MRS sample has no S/N column and no MRS S/N threshold "
+           "is documented in the references used here",
+           "the [Fe/H] grid edge is the LAMOST template library's (-2.5 dex); the MRS "
+           "pipeline's own grid is not documented in the references used here"))
