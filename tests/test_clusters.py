@@ -1,4 +1,4 @@
-"""Cluster-catalogue adapters, memberships and Gaia DR2 -> DR3 ids (issue 10), on real data.
+"""Cluster-catalogue adapters, memberships and Gaia DR2 -> DR3 ids, on real data.
 
 The cluster tables are the embedded VizieR copies (CG2020 table1, Hunt & Reffert
 2023, Dias et al. 2021); the DR3 membership is the real Tarricq et al. (2022)

@@ -10,7 +10,7 @@ from astro_ocl import conf, galactic_parameters
 
 def test_conf_items_and_set_temp():
     assert conf.gaia_tap_url.startswith("https://")
-    # science defaults are keyword defaults recorded in provenance, not config (issue 9)
+    # science defaults are keyword defaults recorded in provenance, not config
     for name in ("membership_threshold", "n_realisations", "match_radius_arcsec"):
         assert not hasattr(conf, name)
     with conf.set_temp("timeout", 5.0):

@@ -1,4 +1,4 @@
-"""Every documentation page with examples runs under pytest-doctestplus (issue 13 item 13)."""
+"""Every documentation page with examples runs under pytest-doctestplus."""
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -1,4 +1,4 @@
-"""Issue 11 item 1: an interrupted command ends all its children and writes nothing.
+"""An interrupted command ends all its children and writes nothing.
 
 Each test runs a real ``python -m astro_ocl.cli`` in its own session, waits for a
 point of the run named by its debug log, sends SIGINT or SIGTERM after a delay and

@@ -1,4 +1,4 @@
-"""Issue 11 item 6: dependency floors and optional extras."""
+"""Dependency floors and optional extras."""
 import re
 import subprocess
 import sys

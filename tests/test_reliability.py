@@ -1,4 +1,4 @@
-"""Issue 11 item 8: bad input to every reader and to every CLI subcommand.
+"""Bad input to every reader and to every CLI subcommand.
 
 The bad inputs are copies of the real embedded files (``astro_ocl/data``)
 corrupted in ``tmp_path``. Every reader is one row of :data:`READERS` and every
@@ -37,7 +37,7 @@ from astro_ocl.sources import clusters as cl
 from astro_ocl.sources import files, literature, members, surveys
 from astro_ocl.utils import data_path
 
-from test_issue13 import _one_line_error  # noqa: E402 (tests/ is on sys.path)
+from helpers import one_line_error as _one_line_error  # noqa: E402 (tests/ is on sys.path)
 
 # ---- the readers -----------------------------------------------------------------------
 
@@ -773,7 +773,8 @@ def test_readers_table_covers_every_reader():
         # read_cluster_catalogue(name, path) calls read_cg2020_clusters,
         # read_hr23_clusters or read_dias2021_clusters (rows)
         "read_survey", "read_cluster_catalogue"}
-    excused = {"read_zucker2020", "read_tidal_radii", "read_delimited",  # FILE_EXTRA below
+    excused = {"read_zucker2020", "read_tidal_radii", "read_dwarf_colours",  # FILE_EXTRA
+               "read_delimited",
                # no real APOGEE allStar or GALAH table is stored here (the package embeds
                # none; tests/test_surveys.py checks their adapters on column layouts only):
                # no real file to corrupt
@@ -785,10 +786,12 @@ def test_readers_table_covers_every_reader():
     assert public - covered - excused == set()
 
 
-# read_zucker2020 and read_tidal_radii have no column choice: only the file corruptions
+# read_zucker2020, read_tidal_radii and read_dwarf_colours have no column choice: only
+# the file corruptions
 FILE_EXTRA = {
     "read_zucker2020": (literature.read_zucker2020, "zucker2020_tablea1.tsv.gz"),
     "read_tidal_radii": (literature.read_tidal_radii, "hunt2023.csv.gz"),
+    "read_dwarf_colours": (literature.read_dwarf_colours, "pecaut_mamajek2013_dwarf_bprp.ecsv"),
 }
 
 
@@ -797,8 +800,8 @@ FILE_EXTRA = {
 def test_bad_file_other_readers(rname, cname, tmp_path):
     read, name = FILE_EXTRA[rname]
     src = data_path(name)
-    raw = gzip.decompress(src.read_bytes())
-    suffix = ".tsv" if name.endswith(".tsv.gz") else ".csv"
+    raw = gzip.decompress(src.read_bytes()) if name.endswith(".gz") else src.read_bytes()
+    suffix = ".tsv" if name.endswith(".tsv.gz") else ".ecsv" if ".ecsv" in name else ".csv"
     if cname == "empty file":
         path = tmp_path / f"empty{suffix}"
         path.write_bytes(b"")

@@ -1,4 +1,4 @@
-"""Issue 12: the survey-scale engine (LSDB/HATS + Dask) gives the in-memory engine's numbers.
+"""The survey-scale engine (LSDB/HATS + Dask) gives the in-memory engine's numbers.
 
 The README's test command (``tools/test.sh``, hence CI) installs the extra
 ``astro_ocl[scale]``; without it these tests are skipped, and fail under CI (``CI``
@@ -17,8 +17,8 @@ import pytest
 
 import astro_ocl
 from astro_ocl.config import conf
-from astro_ocl.exceptions import AstroOCLError, UnknownClusterError
-from astro_ocl.exceptions import OptionalDependencyError
+from astro_ocl.exceptions import AstroOCLError, OptionalDependencyError, UnknownClusterError
+from helpers import PACKAGE_ROOT, package_imports
 
 # third-party deprecations inside lsdb / nested-pandas / hats-import under pandas 3.1
 # (Pandas4Warning: "The inplace keyword in NestedFrame.drop is deprecated")
@@ -44,11 +44,10 @@ def test_engine_and_client_are_checked():
 
 def test_scale_imports_no_upper_layer():
     """astro_ocl.scale may import sources and steps, never pipeline, sinks or the CLI."""
-    from test_issue9 import ROOT, _imports
     forbidden = ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.cli",
                  "astro_ocl.commands", "astro_ocl.result", "astro_ocl.reproduce")
-    bad = {f.name: sorted(m for m in _imports(f) if m.startswith(forbidden))
-           for f in (ROOT / "scale").rglob("*.py")}
+    bad = {f.name: sorted(m for m in package_imports(f) if m.startswith(forbidden))
+           for f in (PACKAGE_ROOT / "scale").rglob("*.py")}
     assert not {k: v for k, v in bad.items() if v}
 
 

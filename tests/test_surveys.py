@@ -1,4 +1,4 @@
-"""Issue 10: the spectroscopic-survey adapters on their real samples.
+"""The spectroscopic-survey adapters on their real samples.
 
 LAMOST LRS/MRS and APOGEE (OCCAM DR16) run on the embedded real samples, Gaia
 DR3 RVS on recorded real archive responses (``tests/archives/data``). No real

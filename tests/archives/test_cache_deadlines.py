@@ -1,4 +1,4 @@
-"""Issue 11 items 2 and 5: truncated cache entries, expiry, ``cache clear``; deadlines.
+"""Truncated cache entries, expiry, ``cache clear``; deadlines.
 
 Against the loopback fault server (no network).
 """

@@ -33,7 +33,7 @@ def test_put_get_entries_clear(tmp_path):
     assert not list((tmp_path / "c").glob(".tmp-*"))       # written atomically
     (tmp_path / "c" / "abc.json").write_text("{broken")
     assert c.get("abc") is None                             # a damaged entry is a miss
-    # clear() deletes only files it can tell are its own (issue 11): a damaged entry
+    # clear() deletes only files it can tell are its own: a damaged entry
     # under a real key (64 hex digits) is, "abc" is not
     key = QueryCache.key("http://x/tap", "SELECT 1")
     c.put(key, data, url="http://x/tap", query="SELECT 1", n_rows=3)
