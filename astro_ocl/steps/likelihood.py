@@ -352,11 +352,9 @@ def _marginals(f, v, s, logpost):
     joint = np.exp(logpost - logpost.max()) * (wf[:, None, None] * wv[None, :, None]
                                                * ws[None, None, :])
     joint /= joint.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pf = np.nan_to_num(joint.sum(axis=(1, 2)) / wf)
-        pv = np.nan_to_num(joint.sum(axis=(0, 2)) / wv)
-        ps = np.nan_to_num(joint.sum(axis=(0, 1)) / ws)
-    return joint, pf, pv, ps
+    # distinct nodes: every trapezoid weight is positive
+    return joint, joint.sum(axis=(1, 2)) / wf, joint.sum(axis=(0, 2)) / wv, \
+        joint.sum(axis=(0, 1)) / ws
 
 
 def _grid_posterior(stars, sigma_max, f_max):
@@ -465,14 +463,14 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
         sel = cells > 1e-7 * cells.max()
         rs = r[:, sel]
         p_core = np.zeros(n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for k, fk in enumerate(f):
-                w = joint[k][sel]
-                if w.sum() <= 0:
-                    continue
-                rc = rs * np.float32(1 - fk)
-                resp = np.nan_to_num(rc / (rc + np.float32(fk)), nan=0.0)
-                p_core += resp @ w.astype(np.float32)
+        for k, fk in enumerate(f):
+            w = joint[k][sel]
+            if w.sum() <= 0:
+                continue
+            rc = rs * np.float32(1 - fk)
+            denom = rc + np.float32(fk)
+            resp = np.divide(rc, denom, out=np.zeros_like(rc), where=denom > 0)
+            p_core += resp @ w.astype(np.float32)
         p_core /= joint[:, sel].sum()
     # the zero points' uncertainty: each survey's share of the core's weight
     ezp = 0.0
