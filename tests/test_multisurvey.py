@@ -9,6 +9,7 @@ import warnings
 import astropy.units as u
 import numpy as np
 import pytest
+from astropy.stats import mad_std
 
 from astro_ocl.accounting import StageLog
 from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
@@ -228,3 +229,217 @@ def test_zero_points_applied_only_when_asked():
     np.testing.assert_array_equal(delta[apogee_only], 0)  # the reference is untouched
     assert "LAMOST-LRS RV" in applied.provenance["zero_points_applied"]
     assert measured.provenance["zero_points_applied"] == "none"
+
+
+# --- zero points fitted jointly (fit_zero_points) ------------------------------------------
+def _matched_by_survey():
+    """The matched stars of every embedded survey, as the default build matches them."""
+    from astropy.table import unique, vstack
+    from astro_ocl.sources import SURVEYS, read_survey
+    from astro_ocl.sources.surveys import OCCAM_MEMBERS_FILE
+    from astro_ocl.steps.crossmatch import deduplicate_stars, survey_id_key
+    from astro_ocl.utils import data_path
+    log = StageLog()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        resolver = cluster_resolver(read_cg2020_clusters())
+        members = unique(vstack([read_cg_members(resolver=resolver),
+                                 read_cg_members(data_path(OCCAM_MEMBERS_FILE),
+                                                 resolver=resolver)],
+                                metadata_conflicts="silent"), keys=["Cluster", "source_id"])
+        selected = select_members(members, threshold=0.7, stage_log=log)
+        out = {}
+        for name in ("lamost_lrs", "lamost_mrs", "apogee"):
+            stars = clean_stars(read_survey(name), stage_log=log)
+            sources = None
+            key = survey_id_key(stars)
+            if key:
+                stars = deduplicate_stars(stars, key=key, stage_log=log)
+                sources = selected["source_id", "coord"]
+            m = match_stars(stars, selected, gaia_sources=sources,
+                            radius=SURVEYS[name].match_radius, epoch=stars.meta.get("epoch"),
+                            stage_log=log)
+            m["survey"] = np.full(len(m), SURVEYS[name].label)
+            out[SURVEYS[name].label] = m
+    return out
+
+
+@pytest.fixture(scope="module")
+def by_survey():
+    return _matched_by_survey()
+
+
+@pytest.fixture(scope="module")
+def per_survey(by_survey):
+    from astro_ocl.steps.multisurvey import survey_statistics
+    return survey_statistics(by_survey)
+
+
+INJECTED = {"APOGEE": (1.5, 0.0), "LAMOST-LRS": (4.2, 0.2), "LAMOST-MRS": (-2.5, 0.0)}
+
+
+def test_joint_fit_recovers_offsets_injected_into_three_surveys(by_survey):
+    """Each survey's real members split at random into two halves, two sets of real
+    measurements on the same scale; the second half ("<survey>+") shifted by a known
+    RV (and LRS [Fe/H]) offset. Fitted jointly against APOGEE's first half, the
+    difference of the two halves' zero points is the injected shift."""
+    from astro_ocl.steps.multisurvey import fit_zero_points, survey_statistics
+    rng = np.random.default_rng(11)
+    parts = {}
+    for survey, table in by_survey.items():
+        second = rng.random(len(table)) < 0.5
+        a, b = table[~second].copy(), table[second].copy()
+        drv, dfeh = INJECTED[survey]
+        b["rv"] = b["rv"] + drv * u.km / u.s
+        b["feh"] = b["feh"] + dfeh * u.dex
+        b["survey"] = np.full(len(b), survey + "+")
+        parts[survey], parts[survey + "+"] = a, b
+    per = survey_statistics(parts)
+    zp = fit_zero_points(per, reference="APOGEE", seed=3)
+    assert zp.meta["reference"] == "APOGEE"
+
+    def row(survey, quantity):
+        return zp[(zp["survey"] == survey) & (zp["quantity"] == quantity)][0]
+
+    for survey, (drv, dfeh) in INJECTED.items():
+        for quantity, shift in (("RV", drv), ("[Fe/H]", dfeh)):
+            a, b = row(survey, quantity), row(survey + "+", quantity)
+            assert a["N"] >= 3 and b["N"] >= 3
+            found = b["offset"] - a["offset"]
+            err = np.hypot(a["e_offset"], b["e_offset"])
+            assert abs(found - shift) < 3 * err, (survey, quantity, found, shift, err)
+            if shift:
+                assert err < abs(shift) / 3      # the shift is resolved
+    # the reference is the scale; RV zero points are applied when measured
+    assert row("APOGEE", "RV")["offset"] == 0 and not row("APOGEE", "RV")["applied"]
+    rv = zp[(zp["quantity"] == "RV") & (zp["survey"] != "APOGEE")]
+    assert np.all(rv["applied"]) and np.all(np.isfinite(rv["offset"]))
+    # [Fe/H]: applied exactly when more than 2 sigma
+    feh = zp[(zp["quantity"] == "[Fe/H]") & (zp["survey"] != "APOGEE")]
+    significant = np.abs(feh["offset"]) > 2 * feh["e_offset"]
+    np.testing.assert_array_equal(np.asarray(feh["applied"]), significant)
+    assert row("LAMOST-LRS+", "[Fe/H]")["applied"] or \
+        abs(row("LAMOST-LRS+", "[Fe/H]")["offset"]) <= 2 * row("LAMOST-LRS+", "[Fe/H]")[
+            "e_offset"]
+    # the uncertainty is the larger of the formal (Birge-scaled) and bootstrap errors
+    for r in zp[np.isfinite(zp["e_boot"])]:
+        assert r["e_offset"] == max(r["e_formal"], r["e_boot"])
+    # the same seed, the same numbers
+    again = fit_zero_points(per, reference="APOGEE", seed=3)
+    np.testing.assert_array_equal(again["e_offset"], zp["e_offset"])
+
+
+def test_feh_zero_point_not_applied_when_insignificant(by_survey):
+    """Two halves of the APOGEE members: no [Fe/H] offset between them, so none is
+    applied; the same halves with 0.1 dex added to one: applied."""
+    from astro_ocl.steps.multisurvey import fit_zero_points, survey_statistics
+    apogee = by_survey["APOGEE"]
+    second = np.random.default_rng(5).random(len(apogee)) < 0.5
+    a, b = apogee[~second].copy(), apogee[second].copy()
+    b["survey"] = np.full(len(b), "B")
+    for shift, applied in ((0.0, False), (0.1, True)):
+        bb = b.copy()
+        bb["feh"] = bb["feh"] + shift * u.dex
+        zp = fit_zero_points(survey_statistics({"APOGEE": a, "B": bb}), reference="APOGEE",
+                             seed=1)
+        r = zp[(zp["survey"] == "B") & (zp["quantity"] == "[Fe/H]")][0]
+        assert r["N"] >= 20
+        assert bool(r["applied"]) is applied, r["status"]
+        assert abs(r["offset"] - shift) < 3 * r["e_offset"]
+        assert r["status"].startswith("applied" if applied else "not applied")
+
+
+def test_joint_fit_without_shared_clusters(by_survey, per_survey):
+    """LAMOST LRS cut to the clusters no other survey has: nothing links it to the
+    reference, its zero point is not measured, not applied, and its clusters say so."""
+    from astro_ocl.steps.likelihood import likelihood_statistics
+    from astro_ocl.steps.multisurvey import fit_zero_points
+    others = set(per_survey["APOGEE"]["Cluster"]) | set(per_survey["LAMOST-MRS"]["Cluster"])
+    lrs = per_survey["LAMOST-LRS"]
+    alone = lrs[~np.isin(np.asarray(lrs["Cluster"]), sorted(others))]
+    assert len(alone) >= 3
+    zp = fit_zero_points({"APOGEE": per_survey["APOGEE"], "LAMOST-LRS": alone},
+                         reference="APOGEE", seed=1)
+    for r in zp[zp["survey"] == "LAMOST-LRS"]:
+        assert np.isnan(r["offset"]) and not r["applied"] and r["N"] == 0
+        assert r["status"].startswith("not measured")
+    stars = by_survey["LAMOST-LRS"]
+    stars = stars[np.isin(np.asarray(stars["Cluster"]), np.asarray(alone["Cluster"]))]
+    clusters, _ = likelihood_statistics(stars, zero_points=zp)
+    assert all("z" in f for f in clusters["f_RV"])
+    assert all("zero point was not measured" in n for n in clusters["RVnote"])
+    with pytest.raises(ParameterError, match="reference"):
+        fit_zero_points(per_survey, reference="GALAH")
+
+
+def test_external_reference_table_gaia_dr3(per_survey):
+    """Hunt & Reffert (2023) Gaia DR3 cluster RVs as the reference scale: each survey's
+    offset agrees with the median difference over the clusters it shares with Gaia."""
+    from astropy.table import join
+    from astro_ocl.sources.literature import read_literature
+    from astro_ocl.steps.multisurvey import fit_zero_points
+    hr = read_literature("Hunt2023", resolver=cluster_resolver(read_cg2020_clusters()))
+    zp = fit_zero_points(per_survey, reference={"RV": "Gaia-DR3", "[Fe/H]": "APOGEE"},
+                         external={"Gaia-DR3": hr}, seed=2)
+    assert "RV: Gaia-DR3" in zp.meta["references"]
+    gaia = zp[(zp["survey"] == "Gaia-DR3") & (zp["quantity"] == "RV")][0]
+    assert gaia["offset"] == 0 and gaia["kind"] == "external table"
+    # Gaia has no [Fe/H]: no [Fe/H] row for it
+    assert not np.any((zp["survey"] == "Gaia-DR3") & (zp["quantity"] == "[Fe/H]"))
+    usable = hr[np.asarray(np.ma.filled(np.ma.asarray(hr["NRV"]), 0)) >= 3]
+    for survey in ("APOGEE", "LAMOST-LRS"):
+        r = zp[(zp["survey"] == survey) & (zp["quantity"] == "RV")][0]
+        assert r["applied"] and r["N"] >= 10
+        j = join(per_survey[survey]["Cluster", "RV", "f_RV"], usable["Cluster", "RV"],
+                 keys="Cluster", table_names=["s", "g"], metadata_conflicts="silent")
+        j = j[j["f_RV"] == ""]
+        diff = (j["RV_s"] - j["RV_g"]).to_value(u.km / u.s)
+        # an independent, robust estimate of the same offset
+        assert abs(np.median(diff) - r["offset"]) < 3 * np.hypot(
+            r["e_offset"], 1.25 * mad_std(diff) / np.sqrt(diff.size))
+
+
+def test_cluster_provenance_names_surveys_stars_and_offsets(by_survey, per_survey):
+    from astro_ocl.steps.likelihood import likelihood_statistics
+    from astro_ocl.steps.multisurvey import cluster_provenance, fit_zero_points
+    zp = fit_zero_points(per_survey, reference="APOGEE", seed=1)
+    combined = combine_matched(by_survey)
+    clusters, stars = likelihood_statistics(combined, zero_points=zp)
+    prov = cluster_provenance(combined, np.asarray(stars["Flag"]), zp)
+    assert list(prov["Cluster"]) == list(clusters["Cluster"])
+    names = np.asarray(combined["Cluster"]).astype(str)
+    surveys = np.asarray(combined["survey"]).astype(str)
+    rows = {(str(r["survey"]), str(r["quantity"])): r for r in zp}
+    for p in prov:
+        sel = names == p["Cluster"]
+        for col, zcol, used, quantity in (("RVsurveys", "RVzp", stars["Flag"] >= 1, "RV"),
+                                          ("FeHsurveys", "FeHzp", stars["Flag"] == 12,
+                                           "[Fe/H]")):
+            s, n = np.unique(surveys[sel & np.asarray(used)], return_counts=True)
+            assert p[col] == ",".join(f"{a}:{b}" for a, b in zip(s, n))
+            texts = dict(item.split(":", 1) for item in p[zcol].split(",") if item)
+            assert sorted(texts) == list(s)
+            for survey, text in texts.items():
+                r = rows[(survey, quantity)]
+                if survey == "APOGEE":
+                    assert text == "ref"
+                elif r["applied"]:
+                    assert float(text.split("+-")[0]) == pytest.approx(r["offset"], abs=0.01)
+                else:
+                    assert text == "n.s."
+    # no zero points: raw
+    raw = cluster_provenance(combined, np.asarray(stars["Flag"]))
+    assert all(t.endswith(":raw") for x in raw["RVzp"] for t in x.split(",") if t)
+
+
+def test_apply_zero_points_follows_the_applied_column(by_survey, per_survey):
+    from astro_ocl.steps.multisurvey import fit_zero_points
+    zp = fit_zero_points(per_survey, reference="APOGEE", seed=1)
+    lrs = by_survey["LAMOST-LRS"]
+    out = apply_zero_points(lrs, zp)
+    rv = zp[(zp["survey"] == "LAMOST-LRS") & (zp["quantity"] == "RV")][0]
+    feh = zp[(zp["survey"] == "LAMOST-LRS") & (zp["quantity"] == "[Fe/H]")][0]
+    np.testing.assert_allclose((out["rv"] - lrs["rv"]).value, -rv["offset"])
+    expected = -feh["offset"] if feh["applied"] else 0.0
+    np.testing.assert_allclose(np.ma.filled((out["feh"] - lrs["feh"]).value, expected),
+                               expected, atol=1e-12)

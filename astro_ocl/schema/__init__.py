@@ -304,6 +304,60 @@ _CLUSTER_SPECS = _specs(
      "Surveys behind [Fe/H]med and their FLAG=12 stars (survey:N, comma-separated)", "A40"),
 )
 
+# --- Cluster statistics of the likelihood method (astro_ocl.steps.likelihood) -----------------
+# The paper's Monte Carlo columns above (RVmed ... s_[Fe/H]) are the method
+# "fu2022-montecarlo"; these are the method "likelihood": per cluster, a core of stars
+# N(v, e_i^2 + sigma_int^2) with a Cauchy outlier/binary component (RV), on the scale of
+# the zero-point reference (RVzp, FeHzp say which offsets were subtracted).
+_FLAG_CODES = ("codes: 0 no usable star; 1 single star; b multimodal posterior; s intrinsic "
+               "dispersion at the prior edge; c core of fewer than 1.5 stars; z a survey's zero "
+               "point not measured; empty: constrained")
+_LIKELIHOOD_SPECS = _specs(
+    ("NRV", None, "meta.number", "Number of stars in the RV fit (valid for RV)", "I4"),
+    ("RV", KMS, "spect.dopplerVeloc.opt",
+     "Cluster radial velocity on the reference scale: posterior median of the core velocity "
+     "(likelihood with intrinsic dispersion and outlier/binary component)", "F8.2"),
+    ("e_RV", KMS, "stat.error;spect.dopplerVeloc.opt",
+     "Uncertainty of RV: half the 16-84% posterior interval, with the zero points' "
+     "uncertainty in quadrature", "F6.2"),
+    ("sRVint", KMS, "phys.veloc.dispersion",
+     "Intrinsic RV dispersion of the core (posterior median; includes errors the survey "
+     "under-states)", "F6.2"),
+    ("e_sRVint", KMS, "stat.error;phys.veloc.dispersion",
+     "Uncertainty of sRVint (half the 16-84% posterior interval)", "F6.2"),
+    ("NRVcore", None, "meta.number",
+     "Stars in the RV core: sum of the stars' core probabilities", "F6.1"),
+    ("f_RV", None, "meta.code.qual", "Flag on RV, " + _FLAG_CODES, "A4"),
+    ("RVnote", None, "meta.note", "Why RV is flagged (empty: not flagged)", "A120"),
+    ("NFeH", None, "meta.number",
+     "Number of stars in the [Fe/H] fit (RV core, Teff/logg cuts, valid for [Fe/H])", "I4"),
+    ("[Fe/H]", DEX, "phys.abund.Fe",
+     "Cluster [Fe/H] (dex) on the reference scale: posterior median (likelihood with "
+     "intrinsic dispersion)", "F6.3", "[-]"),
+    ("e_[Fe/H]", DEX, "stat.error;phys.abund.Fe",
+     "Uncertainty of [Fe/H] (dex): half the 16-84% posterior interval, with the zero "
+     "points' uncertainty in quadrature", "F5.3", "[-]"),
+    ("sFeHint", DEX, "stat.stdev;phys.abund.Fe",
+     "Intrinsic [Fe/H] dispersion (dex, posterior median)", "F5.3", "[-]"),
+    ("e_sFeHint", DEX, "stat.error;phys.abund.Fe",
+     "Uncertainty of sFeHint (dex, half the 16-84% posterior interval)", "F5.3", "[-]"),
+    ("NFeHcore", None, "meta.number",
+     "Stars in the [Fe/H] core: sum of the stars' core probabilities", "F6.1"),
+    ("f_[Fe/H]", None, "meta.code.qual", "Flag on [Fe/H], " + _FLAG_CODES, "A4"),
+    ("FeHnote", None, "meta.note", "Why [Fe/H] is flagged (empty: not flagged)", "A120"),
+    ("RVzp", None, "meta.note",
+     "Zero points subtracted from the RVs of each survey in RV (survey:offset+-error km/s, "
+     "or survey:ref for the reference, comma-separated)", "A80"),
+    ("FeHzp", None, "meta.note",
+     "Zero points subtracted from the [Fe/H] of each survey in [Fe/H] (survey:offset+-error "
+     "dex, survey:ref, or survey:0 when not significant)", "A80"),
+)
+_MEMBER_LIKELIHOOD_SPECS = _specs(
+    ("Pcore", None, "stat.probability",
+     "Posterior probability that the star's RV belongs to the cluster core (not an outlier "
+     "or a binary away from its systemic velocity); likelihood method", "F4.2"),
+)
+
 # Canonical literature cluster tables (comparison).
 _LITERATURE_SPECS = _specs(
     ("Cluster", None, "meta.id;meta.main", "Cluster name, normalised to CG2020 naming", "A20"),
@@ -472,12 +526,13 @@ MEMBERSHIP = TableDef("membership", _specs(
 }, description="Cluster members with their membership probability")
 
 #: Member table of a build: one row per spectroscopic star matched to a cluster member.
-MEMBERS = TableDef("members", {**_MEMBER_SPECS, **_DOMAIN_MEMBER_SPECS},
+MEMBERS = TableDef("members", {**_MEMBER_SPECS, **_DOMAIN_MEMBER_SPECS,
+                                **_MEMBER_LIKELIHOOD_SPECS},
                    description="Spectroscopic member stars of the clusters, with quality flags")
 
 #: Cluster table of a build: labels of Fu et al. 2022 (J/A+A/668/A4), CG2020
 #: context and the orbit columns of method step 7.
-CLUSTERS = TableDef("clusters", {**_CLUSTER_SPECS, **_ORBIT_SPECS},
+CLUSTERS = TableDef("clusters", {**_CLUSTER_SPECS, **_LIKELIHOOD_SPECS, **_ORBIT_SPECS},
                     description="Open clusters: spectroscopic radial velocities and [Fe/H]")
 
 #: Cantat-Gaudin et al. (2020) table1, the cluster parameters.
