@@ -527,7 +527,7 @@ MEMBERSHIP = TableDef("membership", _specs(
 
 #: Member table of a build: one row per spectroscopic star matched to a cluster member.
 MEMBERS = TableDef("members", {**_MEMBER_SPECS, **_DOMAIN_MEMBER_SPECS,
-                                **_MEMBER_LIKELIHOOD_SPECS},
+                               **_MEMBER_LIKELIHOOD_SPECS},
                    description="Spectroscopic member stars of the clusters, with quality flags")
 
 #: Cluster table of a build: labels of Fu et al. 2022 (J/A+A/668/A4), CG2020
