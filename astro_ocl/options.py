@@ -21,7 +21,7 @@ from .exceptions import ParameterError
 from .sources.surveys import SURVEYS, get_survey
 from .steps.quality import QualityCuts
 
-__all__ = ["BuildOptions", "SurveyInput", "DEFAULT_SURVEYS", "ONLINE_OPTIONS",
+__all__ = ["BuildOptions", "SurveyInput", "DEFAULT_SURVEYS", "ONLINE_OPTIONS", "STATISTICS",
            "parse_surveys", "parse_clusters", "check_threshold", "check_realisations",
            "check_orbit_samples", "check_choice", "check_epoch", "unknown_keyword"]
 
@@ -34,6 +34,9 @@ ONLINE_OPTIONS = ("lamost", "gaia_url", "vizier_url", "timeout", "retries", "cac
                   "memberships")
 
 CONVENTIONS = ("standard", "fu2022")
+#: The cluster statistics (`astro_ocl.steps.likelihood.METHODS`): the likelihood with
+#: intrinsic dispersion and outliers (default), the Monte Carlo medians of Fu et al. 2022.
+STATISTICS = ("likelihood", "fu2022-montecarlo")
 ENGINES = ("memory", "lsdb")
 ZERO_POINTS = ("measure", "apply", "off")
 
@@ -235,7 +238,7 @@ class BuildOptions:
     stars: object = None
     surveys: object = None
     reference_survey: str = None
-    zero_points: str = "measure"
+    zero_points: str = "apply"
     members: object = None
     cluster_params: object = None
     gaia_sources: object = None
@@ -253,6 +256,8 @@ class BuildOptions:
     orbit_samples: int = 100
     gradients: bool = False
     convention: str = "standard"
+    statistics: str = "likelihood"
+    survey_domains: bool = True
     cluster_catalogue: object = None
     engine: str = "memory"
     client: object = None
@@ -273,6 +278,8 @@ class BuildOptions:
         check_choice("convention", self.convention, CONVENTIONS)
         check_choice("engine", self.engine, ENGINES)
         check_choice("zero_points", self.zero_points, ZERO_POINTS)
+        check_choice("statistics", self.statistics, STATISTICS)
+        put("survey_domains", bool(self.survey_domains))
         if self.cluster_params is not None and self.cluster_catalogue is not None:
             raise ParameterError("cluster_catalogue", self.cluster_catalogue,
                                  "give cluster_params or cluster_catalogue, not both")
@@ -328,4 +335,6 @@ class BuildOptions:
                 "match_radius": radii,
                 "epoch": "none" if self.epoch is None else f"J{self.epoch.jyear:.3f}"}
         prov.update({f"qc_{k}": v for k, v in self.cuts.as_meta().items()})
+        prov["statistics"] = self.statistics
+        prov["survey_domains"] = "applied" if self.survey_domains else "not applied"
         return prov

@@ -40,9 +40,11 @@ from .sources.literature import LITERATURE, read_literature
 from .steps.compare import literature_comparison
 from .steps.dynamics import orbit_parameters, positions_back_in_time
 from .steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradients_for_catalogue
-from .steps.multisurvey import (apply_zero_points, combine_matched, measure_zero_points,
-                                survey_composition)
-from .steps.statistics import cluster_table, member_table
+from .steps.multisurvey import (apply_zero_points, cluster_provenance, combine_matched,
+                                fit_zero_points, survey_statistics)
+from .steps.statistics import cluster_table, likelihood_cluster_table, member_table
+from .steps.validation import REFERENCES, validate_catalogue
+from .steps.validity import log_validity, statistics_input, survey_validity
 from .sources.surveys import OCCAM_MEMBERS_FILE
 from .utils import data_path, describe_input, sigterm_as_interrupt
 
@@ -71,14 +73,14 @@ def _interruptible(func):
 
 
 @_interruptible
-def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_points="measure",
+def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_points="apply",
                     members=None, cluster_params=None, gaia_sources=None,
                     clusters=None, membership_threshold=0.7, n_realisations=5000, seed=None,
                     cuts=None, match_radius=None, epoch=None, literature=True,
                     online=False, show_progress=None, orbits=True, orbit_samples=100,
-                    gradients=False, convention="standard", cluster_catalogue=None,
-                    engine="memory", client=None,
-                    **online_options):
+                    gradients=False, convention="standard", statistics="likelihood",
+                    survey_domains=True, cluster_catalogue=None, engine="memory",
+                    client=None, **online_options):
     """Build the open-cluster catalogue (Fu et al. 2022 method steps 1-6).
 
     With no arguments it runs offline on the real embedded samples of every
@@ -101,12 +103,14 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     reference_survey : str, optional
         The survey the others' zero points are measured against (default: the
         first high-resolution survey among them, APOGEE, else the first).
-    zero_points : {"measure", "apply", "off"}
-        With several surveys, each survey's RV and [Fe/H] offset from the
-        reference is measured on the clusters they share
-        (`astro_ocl.steps.multisurvey.measure_zero_points`) and reported
-        (``"measure"``, default), also subtracted from its stars before the
-        combined statistics (``"apply"``), or not measured (``"off"``).
+    zero_points : {"apply", "measure", "off"}
+        With several surveys, every survey's RV and [Fe/H] offset from the
+        reference is fitted jointly over the clusters two or more surveys share
+        (`astro_ocl.steps.multisurvey.fit_zero_points`) and, by default
+        (``"apply"``), removed: RV offsets when measured, [Fe/H] offsets when
+        significant (> 2 sigma), their uncertainty propagated into every cluster
+        value (``RVzp``/``FeHzp`` say which made each value). ``"measure"``
+        reports them only (raw values); ``"off"`` does not fit them.
     members : `~astropy.table.Table`, str or `~pathlib.Path`, optional
         Cluster members (`~astro_ocl.sources.read_cg_members` layout, a table it
         can read, or a file).
@@ -161,9 +165,23 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         (2020) clusters when the catalogue has too few
         (`astro_ocl.steps.gradients.gradients_for_catalogue`). Off by default here
         (some seconds of MCMC); ``astro-ocl build`` fits them.
+    statistics : {"likelihood", "fu2022-montecarlo"}
+        The cluster values. ``"likelihood"`` (default,
+        `astro_ocl.steps.likelihood.likelihood_statistics`): a model of the stars
+        with an intrinsic dispersion and an outlier/binary component, whose
+        errors cover the stars' dispersion, and a flag when the stars do not
+        constrain a value (``RV, e_RV, sRVint, f_RV`` ...). ``"fu2022-montecarlo"``:
+        the Monte Carlo medians of Fu et al. (2022) with their FLAG=1 and FLAG=12
+        selections (``RVmed, e_RVmed, s_RV`` ...; `astro_ocl.reproduce` uses it).
+    survey_domains : bool
+        Leave the stars a survey cannot measure out of the statistics
+        (`astro_ocl.steps.validity.survey_validity`: the survey's flags, S/N,
+        pipeline grid limits, stars too hot for its templates by their Gaia
+        colour). They stay in the member table with the reason
+        (``RVdomain``/``FeHdomain``), counted in the stage log per survey and reason.
     convention : {"standard", "fu2022"}
         ``"standard"`` (default): the physically correct orbits and integrals of
-        motion, gradients weighted by ``e_[Fe/H]med``. ``"fu2022"``: as the
+        motion, gradients weighted by the error of the fitted [Fe/H]. ``"fu2022"``: as the
         published catalogue of Fu et al. (2022) computed them
         (`astro_ocl.steps.dynamics.CONVENTIONS`, and
         `astro_ocl.steps.gradients.FU2022_UNCERTAINTY` for the gradients). Recorded in
@@ -194,6 +212,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         cuts=cuts, match_radius=match_radius, epoch=epoch, literature=literature,
         online=online, show_progress=show_progress, orbits=orbits,
         orbit_samples=orbit_samples, gradients=gradients, convention=convention,
+        statistics=statistics, survey_domains=survey_domains,
         cluster_catalogue=cluster_catalogue, engine=engine, client=client,
         online_options=online_options)
     with make_engine(options) as build_engine:
@@ -220,25 +239,26 @@ def compose(opts, engine):
     # steps 1-2: inputs; step 3: each survey's stars matched to the selected members
     inputs = _inputs(opts, stage_log, provenance)
     matched = engine.match(inputs, options=opts, stage_log=stage_log)
-    # several surveys: each one's own clusters, the zero points, the combined stars
-    per_survey, zp_table, by_survey = _zero_points(matched.by_survey, opts, engine,
-                                                   inputs.cluster_params)
+    by_survey = matched.by_survey
+    if opts.survey_domains:  # where each survey's RV and [Fe/H] can be trusted
+        by_survey = {k: survey_validity(v, cluster_params=inputs.cluster_params)
+                     for k, v in by_survey.items()}
+    # several surveys on one scale: each one's own clusters, the zero points
+    per_survey, zp_table = _zero_points(by_survey, opts)
     stars = combine_matched(by_survey, stage_log=stage_log if len(by_survey) > 1 else None)
+    if opts.survey_domains:
+        log_validity(stars, stage_log)
     if inputs.wanted is not None:
         _report_empty(inputs.wanted, stars, stage_log)
     # steps 4-5: flags and statistics per cluster
-    stats, flags = engine.cluster_statistics(stars, n_realisations=opts.n_realisations,
-                                             seed=opts.seed, cuts=opts.cuts,
-                                             show_progress=opts.show_progress)
-    clusters_t = cluster_table(stats, inputs.cluster_params, cuts=opts.cuts,
-                               stage_log=stage_log)
-    _add_composition(clusters_t, stars, flags)
-    members_t = member_table(stars, flags, cuts=opts.cuts)
+    clusters_t, members_t = _cluster_values(stars, zp_table, opts, engine, inputs, stage_log)
     provenance.update(_input_provenance(opts, matched, inputs, by_survey, zp_table))
     provenance.update(engine.provenance())
     provenance.update(matched.provenance)
     # step 6: literature comparison (the catalogue's values and each survey's own)
     comparison, matched_lit = _literature(clusters_t, per_survey, opts, inputs.resolver)
+    # every build checks itself against independent data
+    validation = _validation(clusters_t, inputs.resolver)
     # step 7: orbits and integrals of motion; step 8: gradients
     orbit_history = gradient_result = None
     fallback = {}
@@ -264,7 +284,7 @@ def compose(opts, engine):
                            matched=matched_lit, stage_log=stage_log, provenance=provenance,
                            gradients=gradient_result, orbit_history=orbit_history,
                            gradient_sample=fallback.get("sample"), zero_points=zp_table,
-                           by_survey=per_survey)
+                           by_survey=per_survey, validation=validation)
 
 
 def _inputs(opts, stage_log, provenance):
@@ -297,33 +317,59 @@ def _inputs(opts, stage_log, provenance):
                        resolver=resolver, wanted=wanted)
 
 
-def _zero_points(by_survey, opts, engine, cluster_params):
-    """Each survey's own cluster values, its zero points against the reference survey
-    (measured; applied only when asked) and the stars on that scale."""
-    per_survey, zp_table = {}, None
+def _zero_points(by_survey, opts):
+    """Each survey's own cluster values (likelihood, own scale) and the surveys' zero points
+    against the reference, fitted jointly (`~astro_ocl.steps.multisurvey.fit_zero_points`);
+    with ``zero_points="measure"`` reported but not applied."""
     if len(by_survey) < 2 or opts.zero_points == "off":
-        return per_survey, zp_table, by_survey
-    for label, m in by_survey.items():
-        if len(m):
-            st, _ = engine.cluster_statistics(m, n_realisations=opts.n_realisations,
-                                              seed=opts.seed, cuts=opts.cuts,
-                                              show_progress=False)
-            per_survey[label] = cluster_table(st, cluster_params, cuts=opts.cuts,
-                                              stage_log=StageLog(), warn_unknown=False)
+        return {}, None
+    per_survey = survey_statistics(by_survey, cuts=opts.cuts)
     reference = _reference_survey(opts.reference_survey, per_survey)
-    zp_table = measure_zero_points(per_survey, reference=reference, seed=opts.seed)
-    if opts.zero_points == "apply":
-        by_survey = {k: apply_zero_points(v, zp_table) for k, v in by_survey.items()}
-    return per_survey, zp_table, by_survey
+    zp_table = fit_zero_points(per_survey, reference=reference, seed=opts.seed)
+    if opts.zero_points == "measure":
+        zp_table["status"] = [f"measured, not applied (zero_points='measure'); the fit: {s}"
+                              if a else s for s, a in zip(zp_table["status"], zp_table["applied"])]
+        zp_table["applied"] = False
+        zp_table.meta["applied"] = "none (zero_points='measure')"
+    return per_survey, zp_table
 
 
-def _add_composition(clusters_t, stars, flags):
-    """``RVsurveys``/``FeHsurveys``: which surveys and how many stars made each value."""
-    composition = survey_composition(stars, flags)
-    names = np.asarray(clusters_t["Cluster"]).astype(str)
-    for i, name in enumerate(("RVsurveys", "FeHsurveys")):
-        values = [composition[n][i] for n in names]
-        clusters_t[name] = MaskedColumn(values, mask=[v == "" for v in values])  # none: null
+def _cluster_values(stars, zp_table, opts, engine, inputs, stage_log):
+    """Steps 4-5: the cluster table (either statistics method) and the member table."""
+    cg = inputs.cluster_params
+    core = None
+    if opts.statistics == "likelihood":
+        fits, per_star = engine.likelihood_statistics(stars, zero_points=zp_table,
+                                                      cuts=opts.cuts,
+                                                      show_progress=opts.show_progress)
+        clusters_t = likelihood_cluster_table(fits, cg, stage_log=stage_log)
+        flags, core = np.asarray(per_star["Flag"]), np.asarray(per_star["Pcore"], float)
+    else:  # the Monte Carlo medians of Fu et al. (2022), on the stars the domains allow
+        used, rows = (statistics_input(stars) if "rv_valid" in stars.colnames
+                      else (stars, np.arange(len(stars))))
+        if zp_table is not None:
+            used = apply_zero_points(used, zp_table)
+        stats, used_flags = engine.cluster_statistics(used, n_realisations=opts.n_realisations,
+                                                      seed=opts.seed, cuts=opts.cuts,
+                                                      show_progress=opts.show_progress)
+        clusters_t = cluster_table(stats, cg, cuts=opts.cuts, stage_log=stage_log)
+        flags = np.zeros(len(stars), int)
+        flags[rows] = used_flags
+    _add_composition(clusters_t, stars, flags, zp_table)
+    members_t = member_table(stars, flags, cuts=opts.cuts, core=core)
+    return clusters_t, members_t
+
+
+def _add_composition(clusters_t, stars, flags, zp_table):
+    """``RVsurveys``/``FeHsurveys`` (which surveys and how many stars made each value) and
+    ``RVzp``/``FeHzp`` (which zero points), null where no star was used."""
+    applied = zp_table if zp_table is not None and np.any(zp_table["applied"]) else None
+    comp = cluster_provenance(stars, flags, applied)
+    rows = {str(n): i for i, n in enumerate(comp["Cluster"])}
+    index = [rows.get(str(n), -1) for n in clusters_t["Cluster"]]
+    for name in ("RVsurveys", "FeHsurveys", "RVzp", "FeHzp"):
+        values = [str(comp[name][i]) if i >= 0 else "" for i in index]
+        clusters_t[name] = MaskedColumn(values, mask=[v == "" for v in values])
         clusters_t[name].info.description = schema.CLUSTERS[name].description
 
 
@@ -367,6 +413,12 @@ def _literature(clusters_t, per_survey, opts, resolver):
     if len(parts) > 1:
         comparison = vstack(parts, metadata_conflicts="silent")
     return comparison, matched_lit
+
+
+def _validation(clusters_t, resolver):
+    """The build against independent references (`~astro_ocl.steps.validation`)."""
+    references = {name: read_literature(name, resolver=resolver) for name in REFERENCES}
+    return validate_catalogue(clusters_t, references)
 
 
 def _embedded_members(resolver):

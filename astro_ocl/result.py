@@ -55,6 +55,9 @@ class CatalogueResult:
     zero_points: QTable = None
     #: ``{survey: cluster table built from that survey's stars alone}`` (several surveys).
     by_survey: dict = field(default_factory=dict)
+    #: The build against independent references
+    #: (`astro_ocl.steps.validation.ValidationResult`); None when not validated.
+    validation: object = None
 
     def summary(self):
         """A short human-readable summary (what the CLI prints)."""

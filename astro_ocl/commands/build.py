@@ -54,10 +54,22 @@ def add_parser(sub):
     p.add_argument("--reference-survey", metavar="NAME",
                    help="survey the zero points are measured against (default: APOGEE when "
                         "present, else the first)")
-    p.add_argument("--zero-points", choices=("measure", "apply", "off"), default="measure",
-                   help="measure and report each survey's RV and [Fe/H] offset from the "
-                        "reference survey; 'apply' also subtracts it before the combined "
-                        "statistics")
+    p.add_argument("--zero-points", choices=("measure", "apply", "off"), default="apply",
+                   help="each survey's RV and [Fe/H] offset from the reference survey, fitted "
+                        "jointly over the clusters the surveys share: 'apply' (default) puts "
+                        "every value on the reference scale (RV offsets when measured, [Fe/H] "
+                        "offsets when significant, with their uncertainty); 'measure' reports "
+                        "them only; 'off' neither")
+    p.add_argument("--statistics", choices=("likelihood", "fu2022-montecarlo"),
+                   default="likelihood",
+                   help="cluster values: 'likelihood' (default: intrinsic dispersion and an "
+                        "outlier/binary component, flags for unconstrained values) or "
+                        "'fu2022-montecarlo' (the Monte Carlo medians of Fu et al. 2022, with "
+                        "their FLAG=1 and FLAG=12 selections)")
+    p.add_argument("--no-survey-domains", action="store_true",
+                   help="use every star, also outside its survey's validity domain (by "
+                        "default stars a survey cannot measure leave the statistics, counted "
+                        "per survey and reason)")
     p.add_argument("--members", type=Path, help="member file instead of the embedded CG members")
     p.add_argument("--clusters-from", choices=("cg2020", "hr23", "dias2021"), default=None,
                    dest="clusters_from",
@@ -158,6 +170,8 @@ def run(args):
                              epoch=epoch, literature=not args.no_literature,
                              orbit_samples=args.orbit_samples,
                              gradients=not args.no_gradients, convention=args.convention,
+                             statistics=args.statistics,
+                             survey_domains=not args.no_survey_domains,
                              **options)
     if options.get("client") is not None:  # our connection to --scheduler (not the cluster)
         options["client"].close()

@@ -2,7 +2,8 @@
 
 A build engine runs the parts of the method whose cost grows with the surveys:
 steps 1-3 (read, clean and cross-match each survey's stars with the selected
-members), the per-cluster statistics (steps 4-5) and the orbits (step 7). The
+members), the per-cluster statistics (steps 4-5, either method) and the orbits
+(step 7). The
 rest of the build (zero points, the combination of the surveys, the
 literature, the gradients) is small and runs in the build itself
 (`astro_ocl.pipeline`). Two engines follow the protocol:
@@ -104,6 +105,10 @@ class Engine(Protocol):
     def cluster_statistics(self, matched, *, n_realisations, seed, cuts, show_progress=None):
         """Steps 4-5: ``(statistics, flags)`` as
         `astro_ocl.steps.statistics.cluster_statistics` gives them."""
+
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+        """Steps 4-5 with the likelihood method: ``(cluster rows, per-star table)`` as
+        `astro_ocl.steps.likelihood.likelihood_statistics` gives them."""
 
     def orbit_parameters(self, clusters, *, n_samples, seed, convention, show_progress=None):
         """Step 7: the orbit table of `astro_ocl.steps.dynamics.orbit_parameters`, each

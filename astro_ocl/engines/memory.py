@@ -12,6 +12,7 @@ from ..sources.gaia_ids import dr2_dr3_pairs, gaia_release
 from ..steps.crossmatch import deduplicate_stars, match_stars, select_members, survey_id_key
 from ..steps.dynamics import orbit_parameters
 from ..steps.gaia_ids import needs_translation, translate_to_dr3
+from ..steps.likelihood import likelihood_statistics
 from ..steps.statistics import clean_stars, cluster_rng, cluster_statistics
 from .base import Matched
 
@@ -129,6 +130,11 @@ class MemoryEngine:
         """As `astro_ocl.steps.statistics.cluster_statistics`."""
         return cluster_statistics(matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
                                   show_progress=show_progress)
+
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+        """As `astro_ocl.steps.likelihood.likelihood_statistics`."""
+        return likelihood_statistics(matched, zero_points=zero_points, cuts=cuts,
+                                     show_progress=show_progress)
 
     def orbit_parameters(self, clusters, *, n_samples, seed, convention, show_progress=None):
         """As `astro_ocl.steps.dynamics.orbit_parameters` with per-cluster streams."""

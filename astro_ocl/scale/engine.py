@@ -49,6 +49,7 @@ from ..steps.gaia_ids import (apply_neighbour_choice, neighbour_choice, needs_tr
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 survey_id_key, unique_pairs, without_gaia_sources)
 from ..steps.dynamics import orbit_parameters
+from ..steps.likelihood import LIKELIHOOD_COLUMNS, likelihood_statistics
 from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_rng, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
@@ -155,6 +156,16 @@ def _stats_partition(groups, n_realisations, seed, cuts):
         stats, flags = cluster_statistics(sub, n_realisations=n_realisations, seed=seed,
                                           cuts=cuts, show_progress=False)
         out.append((stats, np.asarray(sub["_matched_row"]), flags))
+    return out
+
+
+def _likelihood_partition(groups, zero_points, cuts):
+    """Likelihood statistics of a partition of clusters: [(cluster rows, star rows, stars)]."""
+    out = []
+    for sub in groups:
+        fits, stars = likelihood_statistics(sub, zero_points=zero_points, cuts=cuts,
+                                            show_progress=False)
+        out.append((fits, np.asarray(sub["_matched_row"]), stars))
     return out
 
 
@@ -630,18 +641,21 @@ class LsdbEngine:
         return unique_pairs(joined, stage_log=stage_log)
 
     # ---- steps 4-5 ----------------------------------------------------------------------------
-    def cluster_statistics(self, matched, *, n_realisations, seed, cuts, show_progress=None):
-        """As `astro_ocl.steps.statistics.cluster_statistics`, clusters spread over workers."""
+    def _cluster_bag(self, matched, columns):
+        """The stars of each cluster (only ``columns``: no SkyCoord travels) as a Dask bag."""
         import dask.bag as db
         names = np.asarray(matched["Cluster"]).astype(str)
-        # only the columns the statistics read travel to the workers (no SkyCoord)
-        work = QTable([matched[c] for c in STATISTICS_COLUMNS if c in matched.colnames],
-                      copy=False)
+        work = QTable([matched[c] for c in columns if c in matched.colnames], copy=False)
         work["_matched_row"] = np.arange(len(matched))
         order = np.argsort(names, kind="stable")  # rows of a cluster keep their order
         unique, first = np.unique(names[order], return_index=True)
         groups = [work[idx] for idx in np.split(order, first[1:])]
-        bag = db.from_sequence(groups, npartitions=max(1, min(len(groups), 4 * self.n_workers)))
+        return db.from_sequence(groups,
+                                npartitions=max(1, min(len(groups), 4 * self.n_workers)))
+
+    def cluster_statistics(self, matched, *, n_realisations, seed, cuts, show_progress=None):
+        """As `astro_ocl.steps.statistics.cluster_statistics`, clusters spread over workers."""
+        bag = self._cluster_bag(matched, STATISTICS_COLUMNS)
         results = self._run(bag.map_partitions(_stats_partition, n_realisations, seed,
                                                cuts).to_delayed(), "clusters (partitions)")
         stats, flags = [], np.zeros(len(matched), int)
@@ -651,6 +665,27 @@ class LsdbEngine:
                 flags[rows] = f
         stats.sort(key=lambda s: s.cluster)
         return stats, flags
+
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+        """As `astro_ocl.steps.likelihood.likelihood_statistics`, clusters spread over workers."""
+        bag = self._cluster_bag(matched, LIKELIHOOD_COLUMNS)
+        results = self._run(bag.map_partitions(_likelihood_partition, zero_points,
+                                               cuts).to_delayed(), "clusters (partitions)")
+        parts = [p for part in results for p in part]
+        fits = vstack([f for f, _, _ in parts], metadata_conflicts="silent")
+        fits = fits[np.argsort(np.asarray(fits["Cluster"]).astype(str), kind="stable")]
+        fits.meta.update(parts[0][0].meta)
+        for key in ("stars_outside_rv_fit", "stars_outside_feh_fit"):
+            fits.meta[key] = sum(int(f.meta.get(key, 0)) for f, _, _ in parts)
+        stars = QTable()
+        template = parts[0][2]
+        for name in template.colnames:
+            col = np.zeros(len(matched), dtype=np.asarray(template[name]).dtype)
+            for _, rows, st in parts:
+                col[rows] = np.asarray(st[name])
+            stars[name] = col
+            stars[name].info.description = template[name].info.description
+        return fits, stars
 
     # ---- step 7 -------------------------------------------------------------------------------
     def orbit_parameters(self, clusters, *, n_samples, seed, convention, show_progress=None,

@@ -27,13 +27,14 @@ from dataclasses import dataclass, replace
 import astropy.units as u
 import numpy as np
 
-from ..exceptions import InputDataError
+from ..exceptions import InputDataError, MissingColumnError
 
 __all__ = ["ColumnSpec", "TableDef", "TABLES", "STARS", "MEMBERSHIP", "MEMBERS", "CLUSTERS",
            "CG2020", "LITERATURE", "COMPARISON", "ORBIT_COLUMNS", "MATCHED_RV", "MATCHED_FEH",
            "VALIDITY", "VALIDATION", "VALIDATION_PAIRS", "VALIDATION_OUTLIERS",
            "table_def",
-           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age", "DEX",
+           "column_spec", "apply_schema", "flag_descriptions", "flag_note", "log_age",
+           "VALUE_COLUMNS", "value_columns", "DEX",
            "DEX_G", "DEX_YR",
            "KMS", "MASYR", "KPC_KMS", "KM2S2"]
 
@@ -819,3 +820,36 @@ def flag_note(cuts):
     """
     text = flag_descriptions(cuts).get("Flag")
     return None if text is None else "Flag: " + text[len("Quality flag: "):] + "."
+
+
+#: Where a cluster table holds each quantity's value, per statistics method: ``(value,
+#: error, stars used, star-to-star spread)`` of the likelihood method, then of the
+#: Monte Carlo medians of Fu et al. (2022). The steps and sinks that read a cluster
+#: value (comparison, validation, gradients, figures) find it through `value_columns`.
+VALUE_COLUMNS = {
+    "RV": (("RV", "e_RV", "NRV", "sRVint"), ("RVmed", "e_RVmed", "Nflag1", "s_RV")),
+    "[Fe/H]": (("[Fe/H]", "e_[Fe/H]", "NFeH", "sFeHint"),
+               ("[Fe/H]med", "e_[Fe/H]med", "Nflag12", "s_[Fe/H]")),
+}
+
+
+def value_columns(table, quantity):
+    """The ``(value, error, stars, spread)`` columns of ``quantity`` in a cluster table.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        A cluster table of either statistics method (`VALUE_COLUMNS`).
+    quantity : {"RV", "[Fe/H]"}
+
+    Raises
+    ------
+    MissingColumnError
+        The table has neither method's value column.
+    """
+    for cols in VALUE_COLUMNS[quantity]:
+        if cols[0] in table.colnames:
+            return cols
+    options = " or ".join(repr(c[0]) for c in VALUE_COLUMNS[quantity])
+    raise MissingColumnError(f"the cluster table has no {quantity} value ({options})",
+                             column=VALUE_COLUMNS[quantity][0][0])

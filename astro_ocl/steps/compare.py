@@ -17,8 +17,7 @@ from ..sources.names import name_key
 
 __all__ = ["compare", "literature_comparison", "offset_statistics", "add_tidal_radii"]
 
-_QUANTITIES = {"RV": ("RVmed", "e_RVmed", u.km / u.s),
-               "[Fe/H]": ("[Fe/H]med", "e_[Fe/H]med", u.dex)}
+_QUANTITIES = {"RV": u.km / u.s, "[Fe/H]": u.dex}
 
 
 def offset_statistics(diff):
@@ -51,7 +50,8 @@ def compare(clusters, literature, *, quantity="RV"):
     Parameters
     ----------
     clusters : `~astropy.table.QTable`
-        Our cluster table (``Cluster``, ``RVmed``, ``[Fe/H]med`` ...).
+        Our cluster table (``Cluster`` and the values of either statistics method,
+        `astro_ocl.schema.value_columns`).
     literature : `~astropy.table.QTable`
         Canonical literature table (`~astro_ocl.sources.read_literature`).
     quantity : {"RV", "[Fe/H]"}
@@ -65,7 +65,8 @@ def compare(clusters, literature, *, quantity="RV"):
     """
     if quantity not in _QUANTITIES:
         raise ParameterError("quantity", quantity, f"one of {list(_QUANTITIES)}")
-    ours_col, e_ours_col, unit = _QUANTITIES[quantity]
+    unit = _QUANTITIES[quantity]
+    ours_col, e_ours_col = schema.value_columns(clusters, quantity)[:2]
     if quantity not in literature.colnames:
         raise MissingColumnError(f"{literature.meta.get('name', 'literature table')} has no "
                                  f"{quantity} column", column=quantity)
@@ -120,7 +121,7 @@ def literature_comparison(clusters, catalogues, *, sample=None):
                         "(astro_ocl.sources.read_literature reads the embedded ones)")
     rows, matched = [], {}
     for name, lit in catalogues.items():
-        for quantity, (_, _, unit) in _QUANTITIES.items():
+        for quantity, unit in _QUANTITIES.items():
             if quantity not in lit.colnames:
                 continue
             m = compare(clusters, lit, quantity=quantity)

@@ -22,8 +22,8 @@ from .montecarlo import MCStats, draw, summarise
 from .quality import QualityCuts, parameter_flag, rv_flag
 
 __all__ = ["ClusterStatistics", "STATISTICS_COLUMNS", "cluster_rng", "clean_stars",
-           "cluster_statistics",
-           "cluster_table", "member_table"]
+           "cluster_statistics", "cluster_context", "cluster_table", "likelihood_cluster_table",
+           "member_table"]
 
 
 def cluster_rng(seed, cluster):
@@ -159,33 +159,31 @@ def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
     return rows, flags
 
 
-def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
-    """The cluster table from the statistics and the CG2020 parameters.
+def cluster_context(names, cg, radial_velocity, *, warn_unknown=True):
+    """The cluster-catalogue columns of cluster rows: ``Cluster``, ``coord`` and CG2020 context.
 
     Parameters
     ----------
-    stats : list of `ClusterStatistics`
+    names : sequence of str
+        The clusters.
     cg : `~astropy.table.QTable`
-        CG2020 table1 (`~astro_ocl.sources.read_cg2020_clusters`).
-    cuts : `~astro_ocl.steps.quality.QualityCuts`
-        The cuts behind the flags (for the flag columns' descriptions).
-    stage_log : `~astro_ocl.accounting.StageLog`
+        The cluster catalogue (`~astro_ocl.sources.read_cg2020_clusters` layout).
+    radial_velocity : `~astropy.units.Quantity`
+        The clusters' radial velocities (the ``coord``'s).
     warn_unknown : bool
-        Warn about clusters without CG2020 parameters (off for the per-survey
-        tables of a multi-survey build: the combined table warns once).
+        Warn about clusters without parameters in ``cg`` (their columns are NaN).
 
     Returns
     -------
     `~astropy.table.QTable`
-        Labels of `astro_ocl.schema.CLUSTERS`.
+        ``Cluster, coord, GLON, GLAT, r50, plx, e_plx, pmRA, e_pmRA, pmDE, e_pmDE,
+        Dist, AgeNN``.
     """
-    rows = stats
-    kms = u.km / u.s
     t = QTable()
-    t["Cluster"] = [r.cluster for r in rows]
+    t["Cluster"] = list(names)
     cg_names = np.asarray(cg["Cluster"]).astype(str)
     pos = {n: i for i, n in enumerate(cg_names)}
-    idx = np.array([pos.get(n, -1) for n in t["Cluster"]])
+    idx = np.array([pos.get(n, -1) for n in t["Cluster"]], dtype=int)
     known = idx >= 0
     if not known.all() and warn_unknown:
         missing = list(np.asarray(t["Cluster"])[~known])
@@ -210,14 +208,51 @@ def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
     dec = u.Quantity(cg["coord"].dec[safe])
     ra[~known] = np.nan
     dec[~known] = np.nan
-    rvmed = np.array([r.rv.med for r in rows]) * kms
     dist = cgcol("Dist").to(u.pc)
-    pmra, pmde = cgcol("pmRA"), cgcol("pmDE")
     t["coord"] = SkyCoord(ra=ra, dec=dec, distance=np.where(np.isfinite(dist), dist, np.nan * u.pc),
-                          pm_ra_cosdec=pmra, pm_dec=pmde, radial_velocity=rvmed, frame="icrs")
+                          pm_ra_cosdec=cgcol("pmRA"), pm_dec=cgcol("pmDE"),
+                          radial_velocity=radial_velocity, frame="icrs")
     for name in ("GLON", "GLAT", "r50", "plx", "e_plx", "pmRA", "e_pmRA", "pmDE", "e_pmDE",
                  "Dist", "AgeNN"):
         t[name] = cgcol(name)
+    return t
+
+
+def _name_catalogue(t, cg):
+    """Descriptions that say "CG2020" name the catalogue the parameters came from."""
+    if cg.meta.get("catalogue", "cg2020") != "cg2020" and cg.meta.get("reference"):
+        label = cg.meta["reference"].split(",")[0]
+        for name in t.colnames:
+            info = getattr(t[name], "info", None)
+            if info is not None and info.description and "CG2020" in info.description \
+                    and name != "Cluster":
+                info.description = info.description.replace("CG2020", label)
+
+
+def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
+    """The cluster table of the Monte Carlo medians (Fu et al. 2022) with the CG2020 context.
+
+    Parameters
+    ----------
+    stats : list of `ClusterStatistics`
+    cg : `~astropy.table.QTable`
+        CG2020 table1 (`~astro_ocl.sources.read_cg2020_clusters`).
+    cuts : `~astro_ocl.steps.quality.QualityCuts`
+        The cuts behind the flags (for the flag columns' descriptions).
+    stage_log : `~astro_ocl.accounting.StageLog`
+    warn_unknown : bool
+        Warn about clusters without CG2020 parameters (off for the per-survey
+        tables of a multi-survey build: the combined table warns once).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        Labels of `astro_ocl.schema.CLUSTERS`.
+    """
+    rows = stats
+    kms = u.km / u.s
+    rvmed = np.array([r.rv.med for r in rows]) * kms
+    t = cluster_context([r.cluster for r in rows], cg, rvmed, warn_unknown=warn_unknown)
     t["Nall"] = np.array([r.n_all for r in rows])
     t["Nflag1"] = np.array([r.rv.n for r in rows])
     t["RVmed"] = rvmed
@@ -234,21 +269,55 @@ def cluster_table(stats, cg, *, cuts, stage_log, warn_unknown=True):
     schema.apply_schema(t, schema.CLUSTERS, cuts=cuts)
     t["coord"].info.description = ("ICRS position, distance, proper motion (CG2020) and "
                                    "radial velocity RVmed")
-    if cg.meta.get("catalogue", "cg2020") != "cg2020" and cg.meta.get("reference"):
-        # parameters of another catalogue: the descriptions name it
-        label = cg.meta["reference"].split(",")[0]
-        for name in t.colnames:
-            info = getattr(t[name], "info", None)
-            if info is not None and info.description and "CG2020" in info.description \
-                    and name != "Cluster":
-                info.description = info.description.replace("CG2020", label)
+    t.meta["statistics"] = "fu2022-montecarlo"
+    _name_catalogue(t, cg)
     stage_log.stage("clusters", n_in=len(t), n_out=len(t),
                     note=f"{int((t['Nflag12'] == 0).sum())} clusters without [Fe/H] "
                          "(no FLAG=12 star)")
     return t
 
 
-def member_table(matched, flags, *, cuts):
+def likelihood_cluster_table(fits, cg, *, stage_log, warn_unknown=True):
+    """The cluster table of the likelihood method with the CG2020 context.
+
+    Parameters
+    ----------
+    fits : `~astropy.table.QTable`
+        The cluster rows of `astro_ocl.steps.likelihood.likelihood_statistics`.
+    cg : `~astropy.table.QTable`
+        The cluster catalogue.
+    stage_log : `~astro_ocl.accounting.StageLog`
+    warn_unknown : bool
+        Warn about clusters without parameters in ``cg``.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        ``coord`` (radial velocity ``RV``) and the CG2020 context, then the columns of
+        ``fits``; ``meta`` of ``fits``.
+    """
+    rv = u.Quantity(fits["RV"]).to(u.km / u.s)
+    t = cluster_context(np.asarray(fits["Cluster"]).astype(str), cg, rv,
+                        warn_unknown=warn_unknown)
+    for name in fits.colnames:
+        if name != "Cluster":
+            t[name] = fits[name]
+    schema.apply_schema(t, schema.CLUSTERS)
+    t["coord"].info.description = ("ICRS position, distance, proper motion (CG2020) and "
+                                   "radial velocity RV")
+    t.meta.update(fits.meta)
+    _name_catalogue(t, cg)
+    no_rv = int((~np.isfinite(rv.value)).sum())
+    no_feh = int((~np.isfinite(u.Quantity(t["[Fe/H]"]).value)).sum())
+    flagged = {q: int(sum(bool(str(f)) for f in t[c]))
+               for q, c in (("RV", "f_RV"), ("[Fe/H]", "f_[Fe/H]"))}
+    stage_log.stage("clusters", n_in=len(t), n_out=len(t),
+                    note=f"{no_rv} clusters without RV and {no_feh} without [Fe/H] (no usable "
+                         f"star); flagged values: {flagged['RV']} RV, {flagged['[Fe/H]']} [Fe/H]")
+    return t
+
+
+def member_table(matched, flags, *, cuts, core=None):
     """The member table: one row per matched star with its ``Flag``.
 
     Parameters
@@ -259,11 +328,14 @@ def member_table(matched, flags, *, cuts):
         From :func:`cluster_statistics`.
     cuts : `~astro_ocl.steps.quality.QualityCuts`
         The cuts behind the flags (the ``Flag`` description says what they were).
+    core : array-like, optional
+        Each star's core probability (``Pcore``, the likelihood method).
 
     Returns
     -------
     `~astropy.table.QTable`
-        Labels of `astro_ocl.schema.MEMBERS`.
+        Labels of `astro_ocl.schema.MEMBERS`; ``RVdomain``/``FeHdomain`` when the
+        stars went through the survey validity domains.
     """
     m = QTable()
     m["Cluster"] = matched["Cluster"]
@@ -290,6 +362,12 @@ def member_table(matched, flags, *, cuts):
     if "survey" in matched.colnames:
         m["Survey"] = matched["survey"]
     m["Flag"] = flags
+    # outside their survey's validity domain: why (astro_ocl.steps.validity; empty: inside)
+    for src, dst in (("rv_reason", "RVdomain"), ("feh_reason", "FeHdomain")):
+        if src in matched.colnames:
+            m[dst] = np.asarray(matched[src]).astype(str)
+    if core is not None:  # the likelihood method: each star's core probability
+        m["Pcore"] = core
     schema.apply_schema(m, schema.MEMBERS, cuts=cuts)
     m["coord"].info.description = "ICRS position and proper motion (Gaia DR2, epoch J2015.5)"
     return m

@@ -35,15 +35,15 @@ from astropy.table import QTable
 
 from .. import schema
 from ..exceptions import MissingColumnError, ParameterError
-from ..sources.literature import LITERATURE, read_literature
+from ..sources.literature import LITERATURE
 from ..sources.surveys import SURVEYS, survey_family
 
 __all__ = ["validate_catalogue", "validation_text", "ValidationResult", "ReferenceSpec",
            "REFERENCES", "FLOORS", "survey_mix", "select_reference"]
 
-_QUANTITIES = {"RV": ("RVmed", "e_RVmed", "Nflag1", "RVsurveys", "s_RV", u.km / u.s),
-               "[Fe/H]": ("[Fe/H]med", "e_[Fe/H]med", "Nflag12", "FeHsurveys", "s_[Fe/H]",
-                          u.dex)}
+# per quantity: the composition column of the cluster table and the unit (the value
+# columns of either statistics method: astro_ocl.schema.value_columns)
+_QUANTITIES = {"RV": ("RVsurveys", u.km / u.s), "[Fe/H]": ("FeHsurveys", u.dex)}
 _DATA_COLUMN = {"RV": "RVdata", "[Fe/H]": "FeHdata"}
 
 #: The fixed part of the outlier limit ``nsigma * sigma + floor``: 2 km/s for RVs (the
@@ -239,21 +239,21 @@ def _stats(diff):
     return int(d.size), float(np.median(d)), 1.2533 * scatter / np.sqrt(d.size), scatter
 
 
-def validate_catalogue(clusters, *, references=None, fitted_to=None, fit_clusters=None,
+def validate_catalogue(clusters, references, *, fitted_to=None, fit_clusters=None,
                        nsigma=3.0, floors=None, mix_by="family"):
     """Compare a cluster table with independent references, per survey mix.
 
     Parameters
     ----------
     clusters : `~astropy.table.QTable`
-        A catalogue's cluster table: ``Cluster``, ``RVmed``, ``e_RVmed``, ``Nflag1``,
-        ``[Fe/H]med``, ``e_[Fe/H]med``, ``Nflag12`` and, for the survey mix,
-        ``RVsurveys``/``FeHsurveys`` (without them the surveys of
-        ``meta["surveys"]``); ``s_RV``/``s_[Fe/H]`` help explain outliers.
-    references : dict or list, optional
-        ``{name: canonical literature table}`` or names of embedded ones (default:
-        `REFERENCES`). A name of `REFERENCES` takes its selection; another table
-        is used with its finite values.
+        A catalogue's cluster table: ``Cluster``, the values of either statistics
+        method (`astro_ocl.schema.value_columns`: value, error, stars, spread) and,
+        for the survey mix, ``RVsurveys``/``FeHsurveys`` (without them the surveys of
+        ``meta["surveys"]``); the spread helps explain outliers.
+    references : dict
+        ``{name: canonical literature table}`` (`~astro_ocl.sources.read_literature`
+        reads the embedded ones; `REFERENCES` names the default ones). A name of
+        `REFERENCES` takes its selection; another table is used with its finite values.
     fitted_to : str, optional
         The reference the catalogue's scale (zero points) was fitted to.
     fit_clusters : iterable of str or str, optional
@@ -280,10 +280,10 @@ def validate_catalogue(clusters, *, references=None, fitted_to=None, fit_cluster
     if not nsigma > 0:
         raise ParameterError("nsigma", nsigma, "must be positive")
     floors = {**FLOORS, **(floors or {})}
-    if references is None:
-        references = list(REFERENCES)
     if not isinstance(references, dict):
-        references = {name: read_literature(name) for name in references}
+        raise TypeError("references must be {name: literature table} "
+                        "(astro_ocl.sources.read_literature reads the embedded ones, "
+                        "REFERENCES names the default ones)")
     if fitted_to is not None and fitted_to not in references:
         raise ParameterError("fitted_to", fitted_to, f"one of the references {list(references)}")
     for col in ("Cluster",):
@@ -297,11 +297,10 @@ def validate_catalogue(clusters, *, references=None, fitted_to=None, fit_cluster
         spec = REFERENCES.get(ref_name, ReferenceSpec(
             tuple(q for q in _QUANTITIES if q in ref.colnames), label=ref_name))
         for quantity in spec.quantities:
-            ours_c, e_c, n_c, comp_c, s_c, unit = _QUANTITIES[quantity]
-            for col in (ours_c, e_c):
-                if col not in clusters.colnames:
-                    raise MissingColumnError(f"the cluster table has no {col!r} column",
-                                             column=col)
+            comp_c, unit = _QUANTITIES[quantity]
+            ours_c, e_c, n_c, s_c = schema.value_columns(clusters, quantity)
+            if e_c not in clusters.colnames:
+                raise MissingColumnError(f"the cluster table has no {e_c!r} column", column=e_c)
             if quantity not in ref.colnames:
                 raise MissingColumnError(f"{ref_name} has no {quantity} column", column=quantity)
             ours = u.Quantity(clusters[ours_c]).to_value(unit)

@@ -6,8 +6,11 @@ Galactocentric radius RGC [kpc], the angular momentum LZ / 10^3 [kpc km/s] and
 the orbital energy E / 10^5 [km^2/s^2], using only clusters with at least three
 FLAG=12 stars; the 16/50/84 percentiles of (a, b, c) are reported.
 
-The per-cluster error is by default ``e_[Fe/H]med``, the error of the value
-fitted; the fits themselves are in `astro_ocl.steps.gradients.fit` (exact
+The clusters' [Fe/H], its error and the number of stars behind it are those of
+either statistics method (`astro_ocl.schema.value_columns`: ``[Fe/H]``,
+``e_[Fe/H]``, ``NFeH`` of the likelihood; ``[Fe/H]med``, ``e_[Fe/H]med``,
+``Nflag12`` of the paper's Monte Carlo). The per-cluster error is by default the
+error of the value fitted; the fits themselves are in `astro_ocl.steps.gradients.fit` (exact
 Gaussian posterior, emcee as the cross-check). Which per-cluster error the
 paper used is not stated; see `FU2022_UNCERTAINTY`.
 """
@@ -38,9 +41,9 @@ AGE_GROUPS = [("<0.1 Gyr", 0.0, 0.1), ("0.1-0.5 Gyr", 0.1, 0.5), ("0.5-1 Gyr", 0
 X_VARIABLES = [("RGC", "RGC", u.kpc, 1.0), ("LZ/1e3", "LZ", u.kpc * u.km / u.s, 1e3),
                ("E/1e5", "Energy", u.km ** 2 / u.s ** 2, 1e5)]
 
-#: Default per-cluster [Fe/H] error of `gradient_table`: the error of the value
-#: fitted (``[Fe/H]med``).
-DEFAULT_UNCERTAINTY = "e_[Fe/H]med"
+#: Default per-cluster [Fe/H] error of `gradient_table`: None, the error of the value
+#: fitted (``e_[Fe/H]`` of the likelihood, ``e_[Fe/H]med`` of the Monte Carlo).
+DEFAULT_UNCERTAINTY = None
 
 #: Per-cluster [Fe/H] error of the ``fu2022`` convention of the gradients: the
 #: star-to-star dispersion of the FLAG=12 stars (the evidence that the paper's
@@ -78,9 +81,9 @@ def _uncertainty(clusters, uncertainty):
             and all(isinstance(c, str) for c in uncertainty)):
         parts = [_column_dex(clusters, c) for c in uncertainty]
         return "hypot(" + ", ".join(uncertainty) + ")", np.sqrt(sum(p ** 2 for p in parts))
-    if uncertainty is None:
-        raise InputDataError("uncertainty must be a column name, a tuple of column names "
-                             "(added in quadrature) or per-cluster errors, not None")
+    if uncertainty is None:  # the error of the value fitted
+        column = schema.value_columns(clusters, "[Fe/H]")[1]
+        return column, _column_dex(clusters, column)
     values = as_dex(uncertainty, "uncertainty")
     if values.ndim == 0:
         return f"{float(values):g} dex (all clusters)", np.full(n, float(values))
@@ -99,7 +102,8 @@ class GradientResult:
     table : `~astropy.table.QTable`
         One row per (age group, abscissa).
     clusters : `~astropy.table.QTable`
-        The clusters used (with ``RGC, LZ, Energy``, ``e_[Fe/H]fit`` and ``age_group``).
+        The clusters used (``RGC, LZ, Energy``, ``[Fe/H]``, ``e_[Fe/H]``,
+        ``e_[Fe/H]fit`` and ``age_group``).
     source : str
         Where the clusters come from.
     fits : dict
@@ -121,24 +125,25 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     Parameters
     ----------
     clusters : `~astropy.table.QTable`
-        Cluster table with ``[Fe/H]med``, ``Nflag12``, ``AgeNN`` (log age,
+        Cluster table with [Fe/H], its error and its number of stars (either
+        statistics method, `astro_ocl.schema.value_columns`), ``AgeNN`` (log age,
         ``dex(yr)``; plain numbers are read as log10(age/yr), see
         `astro_ocl.schema.log_age`), the ``uncertainty`` column(s) and either
         ``RGC, LZ, Energy`` or a full ``coord``.
     method : {"analytic", "emcee"}
         Exact Gaussian posterior (default; milliseconds) or emcee sampling
         (the paper's method, the cross-check; see `fit_gradient`).
-    uncertainty : str, tuple of str, float or array-like
-        Per-cluster [Fe/H] error of the likelihood: a column name (default
-        ``"e_[Fe/H]med"``, the error of the fitted ``[Fe/H]med``), several
-        column names added in quadrature, one value for all clusters (dex), or
-        one value per cluster. `FU2022_UNCERTAINTY` (``"s_[Fe/H]"``, the
-        star-to-star dispersion) is the choice that matches paper Table 6
-        best so far (provisional, see its note). Floored at ``min_error``.
+    uncertainty : None, str, tuple of str, float or array-like
+        Per-cluster [Fe/H] error of the likelihood: None (default), the error of
+        the value fitted; a column name, several column names added in
+        quadrature, one value for all clusters (dex), or one value per cluster.
+        `FU2022_UNCERTAINTY` (``"s_[Fe/H]"``, the star-to-star dispersion) is the
+        paper's choice (see its note). Floored at ``min_error``.
     age_groups : list of (label, min_Gyr, max_Gyr), optional
         Default `AGE_GROUPS`; a cluster is in a group when ``min <= age < max``.
     min_flag12 : int
-        Minimum number of FLAG=12 stars of a cluster (3 in the paper).
+        Minimum number of stars behind a cluster's [Fe/H] (FLAG=12 stars; 3 in the
+        paper).
     min_clusters : int
         Groups with fewer clusters are reported (N, ``fitted=False``) but not fitted.
     degree, nwalkers, nsteps, burn, min_error, seed, progress
@@ -173,17 +178,18 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
     if method not in METHODS:
         raise InputDataError(f"method must be one of {METHODS}, got {method!r}")
     age_groups = AGE_GROUPS if age_groups is None else age_groups
-    for col in ("[Fe/H]med", "Nflag12", "AgeNN"):
+    value_c, error_c, n_c, _ = schema.value_columns(clusters, "[Fe/H]")
+    for col in (n_c, "AgeNN"):
         if col not in clusters.colnames:
             raise MissingColumnError(f"the clusters need a {col!r} column", column=col)
     unc_label, efit = _uncertainty(clusters, uncertainty)
     xs = _x_values(clusters)
-    feh = _column_dex(clusters, "[Fe/H]med")
-    efeh = (_column_dex(clusters, "e_[Fe/H]med") if "e_[Fe/H]med" in clusters.colnames
+    feh = _column_dex(clusters, value_c)
+    efeh = (_column_dex(clusters, error_c) if error_c in clusters.colnames
             else np.full(len(clusters), np.nan))
     log_age = schema.log_age(clusters["AgeNN"])  # dex(yr); plain numbers: log10(age/yr)
     age = 10 ** (log_age.value - 9.0)  # Gyr, in log space: no rounding at the group edges
-    nflag12 = np.nan_to_num(as_floats(clusters["Nflag12"]))
+    nflag12 = np.nan_to_num(as_floats(clusters[n_c]))
     usable = (nflag12 >= min_flag12) & np.isfinite(feh) & np.isfinite(age) & np.isfinite(efit)
     for v in xs.values():
         usable &= np.isfinite(v.value)
@@ -194,8 +200,10 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
         used["Cluster"] = clusters["Cluster"][usable]
     for k, v in xs.items():
         used[k] = v[usable]
-    used["[Fe/H]med"] = feh[usable] * u.dex
-    used["e_[Fe/H]med"] = efeh[usable] * u.dex
+    used["[Fe/H]"] = feh[usable] * u.dex
+    used["[Fe/H]"].info.description = f"Cluster [Fe/H] fitted (column {value_c})"
+    used["e_[Fe/H]"] = efeh[usable] * u.dex
+    used["e_[Fe/H]"].info.description = f"Error of [Fe/H] (column {error_c})"
     used["e_[Fe/H]fit"] = efit[usable] * u.dex
     used["e_[Fe/H]fit"].info.description = (f"[Fe/H] error of the fit: {unc_label} "
                                             f"(before the {min_error} dex floor)")
@@ -225,7 +233,7 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
                 log.info("gradient %s vs %s: %s, not fitted", label, xlabel, row["note"])
                 continue
             xv = used[col][sel].to_value(unit) / scale
-            jobs.append(dict(x=xv, feh=used["[Fe/H]med"][sel].value,
+            jobs.append(dict(x=xv, feh=used["[Fe/H]"][sel].value,
                              e_feh=used["e_[Fe/H]fit"][sel].value, degree=degree,
                              method=method, nwalkers=nwalkers, nsteps=nsteps, burn=burn,
                              min_error=min_error, seed=fit_seed))
@@ -315,9 +323,9 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
     """
     n_ok = 0
     if clusters is not None and len(clusters):
-        nf = np.nan_to_num(np.asarray(clusters["Nflag12"], float))
-        feh = np.asarray(getattr(clusters["[Fe/H]med"], "value", clusters["[Fe/H]med"]),
-                         float)
+        value_c, _, n_c, _ = schema.value_columns(clusters, "[Fe/H]")
+        nf = np.nan_to_num(np.asarray(clusters[n_c], float))
+        feh = np.asarray(getattr(clusters[value_c], "value", clusters[value_c]), float)
         n_ok = int(((nf >= kwargs.get("min_flag12", 3)) & np.isfinite(feh)
                     & np.isfinite(schema.log_age(clusters["AgeNN"]).value)).sum())
     n_jobs = os.cpu_count() or 1 if n_jobs is None else n_jobs
@@ -385,7 +393,7 @@ def _checked_uncertainty(table, src, kwargs):
     unc = kwargs.get("uncertainty")
     if isinstance(unc, str) and unc not in table.colnames:
         warnings.warn(f"gradients: {src} has no {unc!r} column; the [Fe/H] errors are "
-                      f"{DEFAULT_UNCERTAINTY!r} instead", AstroOCLWarning)
+                      "the errors of the values fitted instead", AstroOCLWarning)
         kwargs["uncertainty"] = DEFAULT_UNCERTAINTY
     return kwargs
 
