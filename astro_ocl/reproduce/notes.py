@@ -118,7 +118,8 @@ class Notes:
 
     def names_verdict(self, *, n, n_same, frac, malformed):
         """(verdict, finding, note keys) of the ``Cluster`` column."""
-        finding = f"{n_same} of {n} published names are CG2020 names"
+        same = self.cite("n_names_cg2020", n_same, "d")
+        finding = f"{same} of {n} published names are CG2020 names"
         return ("reproduced" if frac >= 0.95 else "not reproduced"), finding, [self.use("names")]
 
     # -- the notes -----------------------------------------------------------------

@@ -29,8 +29,8 @@ from .. import schema
 from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..logger import log
 from ..utils import data_path
-from .files import (check_errors, check_unique, delimited_floats, read_delimited, unique_rows,
-                    read_table_file, to_float)
+from .files import (check_errors, check_unique, delimited_floats, quantity_column,
+                    read_delimited, read_table_file, to_float, unique_rows)
 from .names import NameResolver, normalise_name
 
 __all__ = ["read_cg2020_clusters", "read_hr23_clusters", "read_dias2021_clusters",
@@ -661,13 +661,17 @@ TABLE7_COLUMNS = (("Cluster", None), ("GLON", u.deg), ("GLAT", u.deg), ("Age", u
 
 
 def _paper_table(path, default, number):
-    """The ECSV file of a paper table (the shipped one by default), checked to exist."""
+    """The ECSV file of a paper table (the shipped one by default), checked to exist.
+
+    Read as a `~astropy.table.Table` (a unit column with a bad value stays readable, so
+    that the bad value is named, not the whole file refused).
+    """
     path = Path(path) if path is not None else data_path(default)
     if not path.exists():
         raise InputDataError(f"no paper Table {number} file: the input file does not exist (a "
                              "transcription of the article's table in the layout of the "
                              f"shipped astro_ocl/data/{default})", source=str(path))
-    t = read_table_file(path, format="ascii.ecsv", qtable=True)
+    t = read_table_file(path, format="ascii.ecsv")
     if len(t) == 0:
         raise InputDataError("no data rows (only a header)", source=str(path))
     return path, t
@@ -729,6 +733,7 @@ def read_fu2022_table6(path=None):
                                  value=(r["age_group"], r["x"], r["coefficient"]))
     check_unique([f"{r['age_group']} {r['x']} {r['coefficient']}" for r in t],
                  source=str(path), column="age_group, x, coefficient")
+    t = QTable(t)
     t.meta["source"] = str(path)
     return t
 
@@ -773,10 +778,11 @@ def read_fu2022_table7(path=None):
         if unit is None:
             t[col] = np.array([str(v).strip() for v in raw[col]])
             continue
-        values = to_float(raw[col], source=str(path), column=col)
+        # a unit in the file is converted (a wrong one refused); none: the table's unit
+        values = quantity_column(raw, col, col, unit, source=str(path))
         if col == "e_[Fe/H]":
-            check_errors(values, source=str(path), column=col)
-        t[col] = values * unit
+            check_errors(values.value, source=str(path), column=col)
+        t[col] = values
     check_unique(t["Cluster"], source=str(path), column="Cluster")
     descriptions = {"GLON": "Galactic longitude", "GLAT": "Galactic latitude",
                     "Age": "Cluster age (as printed)",
