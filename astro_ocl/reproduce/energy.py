@@ -124,7 +124,7 @@ def galpot_input_check(inputs):
     Returns
     -------
     dict
-        ``R_kpc, z_kpc, v_km_s``: largest |difference| of the start radius, height and
+        ``R_kpc, z_kpc, v_km_s``: largest abs(difference) of the start radius, height and
         velocities (the shipped evaluation was made from the same inputs when small).
     """
     ps, conv = paper_frame(inputs)
@@ -155,7 +155,7 @@ def energy_residuals(inputs, ours, fu2022):
         McMillan17, physical units, at ZGC), ``fu2022`` (galpy McMillan17 rescaled
         to (8.2 kpc, 232.8 km/s), at d sin b), ``galpot`` (GalPot, at d sin b) and
         ``galpot_ZGC`` minus the published energy, with ``max_abs_*`` the largest
-        |difference| of each, and ``galpy_minus_galpot`` (the two potentials'
+        abs(difference) of each, and ``galpy_minus_galpot`` (the two potentials'
         difference at (R, d sin b)). ``meta['input_check']``: `galpot_input_check`.
     """
     from ..steps.dynamics import orbital_energy

@@ -396,7 +396,7 @@ def paper_table_rows(table6, table7, notes):
     `~astropy.table.QTable`
         ``table, column, unit, measure, n, frac_ok, frac_ok_fu2022, max_abs,
         max_abs_fu2022, tol_abs, tol_fraction, tolerance, verdict, finding, notes``
-        (Table 6: the measure is |z|, ours minus paper in units of the paper's error;
+        (Table 6: the measure is abs(z), ours minus paper in units of the paper's error;
         ``frac_ok`` is sigma = e_[Fe/H]med, ``frac_ok_fu2022`` sigma = s_[Fe/H]).
     """
     from .tables import TABLE6_TOLERANCE, TABLE7_COLUMNS
@@ -448,5 +448,6 @@ def paper_table_rows(table6, table7, notes):
     t["frac_ok_fu2022"].info.description = ("Fraction within the tolerance, paper convention "
                                             "(Table 6: sigma = s_[Fe/H]; Table 7: e_[Fe/H] = "
                                             "s_[Fe/H])")
-    t["max_abs"].info.description = "Largest |z| (Table 6) or |ours - paper| (Table 7), default"
+    t["max_abs"].info.description = ("Largest abs(z) (Table 6) or abs(ours - paper) (Table 7), "
+                                     "default")
     return t

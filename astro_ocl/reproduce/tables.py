@@ -26,7 +26,7 @@ TABLE6_CHOICES = {
     "mean_error": ("e_[Fe/H]mean", "the error of [Fe/H]mean (a third candidate)"),
 }
 
-#: A Table 6 coefficient is reproduced when |z| <= 0.5 (half the paper's error).
+#: A Table 6 coefficient is reproduced when abs(z) <= 0.5 (half the paper's error).
 TABLE6_TOLERANCE = 0.5
 
 
@@ -107,7 +107,7 @@ def table6_comparison(inputs, paper):
 
 
 def table6_summary(t6, label, *, x=None):
-    """max |z|, counts within 0.5 and beyond 1, median widths ratio of one choice."""
+    """max abs(z), counts within 0.5 and beyond 1, median widths ratio of one choice."""
     z = np.asarray(t6[f"z_{label}"], float)
     w = np.asarray(t6[f"width_ratio_{label}"], float)
     if x is not None:
