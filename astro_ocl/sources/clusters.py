@@ -29,14 +29,15 @@ from .. import schema
 from ..exceptions import InputDataError, MissingColumnError, UnknownNameError
 from ..logger import log
 from ..utils import data_path
-from .files import (check_errors, check_unique, delimited_floats, read_delimited, unique_rows,
-                    read_table_file, to_float)
+from .files import (check_errors, check_unique, delimited_floats, quantity_column,
+                    read_delimited, read_table_file, to_float, unique_rows)
 from .names import NameResolver, normalise_name
 
 __all__ = ["read_cg2020_clusters", "read_hr23_clusters", "read_dias2021_clusters",
            "read_cluster_catalogue", "CLUSTER_CATALOGUES", "join_cluster_parameters",
-           "cluster_resolver", "read_fu2022", "read_fu2022_table6",
-           "TABLE6_COLUMNS", "TABLE6_GROUPS", "TABLE6_X",
+           "cluster_resolver", "read_fu2022", "read_fu2022_table6", "read_fu2022_table7",
+           "TABLE6_COLUMNS", "TABLE6_GROUPS", "TABLE6_X", "TABLE6_FILE", "TABLE7_FILE",
+           "TABLE7_COLUMNS",
            "read_cluster_dynamics_input", "FU2022_COLUMNS", "FU2022_MEANINGS",
            "CG2020_VIZIER_COLUMNS"]
 
@@ -641,51 +642,82 @@ def read_cluster_dynamics_input(*, path=None, cg=None):
     return t
 
 
-# --- paper Table 6 of Fu et al. (2022) -------------------------------------------------
+# --- paper Tables 6 and 7 of Fu et al. (2022) ----------------------------------------
 
-#: Columns of a transcription of paper Table 6 (`read_fu2022_table6`).
+#: Columns of a transcription of paper Table 6 (`read_fu2022_table6`); ``N`` (clusters
+#: per fit) is optional: the article does not print it.
 TABLE6_COLUMNS = ("age_group", "x", "coefficient", "N", "paper", "paper_plus", "paper_minus")
 #: Age-group labels of paper Table 6 (as `astro_ocl.steps.gradients.AGE_GROUPS`).
 TABLE6_GROUPS = ("<0.1 Gyr", "0.1-0.5 Gyr", "0.5-1 Gyr", "1-2 Gyr", "2-4 Gyr", ">4 Gyr")
 #: Abscissa labels of paper Table 6 (as `astro_ocl.steps.gradients.X_VARIABLES`).
 TABLE6_X = ("RGC", "LZ/1e3", "E/1e5")
+#: The shipped transcriptions of the article's Tables 6 and 7 (``astro_ocl/data``).
+TABLE6_FILE = "fu2022_table6.ecsv"
+TABLE7_FILE = "fu2022_table7.ecsv"
+#: Columns of paper Table 7 (`read_fu2022_table7`) and their units.
+TABLE7_COLUMNS = (("Cluster", None), ("GLON", u.deg), ("GLAT", u.deg), ("Age", u.Myr),
+                  ("X", u.pc), ("Y", u.pc), ("Z", u.pc), ("[Fe/H]", u.dex),
+                  ("e_[Fe/H]", u.dex))
+
+
+def _paper_table(path, default, number):
+    """The ECSV file of a paper table (the shipped one by default), checked to exist.
+
+    Read as a `~astropy.table.Table` (a unit column with a bad value stays readable, so
+    that the bad value is named, not the whole file refused).
+    """
+    path = Path(path) if path is not None else data_path(default)
+    if not path.exists():
+        raise InputDataError(f"no paper Table {number} file: the input file does not exist (a "
+                             "transcription of the article's table in the layout of the "
+                             f"shipped astro_ocl/data/{default})", source=str(path))
+    t = read_table_file(path, format="ascii.ecsv")
+    if len(t) == 0:
+        raise InputDataError("no data rows (only a header)", source=str(path))
+    return path, t
 
 
 def read_fu2022_table6(path=None):
-    """Paper Table 6 (Fu et al. 2022): the published coefficients and their errors.
+    """Paper Table 6 (Fu et al. 2022): the published gradient coefficients and their errors.
 
     Parameters
     ----------
     path : str or `~pathlib.Path`, optional
-        ECSV with columns ``age_group, x, coefficient, N, paper, paper_plus,
-        paper_minus`` (one row per coefficient; labels as in
-        `TABLE6_GROUPS` and `TABLE6_X`, coefficient ``a, b`` or ``c``); default
-        ``astro_ocl/data/fu2022_table6.ecsv``.
+        ECSV with columns ``age_group, x, coefficient, paper, paper_plus,
+        paper_minus`` and optionally ``N`` (one row per coefficient; labels as
+        in `TABLE6_GROUPS` and `TABLE6_X`, coefficient ``a, b`` or ``c``);
+        default the shipped transcription of the article's table
+        (``astro_ocl/data/fu2022_table6.ecsv``, 54 rows; see the data manifest).
 
     Returns
     -------
     `~astropy.table.QTable`
+        The columns above; ``N`` is -1 (unknown) where the file has none (the
+        article does not print the number of clusters per fit).
+        ``meta['source']`` names the file.
 
     Raises
     ------
     InputDataError
-        No such file (the package ships none: the values of the paper's Table 6 are
-        not available in machine-readable form; see the reproducibility report).
-    MissingColumnError, InputDataError
-        A column is missing, or a label is unknown.
+        No such file, no rows, a bad number or a negative error (naming file,
+        column and row), an unknown label, a repeated coefficient.
+    MissingColumnError
+        A required column is missing.
+
+    Examples
+    --------
+    >>> from astro_ocl.sources.clusters import read_fu2022_table6
+    >>> t6 = read_fu2022_table6()
+    >>> len(t6), float(t6["paper"][0])
+    (54, 0.066)
     """
-    path = Path(path) if path is not None else data_path("fu2022_table6.ecsv")
-    if not path.exists():
-        raise InputDataError("no paper Table 6 file: the input file does not exist "
-                             "(transcribe the paper's Table 6 into this ECSV layout)",
-                             source=str(path))
-    t = read_table_file(path, format="ascii.ecsv", qtable=True)
+    path, t = _paper_table(path, TABLE6_FILE, 6)
     for col in TABLE6_COLUMNS:
-        if col not in t.colnames:
+        if col not in t.colnames and col != "N":
             raise MissingColumnError(f"paper Table 6 needs a {col!r} column", source=str(path),
                                      column=col)
-    if len(t) == 0:
-        raise InputDataError("no data rows (only a header)", source=str(path))
+    if "N" not in t.colnames:
+        t["N"] = np.full(len(t), -1)
     for col in ("N", "paper", "paper_plus", "paper_minus"):
         values = to_float(t[col], source=str(path), column=col)
         if col in ("paper_plus", "paper_minus"):
@@ -701,4 +733,65 @@ def read_fu2022_table6(path=None):
                                  value=(r["age_group"], r["x"], r["coefficient"]))
     check_unique([f"{r['age_group']} {r['x']} {r['coefficient']}" for r in t],
                  source=str(path), column="age_group, x, coefficient")
+    t = QTable(t)
+    t.meta["source"] = str(path)
+    return t
+
+
+def read_fu2022_table7(path=None):
+    """Paper Table 7 (Fu et al. 2022): the 24 young clusters along the Radcliffe wave.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`, optional
+        ECSV with columns ``Cluster, GLON, GLAT, Age, X, Y, Z, [Fe/H], e_[Fe/H]``
+        (the printed values; ``e_[Fe/H]`` is the +/- printed with ``[Fe/H]``);
+        default the shipped transcription (``astro_ocl/data/fu2022_table7.ecsv``).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        The columns with units: deg, Myr, pc (heliocentric Galactic Cartesian
+        X, Y, Z), dex. ``meta['source']`` names the file.
+
+    Raises
+    ------
+    InputDataError
+        No such file, no rows, a bad number (naming file, column, row and
+        value), a negative ``e_[Fe/H]``, a repeated cluster.
+    MissingColumnError
+        A column is missing.
+
+    Examples
+    --------
+    >>> from astro_ocl.sources.clusters import read_fu2022_table7
+    >>> t7 = read_fu2022_table7()
+    >>> len(t7), t7["X"].unit
+    (24, Unit("pc"))
+    """
+    path, raw = _paper_table(path, TABLE7_FILE, 7)
+    t = QTable()
+    for col, unit in TABLE7_COLUMNS:
+        if col not in raw.colnames:
+            raise MissingColumnError(f"paper Table 7 needs a {col!r} column", source=str(path),
+                                     column=col)
+        if unit is None:
+            t[col] = np.array([str(v).strip() for v in raw[col]])
+            continue
+        # a unit in the file is converted (a wrong one refused); none: the table's unit
+        values = quantity_column(raw, col, col, unit, source=str(path))
+        if col == "e_[Fe/H]":
+            check_errors(values.value, source=str(path), column=col)
+        t[col] = values
+    check_unique(t["Cluster"], source=str(path), column="Cluster")
+    descriptions = {"GLON": "Galactic longitude", "GLAT": "Galactic latitude",
+                    "Age": "Cluster age (as printed)",
+                    "X": "Heliocentric Galactic Cartesian X (towards the Galactic centre)",
+                    "Y": "Heliocentric Galactic Cartesian Y (towards l = 90 deg)",
+                    "Z": "Heliocentric Galactic Cartesian Z (towards b = 90 deg)",
+                    "[Fe/H]": "Cluster [Fe/H] (as printed)",
+                    "e_[Fe/H]": "The +/- value printed with [Fe/H]"}
+    for col, text in descriptions.items():
+        t[col].info.description = text + " (Fu et al. 2022, Table 7)"
+    t.meta.update(reference="Fu et al. 2022, A&A 668, A4, Table 7", source=str(path))
     return t

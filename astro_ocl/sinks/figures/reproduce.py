@@ -1,9 +1,9 @@
-"""Figures of the reproducibility report: published against ours, one per column."""
+"""Figures of the reproducibility report: published against ours, Table 6 z, energy residuals."""
 import numpy as np
 
 from .common import new_figure, save_figure, values
 
-__all__ = ["plot_published_vs_ours"]
+__all__ = ["plot_published_vs_ours", "plot_table6_z", "plot_energy_residuals"]
 
 
 def _safe_stem(column):
@@ -19,7 +19,7 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
         ``clusters.ecsv`` of `~astro_ocl.reproduce.ReproductionResult`: ``X_pub``,
         ``X_ours``, ``X_fu2022`` per column ``X``.
     columns : list of str
-        The columns to draw (those without any finite pair are skipped).
+        The columns to draw (those without such columns or any finite pair are skipped).
     outdir : str or `~pathlib.Path`
     formats : tuple of str
 
@@ -29,6 +29,8 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
     """
     files = []
     for col in columns:
+        if f"{col}_pub" not in clusters.colnames:
+            continue
         pub = values(clusters[f"{col}_pub"])
         ours = values(clusters[f"{col}_ours"])
         fu = values(clusters[f"{col}_fu2022"])
@@ -53,3 +55,76 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
         ax2.set_ylabel("this package - published")
         files += save_figure(fig, outdir, _safe_stem(col), formats=formats)
     return files
+
+
+def plot_table6_z(table6, outdir, *, formats=("png",)):
+    """z = (ours - paper) / paper's error of every Table 6 coefficient, per uncertainty choice.
+
+    Parameters
+    ----------
+    table6 : `~astropy.table.QTable`
+        ``table6.ecsv`` of the report (``z_<choice>`` columns, ``meta['summary']``).
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
+    labels = [c[2:] for c in table6.colnames if c.startswith("z_")]
+    if not labels:
+        return []
+    summary = table6.meta.get("summary", {})
+    tol = float(table6.meta.get("tolerance_abs_z", 0.5))
+    fig = new_figure(figsize=(9.0, 3.6), layout="constrained")
+    ax = fig.subplots()
+    k = np.arange(len(table6))
+    for j, label in enumerate(labels):
+        unc = summary.get(label, {}).get("uncertainty", label)
+        ax.plot(k + 0.2 * (j - 1), np.asarray(table6[f"z_{label}"], float), "o",
+                ms=3.5, color=f"C{j}", label=f"sigma = {unc} ({label})")
+    for y, style in ((tol, ":"), (1.0, "--")):
+        ax.axhline(y, color="k", lw=0.6, ls=style)
+        ax.axhline(-y, color="k", lw=0.6, ls=style)
+    ax.axhline(0, color="k", lw=0.6)
+    ticks = [f"{g} {x} {c}" for g, x, c in zip(table6["age_group"], table6["x"],
+                                               table6["coefficient"])]
+    ax.set_xticks(k[::3])
+    ax.set_xticklabels(ticks[::3], rotation=90, fontsize=6)
+    ax.set_ylabel("z = (ours - paper) / paper's error")
+    ax.set_title(f"Table 6: dotted |z| = {tol:g}, dashed |z| = 1")
+    ax.legend(loc="best", fontsize=7)
+    return save_figure(fig, outdir, "table6_z", formats=formats)
+
+
+def plot_energy_residuals(clusters, outdir, *, formats=("png",)):
+    """Computed minus published energy against RGC: paper convention (galpy) and GalPot.
+
+    Parameters
+    ----------
+    clusters : `~astropy.table.QTable`
+        ``clusters.ecsv`` of the report (``Energy_pub``, ``Energy_fu2022``,
+        ``Energy_galpot``, ``RGC_pub``).
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
+    need = ("Energy_pub", "Energy_fu2022", "Energy_galpot", "RGC_pub")
+    if not all(c in clusters.colnames for c in need):
+        return []
+    pub, r = values(clusters["Energy_pub"]), values(clusters["RGC_pub"])
+    fig = new_figure(figsize=(6.5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for col, style, label in (("Energy_fu2022", "o", "galpy McMillan17 rescaled (fu2022)"),
+                              ("Energy_galpot", ".", "GalPot McMillan17 (PJM17_best)")):
+        d = values(clusters[col]) - pub
+        ok = np.isfinite(d) & np.isfinite(r)
+        ax.plot(r[ok], d[ok], style, ms=3, alpha=0.7, label=label)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlabel("published RGC [kpc]")
+    ax.set_ylabel("computed - published Energy [km2/s2]")
+    ax.legend(loc="best", fontsize=8)
+    return save_figure(fig, outdir, "energy_residuals", formats=formats)

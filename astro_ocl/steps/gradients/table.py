@@ -46,8 +46,11 @@ X_VARIABLES = [("RGC", "RGC", u.kpc, 1.0), ("LZ/1e3", "LZ", u.kpc * u.km / u.s, 
 DEFAULT_UNCERTAINTY = None
 
 #: Per-cluster [Fe/H] error of the ``fu2022`` convention of the gradients: the
-#: star-to-star dispersion of the FLAG=12 stars (the evidence that the paper's
-#: Table 6 used it: docs page "Reproducing Fu et al. 2022", ``astro-ocl reproduce``).
+#: star-to-star dispersion of the FLAG=12 stars, which the article (section 2.2)
+#: takes as the cluster [Fe/H] uncertainty. Direct evidence: fitted with it, all 54
+#: coefficients of the article's Table 6 (shipped, `read_fu2022_table6`) are
+#: reproduced within half the paper's error; ``astro-ocl reproduce`` recomputes and
+#: reports this (docs page "Reproducing Fu et al. 2022").
 FU2022_UNCERTAINTY = "s_[Fe/H]"
 
 
@@ -415,14 +418,16 @@ def compare_with_table6(table, reference):
         ``GradientResult.table`` (columns ``age_group, x, N, {a,b,c}_16/50/84``).
     reference : `~astropy.table.QTable`
         Paper Table 6 as `~astro_ocl.sources.clusters.read_fu2022_table6` returns it
-        (default: that reader's shipped file).
+        (its default is the shipped transcription of the article's table).
 
     Returns
     -------
     `~astropy.table.QTable`
         One row per paper coefficient: ``age_group, x, coefficient, N, N_paper,
         ours, ours_sigma, paper, paper_plus, paper_minus, z, width_ratio``
-        (our 16-84 half width over the paper's); rows we did not fit have NaN.
+        (our 16-84 half width over the paper's mean half width); rows we did not
+        fit have NaN; ``N_paper`` is -1 where the reference gives none (the
+        article prints no N).
         ``meta`` holds ``n_compared, max_abs_z, n_over_1, n_over_0.5`` and
         ``median_width_ratio``.
     """
