@@ -106,7 +106,7 @@ def _occam_stream(path):
 
 
 def _table6_file(tmp_path):
-    """A paper Table 6 file in the layout `read_fu2022_table6` reads (none is shipped)."""
+    """A paper Table 6 file in the layout `read_fu2022_table6` reads (a copy in that layout)."""
     t = Table(names=cl.TABLE6_COLUMNS, dtype=(str, str, str, int, float, float, float))
     for g in cl.TABLE6_GROUPS:
         for x in cl.TABLE6_X:
@@ -133,6 +133,8 @@ READERS = {
     "read_cluster_dynamics_input": Reader(lambda p: cl.read_cluster_dynamics_input(path=p),
                                           "zhong2020.csv.gz", "csv", required="DMode",
                                           numeric="RV", error="e_RV", unique=True),
+    "read_fu2022_table7": Reader(cl.read_fu2022_table7, "fu2022_table7.ecsv", "ecsv",
+                                 required="X", numeric="X", error="e_[Fe/H]", unique=True),
     "read_fu2022_table6": Reader(cl.read_fu2022_table6, "table6", "ecsv", required="paper",
                                  numeric="paper", error="paper_plus", unique=True),
     "read_table_file": Reader(files.read_table_file, "lamost_lrs_oc_members.ecsv", "ecsv",

@@ -255,8 +255,11 @@ def star_statistics(inputs, *, seed, n_realisations):
         The build (LAMOST LRS only, as the paper).
     """
     from ..pipeline import build_catalogue
+    # the paper's statistics on the paper's selection: its Monte Carlo medians, and no
+    # survey validity domains beyond its own cuts (FLAG=1, FLAG=12)
     res = build_catalogue(surveys=["lamost_lrs"], seed=seed, n_realisations=n_realisations,
-                          orbits=False, literature=False, show_progress=False)
+                          orbits=False, literature=False, show_progress=False,
+                          statistics="fu2022-montecarlo", survey_domains=False)
     c = res.clusters
     pos = {str(n): i for i, n in enumerate(c["Cluster"])}
     idx = np.array([pos.get(str(n), -1) for n in inputs["CG_name"]])
