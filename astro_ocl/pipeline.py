@@ -181,7 +181,9 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         (``RVdomain``/``FeHdomain``), counted in the stage log per survey and reason.
     convention : {"standard", "fu2022"}
         ``"standard"`` (default): the physically correct orbits and integrals of
-        motion, gradients weighted by the error of the fitted [Fe/H]. ``"fu2022"``: as the
+        motion, gradients weighted by the error of the fitted [Fe/H] with the
+        clusters' intrinsic [Fe/H] scatter about the gradient fitted per age group.
+        ``"fu2022"``: as the
         published catalogue of Fu et al. (2022) computed them
         (`astro_ocl.steps.dynamics.CONVENTIONS`, and
         `astro_ocl.steps.gradients.FU2022_UNCERTAINTY` for the gradients). Recorded in
@@ -272,6 +274,9 @@ def compose(opts, engine):
             fallback=lambda: fallback.setdefault("sample",
                                                  _zhong2020_with_orbits(opts.convention)),
             seed=opts.seed, progress=opts.show_progress,
+            # the physically correct fit has the clusters' own [Fe/H] scatter about the
+            # gradient; the paper's has none and weights by s_[Fe/H]
+            scatter=opts.convention == "standard",
             uncertainty=FU2022_UNCERTAINTY if opts.convention == "fu2022"
             else DEFAULT_UNCERTAINTY)
         provenance["gradients_fitted_on"] = gradient_result.source

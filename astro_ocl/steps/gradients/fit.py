@@ -26,6 +26,7 @@ from ...utils import progress as _progress
 from ...utils import sigterm_as_interrupt, worker_initializer
 
 __all__ = ["METHODS", "GradientFit", "fit_gradient", "coefficient_names", "as_floats",
+           "intrinsic_scatter", "fit_diagnostics",
            "as_dex", "run_fits"]
 
 #: Posterior methods of `fit_gradient` and `gradient_table`.
@@ -159,6 +160,101 @@ def _wls(x, y, e, degree):
     mean = (rinv @ (q.T @ (y / e))) / scale
     cov = (rinv @ rinv.T) / np.outer(scale, scale)
     return mean, cov
+
+
+def _usable(x, y, e, min_error):
+    x, y, e = (np.asarray(a, float) for a in (x, y, e))
+    e = np.broadcast_to(e, y.shape)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(e)
+    return x[ok], y[ok], np.maximum(e[ok], min_error), ok
+
+
+def intrinsic_scatter(x, feh, e_feh, *, degree=2, min_error=0.01, max_scatter=1.0):
+    """The intrinsic [Fe/H] scatter about the polynomial that maximises the marginal likelihood.
+
+    The model ``[Fe/H]_i ~ N(poly(x_i), e_i^2 + s^2)`` with flat priors on the
+    coefficients: ``s`` maximises the likelihood with the coefficients integrated
+    out (restricted maximum likelihood, which does not shrink ``s`` by the
+    coefficients fitted), ``-1/2 [sum r_i^2 / v_i + sum ln v_i + ln det(A^T V^-1 A)]``
+    with ``v_i = e_i^2 + s^2`` and ``r`` the weighted least-squares residuals.
+
+    Parameters
+    ----------
+    x, feh, e_feh : array-like
+        Abscissa, [Fe/H] and its error (dex); non-finite rows are left out.
+    degree : int
+    min_error : float
+        Floor of the errors (dex).
+    max_scatter : float
+        Upper limit of the search (dex).
+
+    Returns
+    -------
+    float
+        ``s`` in dex (0 when the errors alone explain the scatter).
+    """
+    from scipy.optimize import minimize_scalar
+    x, y, e, _ = _usable(x, feh, e_feh, min_error)
+    if x.size <= degree + 1:
+        return 0.0
+
+    def minus_log_like(s):
+        v = e ** 2 + s ** 2
+        mean, cov = _wls(x, y, np.sqrt(v), degree)
+        r = y - np.polyval(mean, x)
+        _, logdet = np.linalg.slogdet(np.linalg.inv(cov))
+        return 0.5 * (np.sum(r ** 2 / v) + np.sum(np.log(v)) + logdet)
+
+    best = minimize_scalar(minus_log_like, bounds=(0.0, float(max_scatter)), method="bounded",
+                           options={"xatol": 1e-4})
+    s = float(best.x)
+    return 0.0 if minus_log_like(0.0) <= best.fun else s
+
+
+def fit_diagnostics(x, feh, e_feh, *, degree=2, min_error=0.01):
+    """How well a polynomial fits, and how much one point carries it.
+
+    Parameters
+    ----------
+    x, feh, e_feh : array-like
+        As for `fit_gradient` (non-finite rows are left out, errors floored).
+    degree : int
+    min_error : float
+
+    Returns
+    -------
+    dict
+        ``chi2`` and ``dof`` of the weighted least-squares fit; ``shifts``: for
+        each point (rows of the input, NaN for a row left out) and coefficient,
+        the change of the coefficient when that point is left out, in units of
+        the coefficient's posterior sigma with every point; ``influential``: the
+        row whose removal moves a coefficient most, ``max_shift`` (sigma) and
+        ``coefficient``, the one it moves.
+    """
+    x, y, e, ok = _usable(x, feh, e_feh, min_error)
+    names = coefficient_names(degree)
+    n = x.size
+    shifts = np.full((ok.size, degree + 1), np.nan)
+    out = dict(chi2=np.nan, dof=n - degree - 1, shifts=shifts, influential=-1,
+               max_shift=np.nan, coefficient="")
+    if n <= degree + 1:
+        return out
+    mean, cov = _wls(x, y, e, degree)
+    sigma = np.sqrt(np.diag(cov))
+    out["chi2"] = float(np.sum(((y - np.polyval(mean, x)) / e) ** 2))
+    rows = np.flatnonzero(ok)
+    for k in range(n):
+        keep = np.arange(n) != k
+        try:
+            m_k, _ = _wls(x[keep], y[keep], e[keep], degree)
+        except NoUsableDataError:  # this point alone fixes a coefficient
+            m_k = np.full(degree + 1, np.inf)
+        shifts[rows[k]] = (m_k - mean) / sigma
+    absolute = np.abs(shifts[rows])
+    k, j = np.unravel_index(np.nanargmax(absolute), absolute.shape)
+    out.update(influential=int(rows[k]), max_shift=float(absolute[k, j]),
+               coefficient=names[j])
+    return out
 
 
 def fit_gradient(x, feh, e_feh, *, degree=2, method="analytic", nwalkers=300, nsteps=10000,

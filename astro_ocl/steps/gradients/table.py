@@ -27,7 +27,8 @@ from ... import schema
 from ...exceptions import AstroOCLWarning, InputDataError, MissingColumnError, NoUsableDataError
 from ...logger import log
 from ..dynamics import orbital_energy, phase_space
-from .fit import METHODS, as_dex, as_floats, coefficient_names, run_fits
+from .fit import (METHODS, as_dex, as_floats, coefficient_names, fit_diagnostics,
+                  intrinsic_scatter, run_fits)
 
 __all__ = ["AGE_GROUPS", "X_VARIABLES", "DEFAULT_UNCERTAINTY", "FU2022_UNCERTAINTY",
            "GradientResult", "gradient_table", "gradients_for_catalogue", "compare_with_table6"]
@@ -119,11 +120,52 @@ class GradientResult:
     fits: dict = field(default_factory=dict)
 
 
+#: The diagnostics of each fitted row of `gradient_table`.
+_DIAGNOSTICS = {
+    "chi2_dof": "Chi-square per degree of freedom of the weighted least-squares fit",
+    "scatter": "Intrinsic [Fe/H] scatter added to every cluster's error (0: none fitted)",
+    "loo_cluster": "The cluster whose removal moves a coefficient most (leave one out)",
+    "loo_shift": "That shift, in posterior sigma of the coefficient (all clusters)",
+    "loo_coefficient": "The coefficient it moves most",
+}
+
+
+def _influence(x, feh, e_feh, names, degree, min_error):
+    """chi2/dof and the most influential cluster of one row (`fit_diagnostics`)."""
+    d = fit_diagnostics(x, feh, e_feh, degree=degree, min_error=min_error)
+    out = {"chi2_dof": d["chi2"] / d["dof"] if d["dof"] > 0 else np.nan,
+           "loo_shift": d["max_shift"], "loo_coefficient": d["coefficient"], "loo_cluster": ""}
+    if d["influential"] >= 0:
+        out["loo_cluster"] = str(np.asarray(names)[d["influential"]])
+    return out
+
+
+def _warn_influential(rows, limit):
+    """A warning naming the rows that one cluster carries (a note in each row too)."""
+    carried = [r for r in rows if np.isfinite(r["loo_shift"]) and r["loo_shift"] > limit]
+    for r in carried:
+        r["note"] = (f"{r['loo_cluster']} alone moves {r['loo_coefficient']} by "
+                     f"{r['loo_shift']:.1f} sigma")
+    if carried:
+        warnings.warn(f"gradients: in {len(carried)} of {len(rows)} fits one cluster moves a "
+                      f"coefficient by more than {limit:g} sigma: " + "; ".join(
+                          f"{r['age_group']} vs {r['x']}: {r['note']}" for r in carried[:6])
+                      + (" ..." if len(carried) > 6 else ""), AstroOCLWarning)
+
+
 def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAINTY,
                    age_groups=None, min_flag12=3, min_clusters=5, degree=2, nwalkers=300,
                    nsteps=10000, burn=None, min_error=0.01, include_all=True, seed=None,
-                   progress=None, source=None, n_jobs=1):
+                   progress=None, source=None, n_jobs=1, scatter=False,
+                   influence_limit=1.0):
     """Paper Table 6: [Fe/H] gradients per age group against RGC, LZ/10^3 and E/10^5.
+
+    Each fitted row also says how well the polynomial fits (``chi2_dof``) and how
+    much one cluster carries it: the cluster whose removal moves a coefficient
+    most (``loo_cluster``), by how many posterior sigma (``loo_shift``) and which
+    coefficient (``loo_coefficient``); a row where one cluster moves a
+    coefficient by more than ``influence_limit`` sigma gets an
+    `~astro_ocl.exceptions.AstroOCLWarning` and a note.
 
     Parameters
     ----------
@@ -160,12 +202,20 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
         Worker processes for emcee fits (each fit is independent and seeded, so
         the result does not depend on ``n_jobs``); analytic fits run in this
         process.
+    scatter : bool
+        Add an intrinsic [Fe/H] scatter about the polynomial, fitted per row
+        (`~astro_ocl.steps.gradients.fit.intrinsic_scatter`), to every cluster's
+        error in quadrature (recorded in ``scatter``); default False, as the
+        paper (its fits have none).
+    influence_limit : float
+        Leave-one-out shift (posterior sigma) above which a row is warned about.
 
     Returns
     -------
     GradientResult
         ``table`` columns ``{a,b,c}_{16,50,84}``, ``{a,b,c}_sigma`` (posterior
-        standard deviation), ``tau_max, n_tau, acceptance`` (NaN for the
+        standard deviation), ``chi2_dof``, ``scatter``, ``loo_cluster``,
+        ``loo_shift``, ``loo_coefficient``, ``tau_max, n_tau, acceptance`` (NaN for the
         analytic method); ``table.meta`` records ``method``, ``uncertainty`` and
         the emcee settings (``nwalkers, nsteps, burn``: the values passed, used
         only by ``method="emcee"``).
@@ -225,8 +275,9 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
             sel = np.ones(len(used), bool) if label == "all" else (used["age_group"] == label)
             n = int(sel.sum())
             row = {"age_group": label, "age_min": lo, "age_max": hi, "x": xlabel, "N": n,
-                   "fitted": False, "tau_max": np.nan, "n_tau": np.nan, "acceptance": np.nan,
-                   "note": ""}
+                   "fitted": False, "chi2_dof": np.nan, "scatter": np.nan, "loo_cluster": "",
+                   "loo_shift": np.nan, "loo_coefficient": "", "tau_max": np.nan,
+                   "n_tau": np.nan, "acceptance": np.nan, "note": ""}
             for nm in names:
                 row.update({f"{nm}_16": np.nan, f"{nm}_50": np.nan, f"{nm}_84": np.nan,
                             f"{nm}_sigma": np.nan})
@@ -236,11 +287,17 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
                 log.info("gradient %s vs %s: %s, not fitted", label, xlabel, row["note"])
                 continue
             xv = used[col][sel].to_value(unit) / scale
-            jobs.append(dict(x=xv, feh=used["[Fe/H]"][sel].value,
-                             e_feh=used["e_[Fe/H]fit"][sel].value, degree=degree,
+            feh_sel, e_sel = used["[Fe/H]"][sel].value, used["e_[Fe/H]fit"][sel].value
+            row["scatter"] = intrinsic_scatter(xv, feh_sel, e_sel, degree=degree,
+                                               min_error=min_error) if scatter else 0.0
+            e_sel = np.hypot(np.maximum(e_sel, min_error), row["scatter"])
+            row.update(_influence(xv, feh_sel, e_sel, used["Cluster"][sel] if "Cluster" in
+                                  used.colnames else np.flatnonzero(sel), degree, min_error))
+            jobs.append(dict(x=xv, feh=feh_sel, e_feh=e_sel, degree=degree,
                              method=method, nwalkers=nwalkers, nsteps=nsteps, burn=burn,
                              min_error=min_error, seed=fit_seed))
             where.append(row)
+    _warn_influential(where, influence_limit)
     for row, (fit, caught) in zip(where, run_fits(jobs, n_jobs, progress)):
         fits[(row["age_group"], row["x"])] = fit
         for nm, a, b, c, s in zip(fit.names, fit.p16, fit.p50, fit.p84, fit.sigma):
@@ -251,7 +308,8 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
                        n_tau=(fit.nsteps - fit.burn) / float(np.max(fit.tau)),
                        acceptance=fit.acceptance)
         if caught:
-            row["note"] = "chain < 50 autocorrelation times"
+            row["note"] = "; ".join(n for n in (row["note"], "chain < 50 autocorrelation times")
+                                    if n)
             log.warning("gradient %s vs %s: chain shorter than 50 autocorrelation times "
                         "(tau = %.1f steps)", row["age_group"], row["x"], row["tau_max"])
     table = QTable(rows=rows)
@@ -266,6 +324,9 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
             table[f"{nm}_{p}"].info.description = (
                 f"{p}th percentile of {nm} in [Fe/H] = a x^2 + b x + c (dex per x^power)")
         table[f"{nm}_sigma"].info.description = f"Posterior standard deviation of {nm}"
+    for name, text in _DIAGNOSTICS.items():
+        table[name].info.description = text
+    table["scatter"].unit = u.dex
     table["tau_max"].info.description = ("Largest emcee autocorrelation time (steps); NaN "
                                          "for the analytic posterior")
     table["n_tau"].info.description = "Chain length after burn-in in autocorrelation times"
@@ -279,7 +340,9 @@ def gradient_table(clusters, *, method="analytic", uncertainty=DEFAULT_UNCERTAIN
                        "burn": nsteps // 5 if burn is None else burn,
                        "min_flag12": min_flag12, "min_clusters": min_clusters,
                        "seed": "none" if seed is None else int(seed), "n_jobs": n_jobs,
-                       "source": source or "<table>", "elapsed_s": round(elapsed, 4)})
+                       "source": source or "<table>", "elapsed_s": round(elapsed, 4),
+                       "scatter": "fitted per row" if scatter else "none (as the paper)",
+                       "influence_limit": influence_limit})
     log.info("gradient table (%s): %d fits in %.3f s", method, len(fits), elapsed)
     return GradientResult(table=table, clusters=used, source=source or "<table>", fits=fits)
 
