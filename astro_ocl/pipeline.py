@@ -11,7 +11,7 @@ step      what                                        where
 ========  ==========================================  ===========================
 1, 2      stars, members, cluster parameters          :mod:`astro_ocl.sources`
 3         cross-match (every input path)              `.steps.crossmatch` (engine)
--         several surveys on one scale                `.steps.multisurvey`
+-         several surveys on one scale                `.steps.zeropoints`
 4, 5      flags and cluster statistics                `.steps.statistics` (engine)
 6         literature comparison                       `.steps.compare`
 7         orbits and integrals of motion              `.steps.dynamics` (engine)
@@ -40,10 +40,10 @@ from .sources.literature import LITERATURE, read_literature
 from .steps.compare import literature_comparison
 from .steps.dynamics import orbit_parameters, positions_back_in_time
 from .steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradients_for_catalogue
-from .steps.multisurvey import (apply_zero_points, cluster_provenance, combine_matched,
-                                fit_zero_points, survey_statistics)
+from .steps.multisurvey import cluster_provenance, combine_matched
 from .steps.statistics import cluster_table, likelihood_cluster_table, member_table
 from .steps.validation import REFERENCES, validate_catalogue
+from .steps.zeropoints import apply_zero_points, fit_zero_points, survey_statistics
 from .steps.validity import log_validity, statistics_input, survey_validity
 from .sources.surveys import OCCAM_MEMBERS_FILE
 from .utils import data_path, describe_input, sigterm_as_interrupt
@@ -106,7 +106,7 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
     zero_points : {"apply", "measure", "off"}
         With several surveys, every survey's RV and [Fe/H] offset from the
         reference is fitted jointly over the clusters two or more surveys share
-        (`astro_ocl.steps.multisurvey.fit_zero_points`) and, by default
+        (`astro_ocl.steps.zeropoints.fit_zero_points`) and, by default
         (``"apply"``), removed: RV offsets when measured, [Fe/H] offsets when
         significant (> 2 sigma), their uncertainty propagated into every cluster
         value (``RVzp``/``FeHzp`` say which made each value). ``"measure"``
@@ -324,7 +324,7 @@ def _inputs(opts, stage_log, provenance):
 
 def _zero_points(by_survey, opts):
     """Each survey's own cluster values (likelihood, own scale) and the surveys' zero points
-    against the reference, fitted jointly (`~astro_ocl.steps.multisurvey.fit_zero_points`);
+    against the reference, fitted jointly (`~astro_ocl.steps.zeropoints.fit_zero_points`);
     with ``zero_points="measure"`` reported but not applied."""
     if len(by_survey) < 2 or opts.zero_points == "off":
         return {}, None
@@ -384,8 +384,7 @@ def _input_provenance(opts, matched, inputs, by_survey, zp_table):
     if zp_table is not None:
         prov["zero_points"] = opts.zero_points
         prov["zero_point_reference"] = zp_table.meta["reference"]
-        prov["zero_points_applied"] = "; ".join(
-            sorted({v.meta.get("zero_points_applied", "none") for v in by_survey.values()}))
+        prov["zero_points_applied"] = str(zp_table.meta.get("applied", "none"))
     cg = inputs.cluster_params
     prov.update({
         "stars": "; ".join(describe_input(s) for s in matched.star_sources.values()),

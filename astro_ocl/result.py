@@ -51,7 +51,7 @@ class CatalogueResult:
     #: catalogue had too few clusters; None otherwise.
     gradient_sample: QTable = None
     #: Zero points of the surveys against the reference survey
-    #: (`astro_ocl.steps.multisurvey.measure_zero_points`); None with one survey.
+    #: (`astro_ocl.steps.zeropoints.fit_zero_points`); None with one survey.
     zero_points: QTable = None
     #: ``{survey: cluster table built from that survey's stars alone}`` (several surveys).
     by_survey: dict = field(default_factory=dict)

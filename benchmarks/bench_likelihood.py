@@ -75,7 +75,8 @@ def main():
                     help="Monte Carlo realisations of the baseline (paper: 5000)")
     args = ap.parse_args()
     from astro_ocl.steps.likelihood import likelihood_statistics
-    from astro_ocl.steps.multisurvey import combine_matched, fit_zero_points, survey_statistics
+    from astro_ocl.steps.multisurvey import combine_matched
+    from astro_ocl.steps.zeropoints import fit_zero_points, survey_statistics
     from astro_ocl.steps.statistics import cluster_statistics
     by_survey = _matched()
     combined = combine_matched(by_survey)

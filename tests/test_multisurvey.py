@@ -1,4 +1,4 @@
-"""Zero points between surveys and the combination of several surveys (issue 10).
+"""Zero points between surveys and the combination of several surveys.
 
 The offsets are injected into real LAMOST stars: the matched stars of every
 cluster are split at random into two halves, two independent sets of real
@@ -15,10 +15,9 @@ from astro_ocl.accounting import StageLog
 from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
 from astro_ocl.sources import cluster_resolver, read_cg2020_clusters, read_cg_members, read_lamost
 from astro_ocl.steps.crossmatch import match_stars, select_members
-from astro_ocl.steps.multisurvey import (apply_zero_points, combine_matched,
-                                         measure_zero_points, survey_composition)
-from astro_ocl.steps.quality import QualityCuts
-from astro_ocl.steps.statistics import clean_stars, cluster_statistics, cluster_table
+from astro_ocl.steps.multisurvey import combine_matched, survey_composition
+from astro_ocl.steps.statistics import clean_stars
+from astro_ocl.steps.zeropoints import apply_zero_points, fit_zero_points, survey_statistics
 
 SHIFT_RV = 4.2 * u.km / u.s
 SHIFT_FEH = -0.11 * u.dex
@@ -42,37 +41,6 @@ def _halves(matched, seed=3):
     return matched[first], matched[~first]
 
 
-def _clusters(stars, cg):
-    stats, _ = cluster_statistics(stars, n_realisations=400, seed=5)
-    return cluster_table(stats, cg, cuts=QualityCuts(), stage_log=StageLog())
-
-
-def test_zero_point_recovers_injected_offset(matched):
-    stars, cg = matched
-    a, b = _halves(stars)
-    b = b.copy()
-    b["rv"] = b["rv"] + SHIFT_RV
-    b["feh"] = b["feh"] + SHIFT_FEH
-    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
-    zp = measure_zero_points(per, reference="A", min_clusters=3, seed=1)
-    rv = zp[zp["quantity"] == "RV"][0]
-    feh = zp[zp["quantity"] == "[Fe/H]"][0]
-    assert rv["status"] == "measured" and rv["N"] >= 5
-    # the offset is found within 3 sigma of its own uncertainty, and that uncertainty is
-    # small enough for the test to mean something (a 4.2 km/s shift is resolved)
-    assert abs(rv["offset"] - SHIFT_RV.value) < 3 * rv["e_offset"] + 0.05
-    assert 0 < rv["e_offset"] < SHIFT_RV.value / 3
-    assert abs(feh["offset"] - SHIFT_FEH.value) < 3 * feh["e_offset"] + 0.005
-    assert 0 < feh["e_offset"] < abs(SHIFT_FEH.value) / 3
-    # the same halves without a shift: no offset
-    per0 = {"A": per["A"], "B": _clusters(_halves(stars)[1], cg)}
-    zp0 = measure_zero_points(per0, reference="A", seed=1)
-    r0 = zp0[zp0["quantity"] == "RV"][0]
-    assert abs(r0["offset"]) < 3 * r0["e_offset"] + 0.05
-    # the same seed gives the same uncertainty
-    assert measure_zero_points(per, reference="A", seed=1)["e_offset"][0] == rv["e_offset"]
-
-
 def test_apply_zero_points_puts_survey_on_reference_scale(matched):
     stars, cg = matched
     a, b = _halves(stars)
@@ -80,32 +48,30 @@ def test_apply_zero_points_puts_survey_on_reference_scale(matched):
     a["survey"] = "A"
     b["survey"] = "B"
     b["rv"] = b["rv"] + SHIFT_RV
-    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
-    zp = measure_zero_points(per, reference="A", seed=1)
+    zp = fit_zero_points(survey_statistics({"A": a, "B": b}), reference="A", seed=1)
     corrected = apply_zero_points(b, zp)
     assert "B RV" in corrected.meta["zero_points_applied"]
-    zp2 = measure_zero_points({"A": per["A"], "B": _clusters(corrected, cg)}, reference="A",
-                              seed=1)
-    rv2 = zp2[zp2["quantity"] == "RV"][0]
+    zp2 = fit_zero_points(survey_statistics({"A": a, "B": corrected}), reference="A", seed=1)
+    rv2 = zp2[(zp2["survey"] == "B") & (zp2["quantity"] == "RV")][0]
     assert abs(rv2["offset"]) < 0.05
     # the reference's stars are untouched
     assert np.all(apply_zero_points(a, zp)["rv"] == a["rv"])
 
 
-def test_too_few_shared_clusters_is_not_measured_nor_applied(matched):
+def test_zero_points_not_measured_are_not_applied(matched):
     stars, cg = matched
     a, b = _halves(stars)
-    per = {"A": _clusters(a, cg), "B": _clusters(b, cg)}
-    zp = measure_zero_points(per, reference="A", min_clusters=10_000)
-    assert np.all(np.isnan(zp["offset"]))
-    assert all(s.startswith("not measured") for s in zp["status"])
-    b = b.copy()
+    a, b = a.copy(), b.copy()
+    b["Cluster"] = np.char.add("elsewhere_", np.asarray(b["Cluster"]).astype(str))
+    zp = fit_zero_points(survey_statistics({"A": a, "B": b}), reference="A", seed=1)
+    row = zp[(zp["survey"] == "B") & (zp["quantity"] == "RV")][0]
+    assert not np.isfinite(row["offset"]) and not row["applied"]
     b["survey"] = "B"
     with pytest.warns(DroppedRowsWarning, match="not applied"):
         out = apply_zero_points(b, zp)
     assert np.all(out["rv"] == b["rv"])
-    with pytest.raises(ParameterError, match="reference_survey"):
-        measure_zero_points(per, reference="C")
+    with pytest.raises(ParameterError, match="reference"):
+        fit_zero_points(survey_statistics({"A": a, "B": b}), reference="C")
 
 
 def test_combine_keeps_each_star_once_in_priority_order(matched):
@@ -160,8 +126,8 @@ def test_gradient_groups_without_enough_clusters_fall_back_one_by_one():
 def test_default_build_combines_every_embedded_survey(multi_survey_result):
     r = multi_survey_result
     c, m = r.clusters, r.members
-    has_rv = np.isfinite(c["RVmed"].value)
-    has_feh = np.isfinite(c["[Fe/H]med"].value)
+    has_rv = np.isfinite(c["RV"].value)
+    has_feh = np.isfinite(c["[Fe/H]"].value)
     assert (has_rv & has_feh).sum() >= 80
     assert np.isfinite(c["Energy"].value).sum() >= 80
     assert set(m["Survey"]) == {"LAMOST-LRS", "LAMOST-MRS", "APOGEE"}
@@ -176,7 +142,8 @@ def test_default_build_combines_every_embedded_survey(multi_survey_result):
             s, n = np.unique(np.asarray(m["Survey"][sel & used]), return_counts=True)
             assert {k: int(v) for k, v in counts.items()} == dict(zip(s, n.tolist()))
         rv_text = "" if np.ma.is_masked(row["RVsurveys"]) else str(row["RVsurveys"])
-        assert sum(int(i.split(":")[1]) for i in rv_text.split(",") if i) == row["Nflag1"]
+        used = sel & np.isin(m["Flag"], (1, 12))
+        assert sum(int(i.split(":")[1]) for i in rv_text.split(",") if i) == used.sum()
     # the drops are counted, survey by survey
     log = r.stage_log.as_table()
     usable = log[log["stage"] == "usable RV"]
@@ -193,10 +160,10 @@ def test_default_build_zero_points_and_occam(multi_survey_result):
     zp = r.zero_points
     assert zp.meta["reference"] == "APOGEE"
     lrs = zp[(zp["survey"] == "LAMOST-LRS") & (zp["quantity"] == "RV")][0]
-    # LAMOST LRS velocities sit several km/s below APOGEE's (measured, not removed)
-    assert lrs["status"] == "measured" and lrs["N"] >= 3
+    # LAMOST LRS velocities sit several km/s below APOGEE's: measured and removed
+    assert lrs["applied"] and lrs["N"] >= 3
     assert lrs["offset"] < -2 and lrs["offset"] + 3 * lrs["e_offset"] < 0
-    assert r.provenance["zero_points"] == "measure"
+    assert r.provenance["zero_points"] == "apply"
     # APOGEE stars alone against OCCAM's own cluster table: the same APOGEE values
     comp = r.comparison
     occam = comp[(comp["catalogue"] == "OCCAM2020") & (comp["sample"] == "APOGEE stars only")]
@@ -208,27 +175,31 @@ def test_default_build_zero_points_and_occam(multi_survey_result):
     assert np.all((g["fitted_on"] != "") == np.asarray(g["fitted"], bool))
 
 
-def test_zero_points_applied_only_when_asked():
+def test_zero_points_applied_unless_asked_not_to():
     import astro_ocl
-    # a cluster only LAMOST LRS observed moves by exactly minus the offset
-    kw = dict(seed=1, n_realisations=300, orbits=False, literature=False,
-              surveys=["lamost_lrs", "apogee"])
+    # a cluster only LAMOST LRS observed moves by minus the offset; APOGEE's stay
+    kw = dict(seed=1, orbits=False, literature=False, surveys=["lamost_lrs", "apogee"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        measured = astro_ocl.build_catalogue(**kw)
-        applied = astro_ocl.build_catalogue(zero_points="apply", **kw)
+        measured = astro_ocl.build_catalogue(zero_points="measure", **kw)
+        applied = astro_ocl.build_catalogue(**kw)
     z = applied.zero_points
-    off = z[(z["survey"] == "LAMOST-LRS") & (z["quantity"] == "RV")][0]["offset"]
-    assert np.isfinite(off)
+    lrs = z[(z["survey"] == "LAMOST-LRS") & (z["quantity"] == "RV")][0]
+    assert np.isfinite(lrs["offset"]) and lrs["applied"]
+    assert not measured.zero_points["applied"].any()
     surveys = [str(s) for s in measured.clusters["RVsurveys"].filled("")]
     lrs_only = [i for i, s in enumerate(surveys) if s.startswith("LAMOST-LRS:") and "," not in s]
     apogee_only = [i for i, s in enumerate(surveys) if s.startswith("APOGEE:") and "," not in s]
     assert lrs_only and apogee_only
-    delta = (applied.clusters["RVmed"] - measured.clusters["RVmed"]).value
-    np.testing.assert_allclose(delta[lrs_only], -off, atol=1e-9)
-    np.testing.assert_array_equal(delta[apogee_only], 0)  # the reference is untouched
+    delta = (applied.clusters["RV"] - measured.clusters["RV"]).value
+    np.testing.assert_allclose(delta[lrs_only], -lrs["offset"], atol=1e-6)
+    np.testing.assert_allclose(delta[apogee_only], 0, atol=1e-9)  # the reference scale
+    # the zero point's uncertainty is in the error of every LRS-only value
+    e_m, e_a = measured.clusters["e_RV"].value, applied.clusters["e_RV"].value
+    np.testing.assert_allclose(e_a[lrs_only], np.hypot(e_m[lrs_only], lrs["e_offset"]),
+                               rtol=1e-6)
     assert "LAMOST-LRS RV" in applied.provenance["zero_points_applied"]
-    assert measured.provenance["zero_points_applied"] == "none"
+    assert measured.provenance["zero_points_applied"].startswith("none")
 
 
 # --- zero points fitted jointly (fit_zero_points) ------------------------------------------
@@ -271,7 +242,6 @@ def by_survey():
 
 @pytest.fixture(scope="module")
 def per_survey(by_survey):
-    from astro_ocl.steps.multisurvey import survey_statistics
     return survey_statistics(by_survey)
 
 
@@ -283,7 +253,6 @@ def test_joint_fit_recovers_offsets_injected_into_three_surveys(by_survey):
     measurements on the same scale; the second half ("<survey>+") shifted by a known
     RV (and LRS [Fe/H]) offset. Fitted jointly against APOGEE's first half, the
     difference of the two halves' zero points is the injected shift."""
-    from astro_ocl.steps.multisurvey import fit_zero_points, survey_statistics
     rng = np.random.default_rng(11)
     parts = {}
     for survey, table in by_survey.items():
@@ -332,7 +301,6 @@ def test_joint_fit_recovers_offsets_injected_into_three_surveys(by_survey):
 def test_feh_zero_point_not_applied_when_insignificant(by_survey):
     """Two halves of the APOGEE members: no [Fe/H] offset between them, so none is
     applied; the same halves with 0.1 dex added to one: applied."""
-    from astro_ocl.steps.multisurvey import fit_zero_points, survey_statistics
     apogee = by_survey["APOGEE"]
     second = np.random.default_rng(5).random(len(apogee)) < 0.5
     a, b = apogee[~second].copy(), apogee[second].copy()
@@ -353,7 +321,6 @@ def test_joint_fit_without_shared_clusters(by_survey, per_survey):
     """LAMOST LRS cut to the clusters no other survey has: nothing links it to the
     reference, its zero point is not measured, not applied, and its clusters say so."""
     from astro_ocl.steps.likelihood import likelihood_statistics
-    from astro_ocl.steps.multisurvey import fit_zero_points
     others = set(per_survey["APOGEE"]["Cluster"]) | set(per_survey["LAMOST-MRS"]["Cluster"])
     lrs = per_survey["LAMOST-LRS"]
     alone = lrs[~np.isin(np.asarray(lrs["Cluster"]), sorted(others))]
@@ -377,7 +344,6 @@ def test_external_reference_table_gaia_dr3(per_survey):
     offset agrees with the median difference over the clusters it shares with Gaia."""
     from astropy.table import join
     from astro_ocl.sources.literature import read_literature
-    from astro_ocl.steps.multisurvey import fit_zero_points
     hr = read_literature("Hunt2023", resolver=cluster_resolver(read_cg2020_clusters()))
     zp = fit_zero_points(per_survey, reference={"RV": "Gaia-DR3", "[Fe/H]": "APOGEE"},
                          external={"Gaia-DR3": hr}, seed=2)
@@ -401,7 +367,7 @@ def test_external_reference_table_gaia_dr3(per_survey):
 
 def test_cluster_provenance_names_surveys_stars_and_offsets(by_survey, per_survey):
     from astro_ocl.steps.likelihood import likelihood_statistics
-    from astro_ocl.steps.multisurvey import cluster_provenance, fit_zero_points
+    from astro_ocl.steps.multisurvey import cluster_provenance
     zp = fit_zero_points(per_survey, reference="APOGEE", seed=1)
     combined = combine_matched(by_survey)
     clusters, stars = likelihood_statistics(combined, zero_points=zp)
@@ -433,7 +399,6 @@ def test_cluster_provenance_names_surveys_stars_and_offsets(by_survey, per_surve
 
 
 def test_apply_zero_points_follows_the_applied_column(by_survey, per_survey):
-    from astro_ocl.steps.multisurvey import fit_zero_points
     zp = fit_zero_points(per_survey, reference="APOGEE", seed=1)
     lrs = by_survey["LAMOST-LRS"]
     out = apply_zero_points(lrs, zp)

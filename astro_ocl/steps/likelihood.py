@@ -10,7 +10,7 @@ The model
 ---------
 Star *i* of survey *s(i)* measures ``x_i`` with error ``e_i``; on the reference
 scale its value is ``y_i = x_i - Delta_s(i)`` (the survey's zero point,
-`astro_ocl.steps.multisurvey.fit_zero_points`, when one is applied). With
+`astro_ocl.steps.zeropoints.fit_zero_points`, when one is applied). With
 probability ``1 - f`` the star belongs to the cluster *core*,
 
     y_i ~ N(v, e_i^2 + sigma^2),
@@ -521,7 +521,7 @@ def zero_point_lookup(zero_points, surveys, quantity):
     Parameters
     ----------
     zero_points : `~astropy.table.Table` or None
-        From `astro_ocl.steps.multisurvey.fit_zero_points` (``survey, quantity, offset,
+        From `astro_ocl.steps.zeropoints.fit_zero_points` (``survey, quantity, offset,
         e_offset, applied``, ``meta['reference']``).
     surveys : ndarray of str
         The stars' surveys.
@@ -584,7 +584,7 @@ def likelihood_statistics(matched, *, zero_points=None, cuts=None, rv_model=RV_M
         present). A star with ``rv_valid`` False stays out of the RV fit, one with
         ``feh_valid`` False out of the [Fe/H] fit (masked entries: no verdict, used).
     zero_points : `~astropy.table.Table`, optional
-        From `astro_ocl.steps.multisurvey.fit_zero_points`: the ``applied`` offsets are
+        From `astro_ocl.steps.zeropoints.fit_zero_points`: the ``applied`` offsets are
         subtracted from the stars of their survey and their uncertainty propagated.
         None: raw values.
     cuts : `~astro_ocl.steps.quality.QualityCuts`, optional

@@ -412,7 +412,9 @@ def gradients_for_catalogue(clusters=None, *, fallback=None, method="analytic", 
         other = gradient_table(table, source=src, **options,
                                **_checked_uncertainty(table, src, kwargs))
         fitted_on = np.where(missing, "", "this catalogue").astype("U200")
-        own.table["note"] = own.table["note"].astype("U300")
+        for name in own.table.colnames:  # room for the fallback's texts
+            if own.table[name].dtype.kind == "U":
+                own.table[name] = own.table[name].astype("U300")
         fell_back = []
         for i in np.flatnonzero(missing):
             j = np.flatnonzero((other.table["age_group"] == own.table["age_group"][i])
