@@ -40,6 +40,8 @@ def run(args):
                         option="--out")  # before the work
     result = reproduce_fu2022(seed=args.seed, n_realisations=args.realisations)
     files = result.write(args.out, overwrite=args.overwrite, figures=not args.no_figures)
+    if getattr(args, "quiet", False):  # -q: errors only
+        return 0
     print(f"{'column':<12s} {'n':>4s} {'median diff':>12s} {'max diff':>12s} "
           f"{'within tol.':>11s}  verdict")
     for r in result.columns:
