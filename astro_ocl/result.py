@@ -53,8 +53,10 @@ def survey_counts(table, *, order=None):
 
 
 def describe_surveys(counts, *, noun="stars"):
-    """``{"LAMOST-LRS": 537, "APOGEE": 1637}`` as ``"LAMOST-LRS (537 stars) and APOGEE
-    (1637 stars)"`` (empty string for no survey).
+    """The surveys and their numbers of stars as a phrase.
+
+    ``{"LAMOST-LRS": 537, "APOGEE": 1637}`` gives ``LAMOST-LRS (537 stars) and
+    APOGEE (1637 stars)``; no survey gives an empty string.
 
     Parameters
     ----------

@@ -70,8 +70,18 @@ def _names(counts):
 
 
 def spectra_phrase(counts, *, noun="stars"):
-    """``"LAMOST low-resolution spectra (LAMOST-LRS, 537 stars) and APOGEE ... (APOGEE,
-    1637 stars)"``; ``"spectroscopic surveys"`` when no survey is known."""
+    """Each survey's spectra with its number of stars, as a phrase of the ReadMe.
+
+    E.g. ``LAMOST low-resolution spectra (LAMOST-LRS, 537 stars) and APOGEE ...
+    (APOGEE, 1637 stars)``; ``spectroscopic surveys`` when no survey is known.
+
+    Parameters
+    ----------
+    counts : dict
+        From :func:`catalogue_survey_counts`.
+    noun : str
+        What the counts count.
+    """
     if not counts:
         return "spectroscopic surveys"
     parts = []

@@ -45,8 +45,10 @@ def _prov_float(result, key, default):
 
 
 def surveys_line(result):
-    """``"LAMOST-LRS 537, LAMOST-MRS 320, APOGEE 1637 stars"``: the member stars of each
-    survey (the titles of the star figures say which surveys they show)."""
+    """The member stars of each survey, for the titles of the star figures.
+
+    E.g. ``LAMOST-LRS 537, LAMOST-MRS 320, APOGEE 1637 stars``.
+    """
     counts = survey_counts(result.members, order=(result.provenance or {}).get("surveys"))
     if not counts:
         return f"{len(result.members)} stars"
