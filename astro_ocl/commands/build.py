@@ -170,7 +170,7 @@ def run(args):
     width = max([len(r["stage"]) for r in result.stage_log] + [22])
     for r in result.stage_log:
         reasons = "; ".join(f"{v} {k}" for k, v in r["dropped"].items())
-        print(f"  {r['stage']:<{width}s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}")
+        print(f"  {r['stage']:<{width}s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}".rstrip())
     if result.gradients is not None:
         from .gradients import print_gradients
         print_gradients(result.gradients)
