@@ -10,7 +10,96 @@ from astropy.table import QTable
 
 from .accounting import StageLog
 
-__all__ = ["CatalogueResult"]
+__all__ = ["CatalogueResult", "survey_counts", "describe_surveys", "zero_point_status"]
+
+
+def _ordered(counts, order):
+    """``counts`` in the order of ``order`` (comma-separated or a sequence), others after."""
+    if isinstance(order, str):
+        order = [s.strip() for s in order.split(",")]
+    first = [s for s in (order or ()) if s in counts]
+    return {s: counts[s] for s in first + sorted(set(counts) - set(first))}
+
+
+def survey_counts(table, *, order=None):
+    """How many stars of each survey a member or cluster table holds.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        A member table (its ``Survey`` column: every star counted) or a cluster
+        table (its ``RVsurveys`` column, ``"APOGEE:5,LAMOST-LRS:12"``: the FLAG=1
+        stars that made the radial velocities, summed over the clusters).
+    order : str or sequence of str, optional
+        Surveys in this order first (``provenance["surveys"]``), any other after.
+
+    Returns
+    -------
+    dict
+        ``{survey: number of stars}``; empty when the table says nothing about
+        its surveys.
+    """
+    counts = {}
+    if "Survey" in table.colnames:
+        names, n = np.unique(np.asarray(table["Survey"]).astype(str), return_counts=True)
+        counts = {str(a): int(b) for a, b in zip(names, n) if a}
+    elif "RVsurveys" in table.colnames:
+        for cell in np.ma.filled(np.ma.asarray(table["RVsurveys"]).astype(str), ""):
+            for part in str(cell).split(","):
+                name, _, n = part.rpartition(":")
+                if name and n.isdigit():
+                    counts[name] = counts.get(name, 0) + int(n)
+    return _ordered(counts, order)
+
+
+def describe_surveys(counts, *, noun="stars"):
+    """The surveys and their numbers of stars as a phrase.
+
+    ``{"LAMOST-LRS": 537, "APOGEE": 1637}`` gives ``LAMOST-LRS (537 stars) and
+    APOGEE (1637 stars)``; no survey gives an empty string.
+
+    Parameters
+    ----------
+    counts : dict
+        From :func:`survey_counts`.
+    noun : str
+        What is counted.
+    """
+    parts = [f"{name} ({n} {noun})" for name, n in counts.items()]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def zero_point_status(row, provenance):
+    """Whether one zero point (a row of ``result.zero_points``) was applied, and why not.
+
+    The truth is what the build subtracted (``provenance["zero_points_applied"]``,
+    written by `astro_ocl.steps.multisurvey.apply_zero_points`), not the option
+    asked for.
+
+    Parameters
+    ----------
+    row : `~astropy.table.Row`
+        ``survey``, ``quantity``, ``offset``, ``status``.
+    provenance : dict
+        The build's provenance (``zero_points``, ``zero_points_applied``).
+
+    Returns
+    -------
+    str
+        ``"applied"`` or ``"not applied: <reason>"``.
+    """
+    mode = str(provenance.get("zero_points", "measure"))
+    applied = str(provenance.get("zero_points_applied", "none"))
+    key = f"{row['survey']} {row['quantity']} "
+    if any(part.strip().startswith(key) for part in applied.split(";")):
+        return "applied"
+    if mode != "apply":
+        return f"not applied (zero_points={mode!r})"
+    if row["status"] != "measured":
+        return f"not applied: {row['status']}"
+    return "not applied: the survey has no star in the combined statistics"
 
 
 @dataclass
@@ -59,21 +148,37 @@ class CatalogueResult:
     #: (`astro_ocl.steps.validation.ValidationResult`); None when not validated.
     validation: object = None
 
+    def survey_counts(self):
+        """``{survey: member stars}`` of the member table, in the order of the build's
+        surveys (:func:`survey_counts`)."""
+        return survey_counts(self.members, order=self.provenance.get("surveys"))
+
     def summary(self):
-        """A short human-readable summary (what the CLI prints)."""
+        """A short human-readable summary (what the CLI prints).
+
+        The first line counts clusters, member stars and flags; the second the
+        member stars of each survey; then the survey zero points (each saying
+        whether it was applied, and why not), the offsets against the literature.
+        """
         c, m = self.clusters, self.members
         flags = np.asarray(m["Flag"])
         lines = [f"clusters: {len(c)}  member stars: {len(m)}  "
                  f"FLAG=1: {int(np.isin(flags, (1, 12)).sum())}  "
                  f"FLAG=12: {int((flags == 12).sum())}  FLAG=0: {int((flags == 0).sum())}"]
+        counts = self.survey_counts()
+        if counts:
+            lines.append("member stars by survey: "
+                         + ", ".join(f"{name} {n}" for name, n in counts.items()))
         if self.zero_points is not None and len(self.zero_points):
-            applied = "applied" if self.provenance.get("zero_points") == "apply" \
-                else "measured, not applied"
             lines.append(f"survey zero points, survey minus {self.zero_points.meta['reference']} "
-                         f"(median over shared clusters, bootstrap error, N clusters; {applied}):")
+                         f"(median over shared clusters, bootstrap error, N clusters):")
             for r in self.zero_points:
-                value = (f"{r['offset']:+8.3f} +- {r['e_offset']:.3f} {r['unit']:<6s} N={r['N']}"
-                         if r["status"] == "measured" else r["status"])
+                status = zero_point_status(r, self.provenance)
+                if r["status"] == "measured":
+                    value = (f"{r['offset']:+8.3f} +- {r['e_offset']:.3f} {r['unit']:<6s} "
+                             f"N={r['N']:<3d} {status}")
+                else:  # the reason it was not measured is the reason it was not applied
+                    value = status
                 lines.append(f"  {r['survey']:<13s} {r['quantity']:<7s} {value}")
         if self.comparison is not None and len(self.comparison):
             lines.append("offsets, this catalogue minus literature (median, robust scatter, N):")

@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +110,68 @@ def test_console_script_runs(tmp_path):
                          env={**os.environ, "MPLBACKEND": "Agg"})
     assert res.returncode == 0, res.stderr
     assert "FLAG=12:" in res.stdout
+
+
+# ---- the console: -q, one warning format ------------------------------------------------
+
+#: A quick build whose first warning (LAMOST MRS rows without an RV error) comes before
+#: galpy is imported (orbits) and whose second (too few clusters: gradients fitted on
+#: Zhong et al. 2020) after it.
+QUICK = ["build", "--surveys", "lamost_mrs", "--realisations", "50", "--orbit-samples", "0",
+         "--no-literature", "--seed", "1"]
+
+
+def _run_cli(args, cwd):
+    """``astro-ocl ARGS`` in a fresh interpreter (so the imports happen as for a user)."""
+    return subprocess.run([sys.executable, "-m", "astro_ocl.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def test_warnings_in_one_format(tmp_path):
+    res = _run_cli([*QUICK, "--out", "out"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert any(x.startswith("WARNING: DroppedRowsWarning: 22 stars of ") for x in lines), lines
+    assert any(x.startswith("WARNING: AstroOCLWarning: gradients: the catalogue has ")
+               for x in lines), lines
+    # one line each, the package logger's: no Python format (file:line, source line, to
+    # standard output by galpy's handler), no astropy/astroquery logger suffix
+    assert all(x.startswith("WARNING: ") for x in lines), lines
+    for text in (res.stdout, res.stderr):
+        assert re.search(r"\.py:\d+: ", text) is None, text
+        assert "warnings.warn(" not in text and "[astro_ocl." not in text
+    assert res.stdout.startswith("clusters: ")
+
+
+def test_quiet_prints_errors_only(tmp_path):
+    res = _run_cli([*QUICK, "--out", "out", "-q"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    # no warnings, no summary, no "wrote N files": the exit status and the manifest say it
+    assert res.stdout == "" and res.stderr == ""
+    manifest = json.loads((tmp_path / "out" / "astro_ocl_manifest.json").read_text())
+    assert "clusters.ecsv" in manifest["files"]
+    # an error is still one line
+    res = _run_cli([*QUICK, "--out", "out", "-q"], tmp_path)
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.startswith("astro-ocl build: error: ") and len(res.stderr.splitlines()) == 1
+
+
+def test_quiet_gradients(tmp_path, capsys):
+    # emcee with a short chain warns (too few autocorrelation times): not with -q
+    assert cli.main(["gradients", "--method", "emcee", "--walkers", "8", "--steps", "40",
+                     "--out", str(tmp_path / "g.ecsv"), "--seed", "1", "-q"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    assert cli.main(["gradients", "--method", "emcee", "--walkers", "8", "--steps", "40",
+                     "--out", str(tmp_path / "g.ecsv"), "--seed", "1", "--overwrite"]) == 0
+    out = capsys.readouterr()
+    assert "WARNING: " in out.err and out.out.splitlines()[0].endswith(" tau")
+
+
+def test_gradient_table_shows_tau_only_for_emcee(tmp_path, capsys):
+    assert cli.main(["gradients", "--out", str(tmp_path / "g.ecsv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not lines[0].endswith("tau") and "nan" not in " ".join(lines)
+    g = QTable.read(tmp_path / "g.ecsv")
+    assert np.all(np.isnan(g["tau_max"][g["fitted"]]))  # the analytic posterior has none

@@ -3,8 +3,14 @@
 #
 #   bash tools/tap-server.sh start    # install (once) + import + start; prints the TAP URL
 #   bash tools/tap-server.sh stop     # stop DaCHS and the PostgreSQL cluster
+#   bash tools/tap-server.sh stop dachs      # stop only DaCHS (or: stop postgres)
 #   bash tools/tap-server.sh status   # exit 0 when the TAP endpoint answers
+#   bash tools/tap-server.sh status postgres # exit 0 when the PostgreSQL cluster runs
 #   bash tools/tap-server.sh import   # re-export and re-import the tables only
+#
+# tools/test.sh starts the server and stops at its end what it started (not what was
+# already running), unless ASTRO_OCL_KEEP_SERVICES=1. ASTRO_OCL_DRY_RUN=1 makes
+# `stop` print the commands it would run instead of running them.
 #
 # Needs root and apt on Debian 12 (bookworm). Installs gavodachs2-server (PostgreSQL,
 # pgsphere and q3c come from tools/system-deps.sh, or are installed here when missing),
@@ -24,6 +30,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 PORT=${ASTRO_OCL_TAP_PORT:-8080}
 PGVER=15
 PY=${ASTRO_OCL_PYTHON:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || PY=python3   # `status` before tools/test.sh made the venv
 URL="http://127.0.0.1:$PORT/tap"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -32,6 +39,17 @@ say() { echo "tap-server: $*"; }
 up() {
     "$PY" -c "import urllib.request as u; u.urlopen('$URL/capabilities', timeout=3)" \
         >/dev/null 2>&1
+}
+
+postgres_up() {
+    command -v pg_lsclusters >/dev/null \
+        && pg_lsclusters -h | awk -v v=$PGVER '$1==v && $2=="main"{print $4}' | grep -q online
+}
+
+done_() { [ "${ASTRO_OCL_DRY_RUN:-0}" = 1 ] || say "$*"; }
+
+quietly() {   # stop a service, silently (with ASTRO_OCL_DRY_RUN=1: only say what would run)
+    if [ "${ASTRO_OCL_DRY_RUN:-0}" = 1 ]; then say "dry run: $*"; else "$@" >/dev/null 2>&1; fi
 }
 
 start_postgres() {
@@ -127,13 +145,26 @@ case "${1:-start}" in
         serve
         ;;
     stop)
-        dachs serve stop >/dev/null 2>&1 || true
-        pg_ctlcluster $PGVER main stop >/dev/null 2>&1 || true
-        say "stopped"
+        shift
+        what=${*:-dachs postgres}
+        for w in $what; do   # DaCHS first: it holds connections to PostgreSQL
+            case $w in
+                dachs) quietly dachs serve stop || true; done_ "DaCHS stopped" ;;
+                postgres) quietly pg_ctlcluster $PGVER main stop || true
+                          done_ "PostgreSQL $PGVER main stopped" ;;
+                *) echo "usage: $0 stop [dachs] [postgres]" >&2; exit 2 ;;
+            esac
+        done
         ;;
     status)
-        if up; then say "up at $URL"; else say "not answering at $URL"; exit 1; fi
+        case ${2:-dachs} in
+            dachs) if up; then say "up at $URL"; else say "not answering at $URL"; exit 1; fi ;;
+            postgres) if postgres_up; then say "PostgreSQL $PGVER main online"
+                      else say "PostgreSQL $PGVER main not running"; exit 1; fi ;;
+            *) echo "usage: $0 status [dachs|postgres]" >&2; exit 2 ;;
+        esac
         ;;
     *)
-        echo "usage: $0 start|stop|status|import" >&2; exit 2 ;;
+        echo "usage: $0 start|stop [dachs] [postgres]|status [dachs|postgres]|import" >&2
+        exit 2 ;;
 esac

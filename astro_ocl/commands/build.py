@@ -180,11 +180,14 @@ def run(args):
         from ..sources.literature import read_zucker2020
         clouds = read_zucker2020()
     files = result.write(args.out, overwrite=args.overwrite, figures=args.figures, clouds=clouds)
+    if getattr(args, "quiet", False):  # -q: errors only; the manifest lists the files
+        return 0
     print(result.summary())
     print("stages:")
+    width = max([len(r["stage"]) for r in result.stage_log] + [22])
     for r in result.stage_log:
         reasons = "; ".join(f"{v} {k}" for k, v in r["dropped"].items())
-        print(f"  {r['stage']:<22s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}")
+        print(f"  {r['stage']:<{width}s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}".rstrip())
     if result.gradients is not None:
         from .gradients import print_gradients
         print_gradients(result.gradients)

@@ -3,7 +3,7 @@
 ``astro-ocl cache list`` prints one line per cached result (UTC time, rows,
 size, service, query); ``astro-ocl cache clear`` deletes them all.
 """
-from .common import HelpFormatter, describe
+from .common import HelpFormatter, describe, say
 
 __all__ = ["add_parser", "run"]
 
@@ -27,7 +27,7 @@ def run(args):
     cache = QueryCache(args.dir)
     if args.action == "clear":
         n = cache.clear()
-        print(f"removed {n} cached results from {cache.directory}")
+        say(args, f"removed {n} cached results from {cache.directory}")
         return 0
     entries = cache.entries()
     print(f"{len(entries)} cached results in {cache.directory}")

@@ -7,7 +7,27 @@ line naming the option and the value (``astro-ocl build: error: argument
 import argparse
 
 __all__ = ["HelpFormatter", "positive_int", "non_negative_int", "positive_float",
-           "float_range", "describe", "option_type"]
+           "float_range", "describe", "option_type", "say"]
+
+
+def say(args, *values, **kwargs):
+    """``print`` a command's report (summaries, tables of results, "wrote N files"),
+    unless ``-q``.
+
+    ``-q`` (``--quiet``) leaves only errors: no warnings, no progress, no report.
+    What a command is asked to print instead of writing a file (``query`` without
+    ``--out``, ``cache list``) is its output, not a report: it is printed with
+    ``print``, ``-q`` or not.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed command line (its ``quiet``).
+    *values, **kwargs
+        Passed to `print`.
+    """
+    if not getattr(args, "quiet", False):
+        print(*values, **kwargs)
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

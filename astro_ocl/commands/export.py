@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
-from .common import HelpFormatter, positive_int
+from .common import HelpFormatter, positive_int, say
 
 __all__ = ["add_parser", "run", "load_catalogue", "check_catalogue", "add_catalogue_options",
            "FORMATS", "export", "export_names", "DEFAULT_CATALOGUE"]
@@ -115,9 +115,9 @@ def load_catalogue(args):
     if args.rebuild:
         from ..pipeline import build_catalogue
         n = args.realisations if args.realisations is not None else 5000
-        print(f"rebuilding the catalogue now, offline on the embedded sample (seed "
-              f"{args.seed}, {n} realisations, no gradients); not reading a built one",
-              file=sys.stderr)
+        say(args, f"rebuilding the catalogue now, offline on the embedded sample (seed "
+            f"{args.seed}, {n} realisations, no gradients); not reading a built one",
+            file=sys.stderr)
         # exports publish the cluster and member tables: the gradient fits are not needed
         return build_catalogue(seed=args.seed, n_realisations=n, gradients=False)
     d = Path(args.catalogue if args.catalogue is not None else DEFAULT_CATALOGUE)
@@ -183,6 +183,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     from astropy.io.fits.verify import VerifyWarning
 
     from ..sinks.cds_bundle import write_cds_bundle
+    from ..sinks.labels import catalogue_descriptions
     from ..sinks.regions import REGION_FORMATS, write_regions
     from ..sinks.tables import to_plain_table, write_ecsv
     from ..sinks.votable_cds import write_votable_cds
@@ -191,12 +192,14 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     names = export_names(formats)
     check_output_folder(out, names=names, overwrite=overwrite)  # before any work
     tables = {"clusters": result.clusters, "members": result.members}
+    descriptions = catalogue_descriptions(tables, result.provenance)  # surveys, star counts
     with output_folder(out, overwrite=overwrite, writer="astro_ocl export") as tmp:
         for fmt in formats:
             if fmt == "votable":
                 for label, t in tables.items():
                     write_votable_cds(t, tmp / f"{label}.vot", provenance=result.provenance,
-                                      table_name=label)
+                                      table_name=label,
+                                      table_description=descriptions.get(label))
             elif fmt == "cds":
                 write_cds_bundle(result, tmp / "cds", provenance=result.provenance,
                                  metadata=metadata)
@@ -204,7 +207,7 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
                 for label, t in tables.items():
                     path = tmp / f"{label}.{fmt}"
                     if fmt == "ecsv":
-                        write_ecsv(t, path)  # at the precision of the schema formats
+                        write_ecsv(t, path)  # full precision, the schema's display formats
                         continue
                     plain = to_plain_table(t)
                     plain.meta.clear()
@@ -248,6 +251,6 @@ def run(args):
     files = export(result, args.out, formats=args.formats, overwrite=args.overwrite,
                    radius=args.radius, radius_scale=args.radius_scale, metadata=metadata)
     for f in files:
-        print(f)
-    print(f"wrote {len(files)} files to {args.out}")
+        say(args, f)
+    say(args, f"wrote {len(files)} files to {args.out}")
     return 0

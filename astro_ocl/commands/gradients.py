@@ -5,7 +5,7 @@
 import time
 from pathlib import Path
 
-from .common import HelpFormatter, non_negative_int, positive_int
+from .common import HelpFormatter, non_negative_int, positive_int, say
 
 __all__ = ["add_parser", "run", "print_gradients"]
 
@@ -51,15 +51,22 @@ def add_parser(sub):
 
 
 def _print_table(table):
-    print(f"{'age group':<12s} {'x':<7s} {'N':>4s}  {'a (16/50/84)':<30s} "
-          f"{'b (16/50/84)':<30s} {'c (16/50/84)':<30s} tau")
+    """The fits, one row per age group and abscissa; the emcee autocorrelation time
+    ``tau`` only for emcee fits (the exact posterior has none)."""
+    import numpy as np
+    tau = table.meta.get("method") == "emcee" or (
+        "tau_max" in table.colnames and bool(np.isfinite(np.asarray(table["tau_max"],
+                                                                    float)).any()))
+    head = " ".join(f"{k + ' (16/50/84)':<29s}" for k in "abc") + ("   tau" if tau else "")
+    print(f"{'age group':<12s} {'x':<7s} {'N':>4s}  {head.rstrip()}")
     for r in table:
         if not r["fitted"]:
             print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {r['note']}")
             continue
-        cells = " ".join(f"{r[f'{k}_16']:+9.4f} {r[f'{k}_50']:+9.4f} {r[f'{k}_84']:+9.4f} "
+        cells = " ".join(f"{r[f'{k}_16']:+9.4f} {r[f'{k}_50']:+9.4f} {r[f'{k}_84']:+9.4f}"
                          for k in ("a", "b", "c"))
-        print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {cells}{r['tau_max']:5.1f}")
+        print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {cells}"
+              + (f" {r['tau_max']:5.1f}" if tau else ""))
 
 
 def run(args):
@@ -99,15 +106,16 @@ def run(args):
                         value=exc.value) from None
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
         res.table.write(tmp, format="ascii.ecsv")
-    _print_table(res.table)
+    if not getattr(args, "quiet", False):
+        _print_table(res.table)
     files = [args.out]
     if args.figures is not None:
         from ..sinks.figures.dynamics import gradient_figures
         with output_folder(args.figures, overwrite=args.overwrite,
                            writer="astro_ocl gradients") as tmp:
             files += [args.figures / f.relative_to(tmp) for f in gradient_figures(res, tmp)]
-    print(f"{len(res.clusters)} clusters from {source}; wrote {', '.join(map(str, files))} "
-          f"in {time.perf_counter() - t0:.1f} s")
+    say(args, f"{len(res.clusters)} clusters from {source}; wrote "
+        f"{', '.join(map(str, files))} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

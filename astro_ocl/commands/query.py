@@ -6,7 +6,7 @@ cache) and prints the result or writes it (format from the extension: .vot,
 .xml, .ecsv, .csv, .fits). Uploaded tables are TAP_UPLOAD.NAME (default name
 ``upload``).
 """
-from .common import HelpFormatter, describe, positive_float, positive_int
+from .common import HelpFormatter, describe, positive_float, positive_int, say
 import sys
 from pathlib import Path
 
@@ -94,7 +94,7 @@ def run(args):
     table.meta.update({f"query_{k}": str(v) for k, v in prov.items()})
     if args.out is None:
         table.pprint(max_lines=-1 if len(table) <= 200 else 60, max_width=-1)
-        print(f"{len(table)} rows", file=sys.stderr)
+        say(args, f"{len(table)} rows", file=sys.stderr)
         return 0
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
         if fmt == "votable":
@@ -109,5 +109,5 @@ def run(args):
             vt.to_xml(str(tmp))
         else:
             table.write(tmp, format=fmt)
-    print(f"wrote {len(table)} rows to {args.out}")
+    say(args, f"wrote {len(table)} rows to {args.out}")
     return 0

@@ -51,6 +51,8 @@ def run(args):
     result = reproduce_fu2022(seed=args.seed, n_realisations=args.realisations,
                               paper_table6=args.paper_table6, paper_table7=args.paper_table7)
     files = result.write(args.out, overwrite=args.overwrite, figures=not args.no_figures)
+    if getattr(args, "quiet", False):  # -q: errors only
+        return 0
     print(f"{'column':<12s} {'n':>4s} {'median diff':>12s} {'max diff':>12s} "
           f"{'within tol.':>11s}  verdict")
     for r in result.columns:

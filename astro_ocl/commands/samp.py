@@ -5,7 +5,7 @@ the CDS VOTable of the table (metadata included) and prints each recipient's
 reply; ``astro-ocl samp hub`` runs a `pyvo.samp` hub on 127.0.0.1 until
 interrupted (when no TOPCAT is around to provide one).
 """
-from .common import HelpFormatter, describe, positive_float
+from .common import HelpFormatter, describe, positive_float, say
 from .export import add_catalogue_options, check_catalogue, load_catalogue
 
 __all__ = ["add_parser", "run"]
@@ -49,8 +49,9 @@ def run(args):
     from ..exceptions import UnknownClusterError
     from ..sinks.samp import SAMPConnection, run_hub
     if args.samp_command == "hub":
-        print("SAMP hub on 127.0.0.1" + (f" (lockfile {args.lockfile})" if args.lockfile else "")
-              + "; Ctrl-C to stop", flush=True)
+        say(args, "SAMP hub on 127.0.0.1"
+            + (f" (lockfile {args.lockfile})" if args.lockfile else "") + "; Ctrl-C to stop",
+            flush=True)
         run_hub(lockfile=args.lockfile, timeout=args.timeout)
         return 0
     check_catalogue(args)
@@ -64,16 +65,16 @@ def run(args):
             table = getattr(result, label)
             sent = samp.send_table(table, to=args.to, name=label, provenance=result.provenance)
             for cid, reply in sent.replies.items():
-                print(f"{label}: {len(table)} rows -> {cid}: {reply.get('samp.status')}")
+                say(args, f"{label}: {len(table)} rows -> {cid}: {reply.get('samp.status')}")
             if args.select:
                 for cid, reply in samp.select_rows(sent, args.select, to=args.to).items():
-                    print(f"{label}: select rows {args.select} -> {cid}: "
-                          f"{reply.get('samp.status')}")
+                    say(args, f"{label}: select rows {args.select} -> {cid}: "
+                        f"{reply.get('samp.status')}")
         if args.point_at:
             names = list(result.clusters["Cluster"])
             if args.point_at not in names:
                 raise UnknownClusterError(f"no cluster {args.point_at!r} in the catalogue")
             coord = result.clusters["coord"][names.index(args.point_at)]
             for cid, reply in samp.point_at(coord, to=args.to).items():
-                print(f"point at {args.point_at} -> {cid}: {reply.get('samp.status')}")
+                say(args, f"point at {args.point_at} -> {cid}: {reply.get('samp.status')}")
     return 0

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from ..outputs import output_folder
+from .labels import catalogue_descriptions
 from .tables import write_ecsv
 from .votable_cds import write_votable_cds
 
@@ -50,14 +51,18 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
         The files written (at their final place).
     """
     names = []
+    tables = {"clusters": result.clusters, "members": result.members}
+    # the VOTable DESCRIPTIONs name the surveys and their numbers of member stars
+    descriptions = catalogue_descriptions(tables, result.provenance)
     with output_folder(outdir, overwrite=overwrite, writer="astro_ocl build") as tmp:
-        for label, table in (("clusters", result.clusters), ("members", result.members)):
+        for label, table in tables.items():
             if "ecsv" in formats:
-                write_ecsv(table, tmp / f"{label}.ecsv")  # at the schema precision
+                write_ecsv(table, tmp / f"{label}.ecsv")  # full precision, display formats
                 names.append(f"{label}.ecsv")
             if "votable" in formats:
                 write_votable_cds(table, tmp / f"{label}.vot", provenance=result.provenance,
-                                  overwrite=True, strict=False)
+                                  overwrite=True, strict=False,
+                                  table_description=descriptions.get(label))
                 names.append(f"{label}.vot")
         if result.comparison is not None:
             result.comparison.write(tmp / "literature_comparison.ecsv", format="ascii.ecsv")

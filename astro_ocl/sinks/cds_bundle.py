@@ -46,20 +46,26 @@ from astropy.table import Column, MaskedColumn, Table
 from ..logger import log
 from ..outputs import output_folder
 from .. import schema
+from . import labels
 from .tables import auto_format, is_log_unit, to_plain_table
 from .votable_cds import default_provenance, parse_cds_format, specs_for, write_votable_cds
 
-__all__ = ["write_cds_bundle", "cds_unit_of", "DEFAULT_METADATA"]
+__all__ = ["write_cds_bundle", "cds_unit_of", "DEFAULT_METADATA", "readme_fields"]
 
 #: ReadMe fields used when the caller gives none.
 #: A rebuild is a new catalogue: CDS assigns its designation (``J/???/???`` is
 #: their placeholder) and the submitters are its authors, so pass ``catalogue``,
 #: ``author``, ``authors`` and ``bibcode`` (of the paper describing it) in
 #: ``metadata``. Fu et al. (2022), whose method it follows, is cited in the
-#: references, not named as its author.
+#: references, not named as its author. ``title``, ``abstract`` and ``description``
+#: are templates filled from the tables written (`astro_ocl.sinks.labels`):
+#: ``{surveys}`` (the survey names), ``{spectra}`` (each survey's spectra with its
+#: number of stars), ``{n_clusters}``, ``{n_stars}``, ``{n_realisations}``,
+#: ``{zero_points}`` (what was done with the survey zero points) and
+#: ``{survey_columns}``; the survey references are added to ``references``.
 DEFAULT_METADATA = {
     "catalogue": "J/???/???",
-    "title": "Galactic open clusters from LAMOST and Gaia "
+    "title": "Galactic open clusters: Gaia members with {surveys} spectra "
              "(method of Fu et al. 2022, astro_ocl)",
     "author": "Anonymous",
     "authors": "Anonymous (give the authors with metadata={'authors': ...})",
@@ -67,28 +73,64 @@ DEFAULT_METADATA = {
     "bibcode": "",
     "keywords": "open clusters and associations: general - stars: abundances - "
                 "techniques: radial velocities - Galaxy: abundances",
-    "abstract": "Radial velocities and metallicities of Galactic open clusters derived "
-                "from LAMOST low-resolution spectra of Gaia (Cantat-Gaudin et al. 2020) "
-                "members, with Monte Carlo uncertainties and quality flags, following "
-                "the method of Fu et al. (2022, A&A 668, A4).",
-    "description": "The cluster table gives, for each open cluster, the number of LAMOST "
-                   "members, the median and mean radial velocity and [Fe/H] with their "
-                   "uncertainties from {n_realisations} Monte Carlo realisations, and the "
-                   "dispersions. "
-                   "The member table lists the LAMOST stars matched to Cantat-Gaudin et al. "
-                   "members with their quality flag. Built with the astro_ocl package.",
+    "abstract": "Radial velocities and metallicities of {n_clusters} Galactic open clusters "
+                "derived from {spectra} of Gaia (Cantat-Gaudin et al.) cluster members, "
+                "{n_stars} stars in all, with Monte Carlo uncertainties and quality flags, "
+                "following the method of Fu et al. (2022, A&A 668, A4). {zero_points}",
+    "description": "The cluster table gives, for each open cluster, the number of "
+                   "spectroscopic members, the median and mean radial velocity and [Fe/H] "
+                   "with their uncertainties from {n_realisations} Monte Carlo realisations, "
+                   "and the dispersions{survey_columns}. The member table lists the {surveys} "
+                   "stars matched to Cantat-Gaudin et al. members with their quality flag. "
+                   "Built with the astro_ocl package.",
     "references": [
         "Fu X. et al. 2022, A&A 668, A4 (2022A&A...668A...4F)",
         "Cantat-Gaudin T. et al. 2020, A&A 640, A1 (2020A&A...640A...1C)",
         "Cantat-Gaudin T. et al. 2018, A&A 618, A93 (2018A&A...618A..93C)",
-        "Luo A.-L. et al. 2015, RAA 15, 1095 (LAMOST data releases)",
     ],
 }
 
-_TABLE_DESCRIPTIONS = {
-    "clusters": "Open-cluster radial velocities and [Fe/H] from LAMOST members",
-    "members": "LAMOST stars matched to open-cluster members, with quality flags",
-}
+
+def readme_fields(named, provenance):
+    """The values of the ``DEFAULT_METADATA`` templates for the tables ``named``.
+
+    Parameters
+    ----------
+    named : dict
+        ``{stem: table}`` (``clusters`` and ``members`` are recognised).
+    provenance : dict
+
+    Returns
+    -------
+    fields : dict
+        ``surveys, spectra, n_clusters, n_stars, n_realisations, zero_points,
+        survey_columns``.
+    counts : dict
+        ``{survey: stars}`` (`astro_ocl.sinks.labels.catalogue_survey_counts`).
+    noun : str
+        What ``counts`` count.
+    """
+    clusters, members = named.get("clusters"), named.get("members")
+    counts, noun = labels.catalogue_survey_counts(members=members, clusters=clusters,
+                                                  provenance=provenance)
+    n_stars = (len(members) if members is not None
+               else sum(n for n in counts.values() if n) or "the")
+    names = list(counts)
+    surveys = (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) \
+        if names else "spectroscopic survey"
+    has_columns = clusters is not None and "RVsurveys" in clusters.colnames
+    fields = {
+        "surveys": surveys,
+        "spectra": labels.spectra_phrase(counts, noun=noun),
+        "n_clusters": len(clusters) if clusters is not None else "the",
+        "n_stars": n_stars,
+        "n_realisations": provenance.get("n_realisations", "the"),
+        "zero_points": labels.zero_point_sentence(provenance),
+        "survey_columns": ("; RVsurveys and FeHsurveys say which surveys, with how many "
+                           "stars, made each value" if has_columns else ""),
+    }
+    return fields, counts, noun
+
 
 _README_TEMPLATE = """\
 $catalogue                                                      ($author, $date)
@@ -274,14 +316,25 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     if provenance is None:
         first = next(iter(named.values()))
         provenance = default_provenance(first.meta)
-    md = {**DEFAULT_METADATA, **(metadata or {})}
-    if (metadata or {}).get("authors") and not (metadata or {}).get("author"):
+    given = metadata or {}
+    md = {**DEFAULT_METADATA, **given}
+    if given.get("authors") and not given.get("author"):
         # the first author (who names the catalogue) is the first of ``authors``
-        md["author"] = str(metadata["authors"]).split(",")[0].strip()
-    if "description" not in (metadata or {}):
-        md["description"] = md["description"].format(
-            n_realisations=provenance.get("n_realisations", "the"))
-    descriptions = {**_TABLE_DESCRIPTIONS, **(descriptions or {})}
+        md["author"] = str(given["authors"]).split(",")[0].strip()
+    # the default texts say what the tables hold: their surveys and star counts
+    fields, counts, _ = readme_fields(named, provenance)
+    for key in ("title", "abstract", "description"):
+        if key not in given:
+            md[key] = " ".join(md[key].format(**fields).split())
+    if "references" not in given:
+        md["references"] = list(dict.fromkeys(
+            md["references"] + labels.survey_references(counts, provenance)))
+    # the File Summary names the surveys; the VOTables also give their numbers of stars
+    user_descriptions = descriptions or {}
+    descriptions = {**labels.catalogue_descriptions(named, provenance, counts_in_text=False),
+                    **user_descriptions}
+    vot_descriptions = {**labels.catalogue_descriptions(named, provenance),
+                        **user_descriptions}
     path = Path(path)
     names = []
     with output_folder(path, overwrite=overwrite, writer="astro_ocl CDS bundle",
@@ -329,7 +382,7 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
             for stem, table in named.items():
                 write_votable_cds(table, tmp / f"{stem}.vot", provenance=provenance,
                                   table_name=stem,
-                                  table_description=descriptions.get(stem), ucds=ucds,
+                                  table_description=vot_descriptions.get(stem), ucds=ucds,
                                   descriptions=column_descriptions)
                 names.append(f"{stem}.vot")
     log.info("wrote CDS bundle %s (%s)", path, ", ".join(names))
@@ -376,10 +429,11 @@ def _fix_readme(text):
         for start, end, fmt, unit, label, expl in entries:
             pos = (f"{start:>{wb}}-{end:>{wb}}" if end else f"{'':>{wb}} {start:>{wb}}")
             head = f"{pos} {fmt:<{wf}} {unit:<{wu}} {label:<{wl}} "
-            wrapped = textwrap.wrap(expl, width=max(20, 80 - len(head))) or [""]
-            out.append(head + wrapped[0])
-            indent = len(head) + (2 if wrapped[0].startswith("? ") else 0)
-            out.extend(" " * indent + w for w in wrapped[1:])
+            # continuation lines under the text (after "? " of a nullable column),
+            # every line within 80 characters
+            indent = len(head) + (2 if expl.startswith("? ") else 0)
+            out.extend(textwrap.wrap(expl, width=max(80, indent + 20), initial_indent=head,
+                                     subsequent_indent=" " * indent) or [head])
     # drop the doubled rules (and blank lines between them) cdspyreadme leaves
     clean = []
     for line in out:

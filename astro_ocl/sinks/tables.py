@@ -7,8 +7,8 @@
   into unitless floats, stating the unit in the description, since VOUnit has
   no valid spelling for them.
 * :func:`auto_format` gives a CDS format to a column the schema does not know.
-* :func:`write_ecsv` writes an ECSV file whose float columns carry the
-  precision their schema format says (no ``-0.23800000000000002``).
+* :func:`write_ecsv` writes an ECSV file with the values as computed and the
+  schema's display format of each float column in its ``format``.
 
 The writers (:mod:`~astro_ocl.sinks.votable_cds`, :mod:`~astro_ocl.sinks.cds_bundle`)
 build on these; this module imports none of them.
@@ -213,45 +213,15 @@ def schema_formats(table):
     return out
 
 
-def _round(values, pyfmt):
-    """``values`` rounded as ``pyfmt`` prints them (NaN stays NaN)."""
-    data = np.asarray(values, dtype=float)
-    if pyfmt.endswith("f}"):
-        return np.round(data, int(pyfmt[3:-2]))
-    return np.array([float(pyfmt.format(v)) if np.isfinite(v) else v
-                     for v in data.ravel()]).reshape(data.shape)
-
-
-def _rounded_coord(coord):
-    """A SkyCoord with the components rounded to the formats of their plain columns.
-
-    Only a full 6-D ICRS-like coordinate (distance, proper motions and radial
-    velocity, as the cluster table has) is rounded; any other is returned as is.
-    """
-    data = coord.data
-    if ("s" not in data.differentials or not hasattr(data, "distance")
-            or data.distance.unit.physical_type != "length"
-            or "d_distance" not in data.differentials["s"].components):
-        return coord
-    parts = {}
-    for attr, name, unit, _ in COORD_PARTS:
-        q = getattr(coord, attr)
-        spec = schema.column_spec(name)
-        pyfmt = _python_format(spec.fmt) if spec is not None else None
-        parts[attr] = q if pyfmt is None else u.Quantity(_round(q.to_value(unit), pyfmt), unit)
-    return SkyCoord(frame=coord.frame.name, obstime=coord.obstime, **parts)
-
-
 def write_ecsv(table, path, **kwargs):
-    """Write ``table`` as ECSV with each float column at its schema precision.
+    """Write ``table`` as ECSV: full-precision values, the schema's display formats.
 
-    The values written are those a CDS ``.dat`` file of the same table holds:
-    rounded to the decimals of the column's schema format (``F6.2`` -> 2), so
-    that ``-0.238`` is not written as ``-0.23800000000000002``; the format is
-    also recorded in the ECSV header. The components of a ``SkyCoord`` column
-    are rounded like the plain columns they become (``RAdeg``, ``pmRA``,
-    ``Dist``, ``RV`` ...). Columns the schema does not know keep full
-    precision. ``table`` is not changed.
+    Every value is written as computed, so that the file reads back to the same
+    float64 numbers (a gradient fitted on the written catalogue is the build's
+    own). Each float column the schema gives an F/E format carries it as its
+    ``format`` (``F6.2`` -> ``{:.2f}``), which astropy uses to print the table;
+    the CDS fixed-width ``.dat`` files (`astro_ocl.sinks.cds_bundle`) are the
+    ones written at those formats. ``table`` is not changed.
 
     Parameters
     ----------
@@ -260,19 +230,7 @@ def write_ecsv(table, path, **kwargs):
     **kwargs
         Passed to ``table.write`` (e.g. ``overwrite``).
     """
-    out = table.copy(copy_data=True)
+    out = table.copy(copy_data=False)
     for name, pyfmt in schema_formats(table).items():
-        col = out[name]
-        rounded = _round(col, pyfmt)
-        if isinstance(col, u.Quantity):
-            out[name] = col.__class__(rounded, col.unit)
-        elif isinstance(col, MaskedColumn):
-            col[:] = np.ma.masked_array(rounded, mask=col.mask)
-        else:
-            col[:] = rounded
         out[name].info.format = pyfmt
-        out[name].info.description = table[name].info.description
-    for name in out.colnames:
-        if isinstance(out[name], SkyCoord):
-            out[name] = _rounded_coord(out[name])
     out.write(path, format="ascii.ecsv", **kwargs)

@@ -14,7 +14,12 @@ STILTS ``votlint``):
   log g) have no VOUnit spelling: they are written unitless and the unit is
   stated in the description;
 * ``width``/``precision`` come from the CDS format of the column
-  (`astro_ocl.schema`), otherwise from the data;
+  (`astro_ocl.schema`), otherwise from the data: they are the display format;
+  the values themselves are written as computed (float64), in ``BINARY2``
+  serialisation, so that the file reads back to the same numbers (a
+  ``TABLEDATA`` table would be written at the display precision);
+* the TABLE's DESCRIPTION of a build's cluster or member table names the
+  surveys and their numbers of stars (`astro_ocl.sinks.labels`);
 * `~astropy.coordinates.SkyCoord` columns are split into ``RAdeg``/``DEdeg``
   (and proper motions, distance, RV) that refer to a COOSYS (ICRS, with the
   epoch of the positions); epoch columns (UCD ``time.epoch``) refer to a
@@ -43,6 +48,7 @@ from .. import schema
 from ..exceptions import InputDataError
 from ..logger import log
 from ..outputs import atomic_path
+from . import labels
 from .tables import COORD_PARTS, auto_format, is_log_unit, to_plain_table
 
 __all__ = ["write_votable_cds", "specs_for", "FU2022_REFERENCE", "FU2022_BIBCODE",
@@ -203,7 +209,9 @@ def write_votable_cds(table, path, *, overwrite=False, provenance=None, referenc
                         table_name=table_name, table_description=table_description,
                         strict=strict, mivot=mivot)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        vot.to_xml(str(tmp))
+        # BINARY2: the values as computed (float64); TABLEDATA would write them at
+        # the display precision of the FIELDs' ``precision`` attributes
+        vot.to_xml(str(tmp), tabledata_format="binary2")
     log.info("wrote VOTable %s (%d rows)", path, len(table))
     return Path(path)
 
@@ -287,7 +295,11 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
     res = vot.resources[0]
     vt = res.tables[0]
     vt.name = label
-    vt.description = table_description or meta.get("description") or (
+    kind = meta.get("schema")
+    # a cluster or member table of a build names its surveys and their stars
+    generated = labels.catalogue_descriptions({kind: table}, provenance).get(kind) \
+        if kind in ("clusters", "members") else None
+    vt.description = table_description or generated or meta.get("description") or (
         "Table written by astro_ocl (method of Fu et al. 2022, A&A 668, A4)")
 
     coosys = None

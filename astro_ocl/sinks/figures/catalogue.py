@@ -27,9 +27,10 @@ import numpy as np
 
 from ... import schema
 from ...logger import log
+from ...result import survey_counts
 from .common import new_figure, save_figures, values
 
-__all__ = ["make_figures", "fig_sky", "fig_rv_profiles", "fig_delta_rv", "fig_kiel",
+__all__ = ["make_figures", "surveys_line", "fig_sky", "fig_rv_profiles", "fig_delta_rv", "fig_kiel",
            "fig_cmd", "fig_literature", "fig_clouds", "FLAG_COLOURS"]
 
 #: Colours of the member quality flags (Fig. 2, 4).
@@ -41,6 +42,17 @@ def _prov_float(result, key, default):
     text = str((result.provenance or {}).get(key, default))
     m = re.match(r"\s*([-+0-9.eE]+)", text)
     return float(m.group(1)) if m else default
+
+
+def surveys_line(result):
+    """The member stars of each survey, for the titles of the star figures.
+
+    E.g. ``LAMOST-LRS 537, LAMOST-MRS 320, APOGEE 1637 stars``.
+    """
+    counts = survey_counts(result.members, order=(result.provenance or {}).get("surveys"))
+    if not counts:
+        return f"{len(result.members)} stars"
+    return ", ".join(f"{name} {n}" for name, n in counts.items()) + " stars"
 
 
 def _member_groups(result):
@@ -75,8 +87,8 @@ def fig_sky(result):
     ax.set_ylabel("Galactic latitude b (deg)")
     ax.grid(True, lw=0.3)
     ax.legend(loc="lower right", bbox_to_anchor=(1.05, -0.32), ncol=2, frameon=False)
-    ax.set_title(f"LAMOST members of {len(result.clusters)} open clusters "
-                 f"({len(m)} stars)", pad=22)
+    ax.set_title(f"Spectroscopic members of {len(result.clusters)} open clusters "
+                 f"({len(m)} stars)\n{surveys_line(result)}", pad=22)
     return fig
 
 
@@ -174,7 +186,7 @@ def fig_delta_rv(result, *, bins=None):
     med = np.median(d)
     ax.axvline(med, color="k", ls="--", label=f"median {med:+.2f} km/s")
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.set_xlabel("ΔRV = RV(LAMOST) − RV(Gaia) (km/s)")
+    ax.set_xlabel("ΔRV = RV(this work) − RV(Gaia) (km/s)")
     ax.set_ylabel(f"number of {unit_label}")
     ax.set_title(f"ΔRV for {d.size} {what}", fontsize=9)
     ax.legend(frameon=False)
@@ -222,6 +234,7 @@ def fig_kiel(result):
     ax2.set_ylabel("[Fe/H] (dex)")
     ax1.set_title("Kiel diagram", fontsize=9)
     ax2.set_title("[Fe/H] against Teff", fontsize=9)
+    fig.suptitle(f"Member stars: {surveys_line(result)}", fontsize=9)
     return fig
 
 
@@ -318,7 +331,7 @@ def fig_clouds(result, *, max_log_age=8.0, clouds=None):
 
     Heliocentric Galactic X-Y and X-Z (pc) of the clusters younger than
     ``max_log_age`` (log10 of the age in years, or a ``dex(yr)`` quantity;
-    coloured by ``AgeNN``, sized by their number of LAMOST members) and of the
+    coloured by ``AgeNN``, sized by their number of spectroscopic members) and of the
     cloud sightlines ``clouds`` (`astro_ocl.sources.literature.read_zucker2020`).
     None without young clusters or without clouds.
     """
