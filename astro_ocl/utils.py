@@ -12,7 +12,7 @@ from .config import conf
 from .exceptions import OptionalDependencyError
 from .logger import log
 
-__all__ = ["progress", "data_path", "describe_input", "Terminated",
+__all__ = ["progress", "data_path", "umask_mode", "describe_input", "Terminated",
            "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
            "signals_blocked", "threads_taking_signals",
            "require"]
@@ -184,6 +184,18 @@ def progress(iterable=None, *, total=None, desc=None, enabled=None):
         return iterable
     with signals_blocked():  # tqdm's monitor thread never takes SIGINT/SIGTERM
         return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+def umask_mode(directory=False):
+    """The mode a new file (or directory) gets from the process's umask.
+
+    `tempfile.mkstemp` and `tempfile.mkdtemp` create private files (0600) and
+    folders (0700) whatever the umask; an output made from one gets this mode,
+    as every other file the package writes.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
 
 
 def data_path(name):

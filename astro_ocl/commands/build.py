@@ -188,6 +188,8 @@ def run(args):
     for r in result.stage_log:
         reasons = "; ".join(f"{v} {k}" for k, v in r["dropped"].items())
         print(f"  {r['stage']:<{width}s} {r['n_in']:>6d} -> {r['n_out']:<6d} {reasons}".rstrip())
+    if result.validation is not None:
+        print(result.validation.text())
     if result.gradients is not None:
         from .gradients import print_gradients
         print_gradients(result.gradients)

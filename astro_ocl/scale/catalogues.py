@@ -35,6 +35,7 @@ from astropy.time import Time
 
 from ..exceptions import InputDataError
 from ..logger import log
+from ..utils import umask_mode
 from .tables import ROW, flatten, position_columns, unflatten
 
 __all__ = ["HatsInput", "hats_input", "default_hats_cache", "gaia_sources_from_archive_columns",
@@ -310,6 +311,7 @@ def _import(table, entry, *, name, margin_arcsec, client, partition_rows):
     from hats_import.pipeline import pipeline_with_client
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".part", dir=entry.parent))
+    tmp.chmod(umask_mode(directory=True))  # the cache entry it becomes: as any new folder
     try:
         frame, spec = flatten(table)
         ra, dec = position_columns(spec)

@@ -12,7 +12,8 @@ __all__ = ["write_catalogue", "CATALOGUE_FILES"]
 #: before a build (`astro_ocl.outputs.check_output_folder`).
 CATALOGUE_FILES = ("clusters.ecsv", "clusters.vot", "members.ecsv", "members.vot",
                    "literature_comparison.ecsv", "zero_points.ecsv", "clusters_*.ecsv",
-                   "stage_log.ecsv", "gradients.ecsv", "orbit_history.ecsv", "figures/*")
+                   "stage_log.ecsv", "gradients.ecsv", "orbit_history.ecsv", "validation.ecsv",
+                   "validation_pairs.ecsv", "figures/*")
 
 
 def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votable"),
@@ -82,6 +83,12 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
         if result.orbit_history is not None:
             result.orbit_history.write(tmp / "orbit_history.ecsv", format="ascii.ecsv")
             names.append("orbit_history.ecsv")
+        validation = getattr(result, "validation", None)
+        if validation is not None:  # against independent references: the offsets per
+            # survey mix, and every cluster compared (with the outliers and their reason)
+            validation.table.write(tmp / "validation.ecsv", format="ascii.ecsv")
+            validation.pairs.write(tmp / "validation_pairs.ecsv", format="ascii.ecsv")
+            names += ["validation.ecsv", "validation_pairs.ecsv"]
         if figures:
             from .figures import make_figures
             names += [str(f.relative_to(tmp)) for f in

@@ -180,8 +180,14 @@ def test_online_build_equals_offline(local_services):
     assert np.array_equal(on.members["Flag"], off.members["Flag"])
 
 
-def test_dr3_rv_query_shape(local_services):
-    """The DR3 RV query is valid ADQL the server parses (it has no DR3 tables: clear error)."""
+def test_dr3_rv_query_shape(local_services, monkeypatch):
+    """The DR3 RV query is valid ADQL the server parses (it has no DR3 tables: clear error).
+
+    Run as an asynchronous job: DaCHS's synchronous error path with an upload leaves
+    its database connection idle in a transaction (seen with pg_stat_activity).
+    """
+    import astro_ocl.sources.archives.tap as tap
+    monkeypatch.setattr(tap, "SYNC_ROW_LIMIT", 0)
     with pytest.raises(ServiceError) as exc:
         gaia.dr3_radial_velocities([1, 2])
     assert "dr2_neighbourhood" in str(exc.value)

@@ -2,7 +2,8 @@
 
 :func:`make_figures` writes every figure the result's data allows; the figure
 functions themselves live in :mod:`astro_ocl.sinks.figures.catalogue` (stars, RVs,
-literature, clouds) and :mod:`astro_ocl.sinks.figures.dynamics` (orbits, gradients).
+literature, clouds), :mod:`astro_ocl.sinks.figures.dynamics` (orbits, gradients) and
+:mod:`astro_ocl.sinks.figures.validation` (offsets from independent references).
 """
 
 __all__ = ["make_figures"]
@@ -28,7 +29,9 @@ def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
     -------
     list of `~pathlib.Path`
     """
-    from . import catalogue, dynamics
+    from . import catalogue, dynamics, validation
     files = catalogue.make_figures(result, outdir, formats=formats, clouds=clouds)
     files += dynamics.make_figures(result, outdir, formats=formats)
+    if getattr(result, "validation", None) is not None:  # offsets from independent data
+        files += validation.save_validation_figures(result.validation, outdir, formats=formats)
     return files

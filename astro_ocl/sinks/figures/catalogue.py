@@ -111,6 +111,8 @@ def fig_rv_profiles(result, *, clusters=None, ncols=4, max_clusters=16, nsigma=N
     """
     nsigma = nsigma or _prov_float(result, "qc_rv_nsigma", 2.0)
     c = result.clusters
+    rv_col = "RVmean" if "RVmean" in c.colnames else schema.value_columns(c, "RV")[0]
+    paper = "RVmean" in c.colnames
     groups = _member_groups(result)
     if clusters is None:
         order = np.argsort(-np.asarray(c["Nall"]), kind="stable")
@@ -130,12 +132,13 @@ def fig_rv_profiles(result, *, clusters=None, ncols=4, max_clusters=16, nsigma=N
         lo, hi = mean0 - nsigma * sigma0, mean0 + nsigma * sigma0
         x = np.linspace(min(rv.min() - 3 * erv.max(), lo), max(rv.max() + 3 * erv.max(), hi),
                         400)
-        ax.axvspan(lo, hi, color="0.9", zorder=0, label=f"±{nsigma:g}σ")
+        if paper:  # the paper's first-pass band; the likelihood selects by core probability
+            ax.axvspan(lo, hi, color="0.9", zorder=0, label=f"±{nsigma:g}σ")
         for r, e, f in zip(rv, erv, flags[idx]):
             ax.plot(x, np.exp(-0.5 * ((x - r) / e) ** 2) / (e * np.sqrt(2 * np.pi)),
                     color=FLAG_COLOURS.get(int(f), "k"), lw=0.7, gid=f"star-flag{int(f)}")
         row = names.index(name)
-        ax.axvline(values(c["RVmean"], u.km / u.s)[row], color="k", ls="--", lw=0.8)
+        ax.axvline(values(c[rv_col], u.km / u.s)[row], color="k", ls="--", lw=0.8)
         ax.set_title(f"{name.replace('_', ' ')} (N={len(idx)})", fontsize=8)
         ax.set_xlabel("RV (km/s)")
         ax.set_ylabel("probability density (s/km)", fontsize=7)
@@ -145,8 +148,8 @@ def fig_rv_profiles(result, *, clusters=None, ncols=4, max_clusters=16, nsigma=N
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     handles = [Line2D([], [], color=col, label=FLAG_LABELS[f]) for f, col in FLAG_COLOURS.items()]
-    handles += [Patch(color="0.9", label=f"±{nsigma:g}σ first pass"),
-                Line2D([], [], color="k", ls="--", label="RVmean")]
+    handles += ([Patch(color="0.9", label=f"±{nsigma:g}σ first pass")] if paper else [])
+    handles += [Line2D([], [], color="k", ls="--", label=rv_col)]
     fig.legend(handles=handles, loc="outside lower center", ncol=5, frameon=False)
     return fig
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
+from ... import schema
+from ...exceptions import MissingColumnError
 from ...logger import log
 from .common import new_figure, save_figures, values
 
@@ -42,6 +44,14 @@ def _finite(*arrays):
     return ok
 
 
+def _cluster_feh(clusters):
+    """The clusters' [Fe/H] of either statistics method, or None."""
+    try:
+        return values(clusters[schema.value_columns(clusters, "[Fe/H]")[0]])
+    except MissingColumnError:
+        return None
+
+
 def fig_ecc_apo(clusters, *, title=""):
     """Fig. 9: eccentricity against apocentre, coloured by [Fe/H] when known."""
     if not _has(clusters, "Apo", "ecc"):
@@ -55,7 +65,7 @@ def fig_ecc_apo(clusters, *, title=""):
         return None
     fig = new_figure(figsize=(4.5, 3.6))
     ax = fig.add_subplot()
-    feh = values(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    feh = _cluster_feh(clusters)
     if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
         sc = ax.scatter(apo[ok], ecc[ok], c=feh[ok], s=12, cmap="coolwarm", vmin=-0.5,
                         vmax=0.3)
@@ -85,7 +95,7 @@ def fig_integrals(clusters, *, title=""):
         return None
     fig = new_figure(figsize=(4.5, 3.6))
     ax = fig.add_subplot()
-    feh = values(clusters["[Fe/H]med"]) if "[Fe/H]med" in clusters.colnames else None
+    feh = _cluster_feh(clusters)
     if feh is not None and np.isfinite(feh[ok]).sum() >= MIN_POINTS:
         sc = ax.scatter(lz[ok] / 1e3, en[ok] / 1e5, c=feh[ok], s=12, cmap="coolwarm",
                         vmin=-0.5, vmax=0.3)
@@ -138,8 +148,8 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
         log.info("Fig. %s skipped: %d clusters", "8" if x == "RGC" else "10", len(cl))
         return None
     xv = values(cl[col], unit) / scale
-    feh = values(cl["[Fe/H]med"])
-    efeh = values(cl["e_[Fe/H]med"])
+    feh = values(cl["[Fe/H]"])
+    efeh = values(cl["e_[Fe/H]"])
     table = gradients.table
     # the age groups of the fit, in its order (the last row group "all" is not a panel)
     groups = [g for g in dict.fromkeys(np.asarray(table["age_group"]).astype(str)) if g != "all"]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...config import conf
+from ...utils import umask_mode
 from ...logger import log
 
 __all__ = ["QueryCache", "default_cache_dir", "upload_bytes"]
@@ -178,6 +179,7 @@ class QueryCache:
         for path, data in ((vot, votable_bytes), (meta, json.dumps(prov, indent=1).encode())):
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
+                os.fchmod(fd, umask_mode())  # as any file the package writes
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 os.replace(tmp, path)
