@@ -1,4 +1,4 @@
-"""What a new user trips over (issue 13, issue 11 items 3-4): the workflow of the CLI."""
+"""What a new user does with the command line: build, export, publish, and the mistakes."""
 import inspect
 import shlex
 
@@ -8,6 +8,7 @@ from astropy.table import QTable
 
 import astro_ocl
 from astro_ocl import cli
+from helpers import one_line_error
 
 FAST = ["--realisations", "100", "--orbit-samples", "0", "--no-gradients", "--no-literature"]
 
@@ -22,16 +23,7 @@ def built(tmp_path_factory):
     return work
 
 
-def _one_line_error(capsys, rc, expected_rc=None):
-    err = capsys.readouterr().err
-    assert rc != 0 if expected_rc is None else rc == expected_rc
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
-
-
-# ---- item 1: export and samp send publish what was built ------------------------------
+# ---- export and samp send publish what was built ------------------------------------------
 
 def test_export_publishes_the_built_catalogue(built, monkeypatch, capsys):
     monkeypatch.chdir(built)
@@ -47,7 +39,7 @@ def test_export_publishes_the_built_catalogue(built, monkeypatch, capsys):
 
 def test_export_rebuilds_only_when_asked_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    line = _one_line_error(capsys, cli.main(["export", "--format", "ecsv"]), 1)
+    line = one_line_error(capsys, cli.main(["export", "--format", "ecsv"]), 1)
     assert "no built catalogue" in line and "--rebuild" in line
     assert not (tmp_path / "export").exists()
     assert cli.main(["export", "--format", "ecsv", "--rebuild", "--seed", "3",
@@ -55,11 +47,11 @@ def test_export_rebuilds_only_when_asked_and_says_so(tmp_path, monkeypatch, caps
     assert "rebuilding the catalogue now" in capsys.readouterr().err
     assert QTable.read(tmp_path / "export" / "clusters.ecsv").meta["seed"] == 3
     # options of a rebuild alone are refused, not silently ignored
-    line = _one_line_error(capsys, cli.main(["export", "--seed", "3", "--out", "x"]), 1)
+    line = one_line_error(capsys, cli.main(["export", "--seed", "3", "--out", "x"]), 1)
     assert "--seed" in line and "--rebuild" in line
 
 
-# ---- item 2: every precondition before the work ----------------------------------------
+# ---- every precondition before the work ---------------------------------------------------
 
 def _no_work(*args, **kwargs):
     raise AssertionError("the work started before the preconditions were checked")
@@ -70,10 +62,10 @@ def test_build_checks_the_output_first(tmp_path, monkeypatch, capsys):
     (tmp_path / "cat").mkdir()
     (tmp_path / "cat" / "clusters.ecsv").write_text("an earlier build's table")
     monkeypatch.setattr(astro_ocl.pipeline, "build_catalogue", _no_work)
-    line = _one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "cat")]), 1)
+    line = one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "cat")]), 1)
     assert "exists; add --overwrite" in line and "overwrite=True" not in line
-    line = _one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "new"),
-                                             "--stars", str(tmp_path / "nosuch.csv")]), 1)
+    line = one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "new"),
+                                            "--stars", str(tmp_path / "nosuch.csv")]), 1)
     assert "nosuch.csv" in line
 
 
@@ -83,7 +75,7 @@ def test_export_checks_outputs_before_reading(built, monkeypatch, capsys):
     (built / "exp2").mkdir()
     (built / "exp2" / "clusters.vot").write_text("mine")
     monkeypatch.setattr(export_cmd, "load_catalogue", _no_work)
-    line = _one_line_error(capsys, cli.main(["export", "--out", "exp2"]), 1)
+    line = one_line_error(capsys, cli.main(["export", "--out", "exp2"]), 1)
     assert "clusters.vot exists" in line and "--overwrite" in line
 
 
@@ -92,11 +84,11 @@ def test_samp_send_checks_the_hub_before_reading(built, monkeypatch, capsys, tmp
     monkeypatch.chdir(built)
     monkeypatch.setenv("SAMP_HUB", f"std-lockurl:file://{tmp_path}/no-such-lockfile")
     monkeypatch.setattr(samp_cmd, "load_catalogue", _no_work)
-    line = _one_line_error(capsys, cli.main(["samp", "send", "--timeout", "5"]), 1)
+    line = one_line_error(capsys, cli.main(["samp", "send", "--timeout", "5"]), 1)
     assert "hub" in line.lower()
 
 
-# ---- item 3 and issue 11.3: outputs replaced as a set, nothing else touched ------------
+# ---- outputs replaced as a set, nothing else touched --------------------------------------
 
 def test_export_overwrite_replaces_only_its_files_atomically(built, monkeypatch, capsys):
     import astro_ocl.sinks.regions as regions
@@ -112,7 +104,7 @@ def test_export_overwrite_replaces_only_its_files_atomically(built, monkeypatch,
     monkeypatch.setattr(regions, "write_regions", broken)
     capsys.readouterr()
     rc = cli.main(["export", "--format", "votable", "ds9", "--out", str(out), "--overwrite"])
-    assert "No space left" in _one_line_error(capsys, rc, 1)
+    assert "No space left" in one_line_error(capsys, rc, 1)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # all or nothing
     monkeypatch.undo()
     monkeypatch.chdir(built)
@@ -128,7 +120,7 @@ def test_export_help_says_what_overwrite_replaces(capsys):
     assert "only the files this run writes are replaced" in text
 
 
-# ---- item 4: the first author comes from the authors ----------------------------------
+# ---- the first author comes from the authors ----------------------------------------------
 
 def test_cds_readme_first_author_from_authors(built, tmp_path):
     from astro_ocl.sinks.cds_bundle import write_cds_bundle
@@ -142,7 +134,7 @@ def test_cds_readme_first_author_from_authors(built, tmp_path):
     assert "Anonymous" not in text
 
 
-# ---- item 5: the defaults that differ are stated ---------------------------------------
+# ---- the defaults that differ are stated --------------------------------------------------
 
 def test_gradient_default_stated_in_both_helps(capsys):
     with pytest.raises(SystemExit):
@@ -153,7 +145,7 @@ def test_gradient_default_stated_in_both_helps(capsys):
     assert "Off by default here" in doc and "astro-ocl build" in doc
 
 
-# ---- item 6 and issue 11.4: one line per user mistake, every subcommand ----------------
+# ---- one line per user mistake, every subcommand ------------------------------------------
 
 BAD = [
     "build --threshold 1.5",
@@ -200,7 +192,7 @@ def test_user_mistakes_give_one_line(command, tmp_path, capsys):
         rc = cli.main(argv)
     except SystemExit as exc:  # argparse usage errors: exit status 2
         rc = exc.code
-    line = _one_line_error(capsys, rc)
+    line = one_line_error(capsys, rc)
     assert line.startswith("astro-ocl"), line
     assert not (tmp_path / "b1").exists() and not (tmp_path / "e1").exists()
 
@@ -215,7 +207,7 @@ def test_library_raises_package_errors():
         astro_ocl.build_catalogue(stars="nosuch.csv")
 
 
-# ---- item 7: real signatures and docstrings at the top level ---------------------------
+# ---- real signatures and docstrings at the top level --------------------------------------
 
 def test_top_level_entry_points_have_signature_and_doc():
     for name in astro_ocl.__all__:
@@ -232,7 +224,7 @@ def test_top_level_entry_points_have_signature_and_doc():
     assert all(p.kind is p.KEYWORD_ONLY for n, p in params.items() if n != "online_options")
 
 
-# ---- item 8: help texts ----------------------------------------------------------------
+# ---- help texts ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [["build"], ["export"], ["samp"], ["samp", "send"],
                                   ["samp", "hub"], ["gradients"], ["reproduce"], ["query"],
@@ -264,7 +256,7 @@ def test_samp_recipient_message_reads(monkeypatch):
     assert "no SAMP client named 'topcat' is subscribed" in str(e.value)
 
 
-# ---- item 10: ECSV with the schema's display formats (values as computed) ---------------
+# ---- ECSV with the schema's display formats (values as computed) --------------------------
 
 def test_ecsv_has_schema_formats_and_full_precision(built):
     c = QTable.read(built / "catalogue" / "clusters.ecsv")
@@ -276,7 +268,7 @@ def test_ecsv_has_schema_formats_and_full_precision(built):
     assert np.allclose(c["coord"].radial_velocity.value, c["RVmed"].value)
 
 
-# ---- item 12: summary first, then the gradient table with its model --------------------
+# ---- summary first, then the gradient table with its model --------------------------------
 
 def test_console_summary_order(tmp_path, capsys):
     assert cli.main(["build", "--out", str(tmp_path / "c"), "--realisations", "50",
@@ -286,7 +278,7 @@ def test_console_summary_order(tmp_path, capsys):
     assert "[Fe/H] = a x^2 + b x + c" in text and "RGC [kpc]" in text
 
 
-# ---- item 11: provenance that can be repeated and checked ------------------------------
+# ---- provenance that can be repeated and checked ------------------------------------------
 
 def test_provenance_records_seed_and_relative_inputs():
     r = astro_ocl.build_catalogue(n_realisations=20, orbit_samples=2, literature=False,
@@ -303,7 +295,7 @@ def test_provenance_records_seed_and_relative_inputs():
     assert np.array_equal(again.clusters["e_Peri"], r.clusters["e_Peri"])
 
 
-# ---- item 9: the VOTable reads back as it was built ------------------------------------
+# ---- the VOTable reads back as it was built -----------------------------------------------
 
 def test_votable_cds_reader_round_trip(built, tmp_path):
     for label in ("clusters", "members"):
