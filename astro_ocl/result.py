@@ -10,7 +10,11 @@ from astropy.table import QTable
 
 from .accounting import StageLog
 
-__all__ = ["CatalogueResult", "survey_counts", "describe_surveys", "zero_point_status"]
+#: The registry format of a result written as a catalogue folder.
+CATALOGUE_FORMAT = "astro_ocl.catalogue"
+
+__all__ = ["CatalogueResult", "CATALOGUE_FORMAT", "survey_counts", "describe_surveys",
+           "zero_point_status"]
 
 
 def _ordered(counts, order):
@@ -198,6 +202,11 @@ class CatalogueResult:
         return "\n".join(lines)
 
     def write(self, outdir, **options):
-        """Write the catalogue into ``outdir`` (`astro_ocl.sinks.catalogue.write_catalogue`)."""
-        from .sinks.catalogue import write_catalogue
-        return write_catalogue(self, outdir, **options)
+        """Write the catalogue into ``outdir``.
+
+        Through the writer registered for results with `astropy.io.registry`
+        (format ``"astro_ocl.catalogue"``: `astro_ocl.sinks.catalogue.write_catalogue`,
+        registered when `astro_ocl.sinks` is imported, as ``import astro_ocl`` does).
+        """
+        from astropy.io import registry
+        return registry.write(self, outdir, format=CATALOGUE_FORMAT, **options)

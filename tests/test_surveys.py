@@ -67,13 +67,16 @@ def test_registry_names_and_errors():
         read_survey("galah")
     for s in SURVEYS.values():
         assert s.match_radius.unit.is_equivalent(u.arcsec) and s.match_radius > 0
-    from astro_ocl.sources.surveys import select_surveys
-    assert [s.name for s in select_surveys("lamost_lrs, apogee,lamost_lrs")] == [
-        "lamost_lrs", "apogee"]
+    # one parser of the surveys option, the library's and the command line's
+    from astro_ocl.options import parse_surveys
+    assert [s.name for s in parse_surveys(surveys="lamost_lrs, LAMOST-MRS,apogee")] == [
+        "lamost_lrs", "lamost_mrs", "apogee"]
     with pytest.raises(ParameterError, match="surveys"):
-        select_surveys(" , ")
-    with pytest.raises(ParameterError, match="survey"):
-        select_surveys("lamost_lrs,rave")
+        parse_surveys(surveys=" , ")
+    with pytest.raises(ParameterError, match="unknown survey"):
+        parse_surveys(surveys="lamost_lrs,rave")
+    with pytest.raises(ParameterError, match="given twice"):
+        parse_surveys(surveys=["lamost_lrs", "LAMOST-LRS"])
 
 
 @pytest.mark.parametrize("name", ["lamost_lrs", "lamost_mrs", "apogee"])

@@ -11,6 +11,12 @@ with `astropy.io.registry` for `~astropy.table.Table` and
     `astro_ocl.sinks.cds_bundle.write_cds_bundle`: a directory with a CDS ReadMe,
     fixed-width ``.dat`` files and the VOTables.
 
+and one for `~astro_ocl.result.CatalogueResult` (``result.write(folder)``):
+
+``"astro_ocl.catalogue"``
+    `astro_ocl.sinks.catalogue.write_catalogue`: the tables, logs and figures of a
+    build into a folder.
+
 Registration is cheap (the writer modules and cdspyreadme are imported only when
 a table is written), never replaces a format someone else registered, and lets
 any error of a writer through.
@@ -22,6 +28,8 @@ Modules: :mod:`~.sinks.tables` (plain tables for file formats),
 """
 from astropy.io import registry as _registry
 from astropy.table import QTable as _QTable, Table as _Table
+
+from ..result import CATALOGUE_FORMAT as _CATALOGUE_FORMAT, CatalogueResult as _Result
 
 __all__ = ["register_formats", "FORMATS"]
 
@@ -48,6 +56,15 @@ def _read_votable_cds(path, **kwargs):
     from .votable_cds import read_votable_cds
     table = read_votable_cds(path, **kwargs)
     return table
+
+
+def _write_catalogue(result, path, **kwargs):
+    from .catalogue import write_catalogue
+    return write_catalogue(result, path, **kwargs)
+
+
+_write_catalogue.__doc__ = (
+    "Write a build into a folder (see `astro_ocl.sinks.catalogue.write_catalogue`).")
 
 
 _read_votable_cds.__doc__ = (
@@ -107,6 +124,13 @@ def register_formats():
                 raise _registry.IORegistryError(
                     f"reader {name!r} of {cls.__name__} is already registered by "
                     f"{existing.__module__}; astro_ocl does not replace it")
+
+    try:
+        existing = _registry.get_writer(_CATALOGUE_FORMAT, _Result)
+    except _registry.IORegistryError:
+        existing = None
+    if existing is None:
+        _registry.register_writer(_CATALOGUE_FORMAT, _Result, _write_catalogue)
 
 
 register_formats()

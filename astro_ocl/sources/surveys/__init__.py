@@ -44,7 +44,7 @@ from .lamost import (LRS_DOMAIN, MRS_DOMAIN, lamost_lrs, lamost_mrs, read_lamost
 from .stream import (NEAR_MARGIN, iter_chunks, iter_survey, read_lamost_members,  # noqa: F401
                      read_survey_members)
 
-__all__ = ["Survey", "SURVEYS", "get_survey", "select_surveys", "read_survey", "read_lamost",
+__all__ = ["Survey", "SURVEYS", "get_survey", "read_survey", "read_lamost",
            "read_lamost_mrs", "read_occam", "read_apogee_allstar", "read_galah",
            "read_gaia_rvs", "lamost_lrs", "lamost_mrs", "occam_dr16", "apogee_allstar", "galah",
            "gaia_rvs", "designation_coord", "iter_chunks", "iter_survey", "read_survey_members",
@@ -146,36 +146,6 @@ def get_survey(name):
     if key not in SURVEYS:
         raise ParameterError("survey", name, f"must be one of {sorted(SURVEYS)}")
     return SURVEYS[key]
-
-
-def select_surveys(spec):
-    """The `Survey` objects of a comma-separated list (``--surveys``) or a sequence of names.
-
-    Parameters
-    ----------
-    spec : str or sequence of str
-        E.g. ``"lamost_lrs,lamost_mrs,apogee"``.
-
-    Returns
-    -------
-    list of `Survey`
-        In the given order, each once.
-
-    Raises
-    ------
-    ParameterError
-        An empty list or an unknown name.
-    """
-    names = spec.split(",") if isinstance(spec, str) else list(spec)
-    names = [str(n).strip() for n in names if str(n).strip()]
-    if not names:
-        raise ParameterError("surveys", spec, f"a non-empty list of {sorted(SURVEYS)}")
-    out = []
-    for n in names:
-        s = get_survey(n)
-        if s not in out:
-            out.append(s)
-    return out
 
 
 def read_survey(name, path=None, *, format=None, table=None, **options):
