@@ -162,26 +162,27 @@ def check_threshold(value):
     return v
 
 
-def check_realisations(value):
-    """The number of Monte Carlo realisations (an integer >= 2)."""
+def _whole_number(name, value, minimum):
+    """``value`` as an int of at least ``minimum`` (a float must be whole), or a
+    `ParameterError` naming the option."""
+    expected = f"an integer >= {minimum}"
     try:
         v = int(value)
     except (TypeError, ValueError):
-        raise ParameterError("n_realisations", value, "an integer >= 2") from None
-    if (not isinstance(value, str) and v != value) or v < 2:
-        raise ParameterError("n_realisations", value, "an integer >= 2")
+        raise ParameterError(name, value, expected) from None
+    if (not isinstance(value, str) and v != value) or v < minimum:
+        raise ParameterError(name, value, expected)
     return v
+
+
+def check_realisations(value):
+    """The number of Monte Carlo realisations (an integer >= 2)."""
+    return _whole_number("n_realisations", value, 2)
 
 
 def check_orbit_samples(value):
     """Monte Carlo orbits per cluster (an integer >= 0)."""
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        raise ParameterError("orbit_samples", value, "an integer >= 0") from None
-    if v < 0:
-        raise ParameterError("orbit_samples", value, "must be >= 0")
-    return v
+    return _whole_number("orbit_samples", value, 0)
 
 
 def check_radius(value):

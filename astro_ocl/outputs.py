@@ -21,7 +21,6 @@ its own temporary files and, when a run fails, the files of that run.
 """
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from ._threads import signals_blocked
 from .exceptions import AstroOCLWarning, OutputExistsError, OutputPathError
-from .utils import sigterm_as_interrupt
+from .utils import file_sha256, sigterm_as_interrupt
 
 __all__ = ["MANIFEST", "check_output_folder", "check_output_file", "output_folder",
            "atomic_path", "read_manifest"]
@@ -156,14 +155,6 @@ def read_manifest(folder):
     return data if isinstance(data.get("files"), dict) else {"files": {}}
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fd:
-        for block in iter(lambda: fd.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @contextlib.contextmanager
 def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, manifest=True):
     """Stage a run's files; move them into ``path`` file by file when the block succeeds.
@@ -269,7 +260,7 @@ def _write_manifest(folder, manifest, staged, *, writer, contents):
     for rel in staged:
         name = rel.as_posix()
         target = folder / rel
-        files[name] = {"bytes": target.stat().st_size, "sha256": _sha256(target),
+        files[name] = {"bytes": target.stat().st_size, "sha256": file_sha256(target),
                        "writer": writer, "written": now, "this_run": True,
                        "contents": contents.get(name, "")}
     for name, entry in files.items():

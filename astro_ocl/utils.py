@@ -1,5 +1,6 @@
 """Small shared helpers: progress bars, data paths, interrupts (outputs: `astro_ocl.outputs`)."""
 import contextlib
+import hashlib
 import os
 import signal
 import sys
@@ -12,7 +13,8 @@ from .config import conf
 from .exceptions import OptionalDependencyError
 from .logger import log
 
-__all__ = ["progress", "data_path", "umask_mode", "describe_input", "Terminated",
+__all__ = ["progress", "data_path", "umask_mode", "file_sha256", "describe_input",
+           "Terminated",
            "sigterm_as_interrupt", "worker_initializer", "restore_signal_handlers",
            "signals_blocked", "threads_taking_signals",
            "require"]
@@ -198,6 +200,15 @@ def umask_mode(directory=False):
     return (0o777 if directory else 0o666) & ~mask
 
 
+def file_sha256(path):
+    """The SHA-256 of a file's bytes (hex), read in blocks of 1 MiB."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fd:
+        for block in iter(lambda: fd.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def data_path(name):
     """Path of a file shipped in ``astro_ocl/data``.
 
@@ -222,7 +233,6 @@ def describe_input(source):
     ----------
     source : str or `~pathlib.Path` or None
     """
-    import hashlib
     if source is None:
         return "<table>"
     text = str(source)
@@ -232,7 +242,7 @@ def describe_input(source):
             return text
     except OSError:  # not a path at all (a query, a long description)
         return text
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    digest = file_sha256(path)[:16]
     data_dir = data_path("").resolve()
     try:
         name = f"astro_ocl/data/{path.resolve().relative_to(data_dir).as_posix()}"

@@ -35,7 +35,7 @@ from astropy.time import Time
 
 from ..exceptions import InputDataError
 from ..logger import log
-from ..utils import umask_mode
+from ..utils import file_sha256, umask_mode
 from .tables import ROW, flatten, position_columns, unflatten
 
 __all__ = ["HatsInput", "hats_input", "default_hats_cache", "gaia_sources_from_archive_columns",
@@ -163,14 +163,6 @@ def _is_hats_dir(path):
                                  ("properties", "hats.properties", "collection.properties"))
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _hats_version(path):
     """``hats_version`` from a catalogue's properties file (None without one)."""
     if path is None:
@@ -284,7 +276,7 @@ def _cached_import(path, *, name, reader, reader_kwargs, cache_dir, margin_arcse
     """Import ``path`` (read by ``reader``) with hats-import into the cache, once."""
     simple = {k: v if isinstance(v, (str, int, float, bool, type(None))) else _digest(v)
               for k, v in sorted(reader_kwargs.items())}
-    key = hashlib.sha256(json.dumps([CACHE_FORMAT, _sha256(path), reader.__module__,
+    key = hashlib.sha256(json.dumps([CACHE_FORMAT, file_sha256(path), reader.__module__,
                                      reader.__qualname__, simple, margin_arcsec,
                                      partition_rows], default=str).encode()).hexdigest()[:16]
     root = Path(cache_dir) if cache_dir is not None else default_hats_cache()
