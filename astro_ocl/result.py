@@ -75,35 +75,29 @@ def describe_surveys(counts, *, noun="stars"):
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def zero_point_status(row, provenance):
+def zero_point_status(row, provenance=None):
     """Whether one zero point (a row of ``result.zero_points``) was applied, and why not.
 
-    The truth is what the build subtracted (``provenance["zero_points_applied"]``,
-    written by `astro_ocl.steps.multisurvey.apply_zero_points`), not the option
-    asked for.
+    The truth is the table's own ``applied`` column, as
+    `astro_ocl.steps.zeropoints.fit_zero_points` and the build set it (the build
+    clears it with ``zero_points="measure"``), not the option asked for.
 
     Parameters
     ----------
     row : `~astropy.table.Row`
-        ``survey``, ``quantity``, ``offset``, ``status``.
-    provenance : dict
-        The build's provenance (``zero_points``, ``zero_points_applied``).
+        ``applied``, ``status`` (why).
+    provenance : dict, optional
+        Not needed (kept for callers that pass the build's provenance).
 
     Returns
     -------
     str
         ``"applied"`` or ``"not applied: <reason>"``.
     """
-    mode = str(provenance.get("zero_points", "measure"))
-    applied = str(provenance.get("zero_points_applied", "none"))
-    key = f"{row['survey']} {row['quantity']} "
-    if any(part.strip().startswith(key) for part in applied.split(";")):
+    if bool(row["applied"]):
         return "applied"
-    if mode != "apply":
-        return f"not applied (zero_points={mode!r})"
-    if row["status"] != "measured":
-        return f"not applied: {row['status']}"
-    return "not applied: the survey has no star in the combined statistics"
+    reason = str(row["status"])
+    return reason if reason.startswith("not applied") else f"not applied: {reason}"
 
 
 @dataclass
@@ -175,10 +169,12 @@ class CatalogueResult:
                          + ", ".join(f"{name} {n}" for name, n in counts.items()))
         if self.zero_points is not None and len(self.zero_points):
             lines.append(f"survey zero points, survey minus {self.zero_points.meta['reference']} "
-                         f"(median over shared clusters, bootstrap error, N clusters):")
+                         "(fitted jointly over the shared clusters; error; N clusters):")
             for r in self.zero_points:
-                status = zero_point_status(r, self.provenance)
-                if r["status"] == "measured":
+                status = zero_point_status(r)
+                if r["survey"] == r["reference"]:
+                    value = "reference scale"
+                elif np.isfinite(r["offset"]):
                     value = (f"{r['offset']:+8.3f} +- {r['e_offset']:.3f} {r['unit']:<6s} "
                              f"N={r['N']:<3d} {status}")
                 else:  # the reason it was not measured is the reason it was not applied
@@ -191,10 +187,12 @@ class CatalogueResult:
                 # one survey alone: only against the catalogue of that survey's team
                 survey_alone = not own and r["catalogue"] == "OCCAM2020" \
                     and str(r["sample"]).upper().startswith("APOGEE")
-                if survey_alone and r["N"]:
+                if survey_alone and r["N"]:  # the same stars: a check of the aggregation
                     lines.append(f"  {r['catalogue']:<13s} {r['quantity']:<7s} "
                                  f"{r['median']:+8.3f} {r['robust_std']:7.3f} {r['unit']:<6s} "
-                                 f"N={r['N']} ({r['sample']})")
+                                 f"N={r['N']} ({r['sample']}: OCCAM's clusters are made of "
+                                 "the same stars, this checks the aggregation, not the "
+                                 "accuracy)")
                 if own and r["N"]:
                     lines.append(f"  {r['catalogue']:<13s} {r['quantity']:<7s} "
                                  f"{r['median']:+8.3f} {r['robust_std']:7.3f} {r['unit']:<6s} "

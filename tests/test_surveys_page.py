@@ -27,21 +27,22 @@ def _decimals(text):
 
 
 def _close(value, stated):
-    """``value`` printed like ``stated`` (same decimals) is ``stated``."""
-    return f"{value:.{_decimals(stated)}f}" == stated or \
-        f"{value:.{_decimals(stated)}f}" == stated.replace("-", "")
+    """``value`` printed like ``stated`` (same decimals) is ``stated`` (-0.000 is 0.000)."""
+    return float(f"{value:.{_decimals(stated)}f}") == float(stated)
 
 
 def test_counts(multi_survey_result, paragraph):
     n_rv, n_feh, n_orbit = _number(r"(\d+) clusters get an RV, (\d+) an \[Fe/H\] .*? and "
                                    r"(\d+) an orbit", paragraph)
     c = multi_survey_result.clusters
-    assert n_rv == np.isfinite(c["RVmed"].value).sum()
-    assert n_feh == np.isfinite(c["[Fe/H]med"].value).sum()
+    assert n_rv == np.isfinite(c["RV"].value).sum()
+    assert n_feh == np.isfinite(c["[Fe/H]"].value).sum()
     assert n_orbit == np.isfinite(c["Peri"].value).sum()
-    no_feh = sorted(str(n).replace("_", " ") for n in c["Cluster"][~np.isfinite(c["[Fe/H]med"])])
+    no_feh = sorted(str(n).replace("_", " ") for n in c["Cluster"][~np.isfinite(c["[Fe/H]"])])
     no_orbit = sorted(str(n).replace("_", " ") for n in c["Cluster"][~np.isfinite(c["Peri"])])
-    assert f"({' and '.join(no_feh)} have no FLAG=12 star)" in paragraph
+    listed = re.search(r"\(([^)]*) have no star usable for \[Fe/H\]\)", paragraph).group(1)
+    assert sorted(re.split(r", | and ", listed)) == no_feh
+    assert np.all(c["NFeH"][~np.isfinite(c["[Fe/H]"])] == 0)
     assert f"({' and '.join(no_orbit)} have no CG2020 distance)" in paragraph
     # ... because they have no distance
     assert np.all(~np.isfinite(c["Dist"][~np.isfinite(c["Peri"])].value))
@@ -53,18 +54,18 @@ def test_zero_points(multi_survey_result, paragraph):
     def row(survey, quantity):
         return zp[(zp["survey"] == survey) & (zp["quantity"] == quantity)][0]
 
-    m = re.search(r"LAMOST LRS sits ([\d.]+) \+- ([\d.]+) km/s below APOGEE \(median over "
-                  r"(\d+) shared clusters, bootstrap error; weighted mean (-?[\d.]+) km/s\), "
-                  r"LAMOST MRS ([\d.]+) \+- ([\d.]+) km/s below", paragraph)
+    m = re.search(r"Fitted jointly against APOGEE over the clusters the surveys share, LAMOST "
+                  r"LRS sits ([\d.]+) \+- ([\d.]+) km/s below APOGEE \((\d+) clusters\), "
+                  r"LAMOST MRS ([\d.]+) \+- ([\d.]+) km/s below; both are applied", paragraph)
     assert m, paragraph
     lrs, mrs = row("LAMOST-LRS", "RV"), row("LAMOST-MRS", "RV")
+    assert zp.meta["reference"] == "APOGEE" and lrs["applied"] and mrs["applied"]
     assert _close(-lrs["offset"], m.group(1)) and _close(lrs["e_offset"], m.group(2))
     assert int(m.group(3)) == lrs["N"]
-    assert _close(lrs["wmean"], m.group(4))
-    assert _close(-mrs["offset"], m.group(5)) and _close(mrs["e_offset"], m.group(6))
+    assert _close(-mrs["offset"], m.group(4)) and _close(mrs["e_offset"], m.group(5))
     (limit,) = _number(r"\[Fe/H\] zero points are smaller than ([\d.]+) dex", paragraph)
-    feh = zp[zp["quantity"] == "[Fe/H]"]["offset"]
-    assert np.all(np.abs(feh) < limit)
+    feh = zp[(zp["quantity"] == "[Fe/H]") & (zp["survey"] != "APOGEE")]
+    assert np.all(np.abs(feh["offset"]) < limit) and not np.any(feh["applied"])
 
 
 def test_apogee_against_occam(multi_survey_result, paragraph):
