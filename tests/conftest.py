@@ -54,10 +54,12 @@ def members_factory():
 
 @pytest.fixture(scope="session")
 def embedded_result():
-    """The offline build on the embedded LAMOST LRS sample (the paper's survey), seed 1
-    (shared: it is read-only)."""
+    """The offline build on the embedded LAMOST LRS sample with the paper's method (its
+    survey, its Monte Carlo statistics and FLAG=1/12 selection, no survey validity
+    domains beyond its own cuts), seed 1 (shared: it is read-only)."""
     import astro_ocl
-    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1)
+    return astro_ocl.build_catalogue(surveys=["lamost_lrs"], seed=1,
+                                     statistics="fu2022-montecarlo", survey_domains=False)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ def test_flag_meaning_follows_the_cuts(tmp_path):
     from astro_ocl.sinks.cds_bundle import write_cds_bundle
     cuts = QualityCuts(rv_nsigma=3, teff_min=4500 * u.K)
     res = astro_ocl.build_catalogue(clusters=["NGC_2682"], cuts=cuts, surveys=["lamost_lrs"],
-                                    **FAST)
+                                    statistics="fu2022-montecarlo", **FAST)
     files = write_cds_bundle(res, tmp_path / "cds")
     readme = (tmp_path / "cds" / "ReadMe").read_text()
     flat = " ".join(readme.split())

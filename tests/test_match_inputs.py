@@ -71,7 +71,7 @@ def test_plain_table_as_stars():
     res = astro_ocl.build_catalogue(stars=raw, clusters=["NGC_2682"], **FAST)
     ref = astro_ocl.build_catalogue(clusters=["NGC_2682"], surveys=LRS, **FAST)
     assert res.clusters["Nall"][0] == ref.clusters["Nall"][0] > 10
-    assert res.clusters["RVmed"][0] == ref.clusters["RVmed"][0]
+    assert res.clusters["RV"][0] == ref.clusters["RV"][0]
 
 
 def test_missing_gaia_id_keeps_the_file(tmp_path):

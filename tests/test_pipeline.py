@@ -10,6 +10,9 @@ from astro_ocl.exceptions import (DroppedRowsWarning, NoUsableDataError, Paramet
 from astro_ocl.steps.quality import QualityCuts
 from conftest import make_members, make_stars
 
+#: The paper's method on the paper's selection (the embedded_result fixture's).
+PAPER = dict(statistics="fu2022-montecarlo", survey_domains=False)
+
 KMS = u.km / u.s
 
 
@@ -79,18 +82,28 @@ def test_stage_log_accounts_for_every_row(embedded_result):
 
 
 def test_reproducible_with_seed_and_subset_equals_full(embedded_result):
-    lrs = ["lamost_lrs"]
-    again = astro_ocl.build_catalogue(surveys=lrs, seed=1, literature=False, orbits=False)
+    kw = dict(surveys=["lamost_lrs"], literature=False, orbits=False, **PAPER)
+    again = astro_ocl.build_catalogue(seed=1, **kw)
     assert np.array_equal(again.clusters["RVmed"], embedded_result.clusters["RVmed"])
-    other = astro_ocl.build_catalogue(surveys=lrs, seed=2, literature=False, orbits=False)
+    other = astro_ocl.build_catalogue(seed=2, **kw)
     assert not np.array_equal(other.clusters["e_RVmed"], embedded_result.clusters["e_RVmed"])
-    sub = astro_ocl.build_catalogue(surveys=lrs, seed=1, clusters=["NGC2682", "IC 4665"],
-                                    literature=False, orbits=False)
+    sub = astro_ocl.build_catalogue(seed=1, clusters=["NGC2682", "IC 4665"], **kw)
     assert list(sub.clusters["Cluster"]) == ["IC_4665", "NGC_2682"]
     for row in sub.clusters:
         full = _row(embedded_result, row["Cluster"])
         for col in ("RVmed", "e_RVmed", "RVmean", "s_RV", "[Fe/H]med", "e_[Fe/H]mean"):
             assert row[col] == full[col]
+
+
+def test_likelihood_needs_no_seed_and_a_subset_equals_the_full_build():
+    kw = dict(surveys=["lamost_lrs"], literature=False, orbits=False)
+    one, two = (astro_ocl.build_catalogue(seed=seed, **kw) for seed in (1, 2))
+    for col in ("RV", "e_RV", "sRVint", "[Fe/H]", "e_[Fe/H]"):   # no random numbers
+        np.testing.assert_array_equal(one.clusters[col], two.clusters[col])
+    sub = astro_ocl.build_catalogue(seed=1, clusters=["NGC2682", "IC 4665"], **kw)
+    for row in sub.clusters:
+        full = _row(one, row["Cluster"])
+        assert row["RV"] == full["RV"] and row["[Fe/H]"] == full["[Fe/H]"]
 
 
 def test_unknown_cluster_name():
@@ -109,26 +122,35 @@ def test_outlier_flag0_and_dwarf_excluded_end_to_end():
     teff = [4500] * 10 + [5000]
     logg = [4.6] + [2.5] * 10      # star 0: a 4500 K dwarf
     stars, members = _synthetic(rv, [0.5] * 11, teff=teff, logg=logg)
-    r = astro_ocl.build_catalogue(stars=stars, members=members, seed=3, n_realisations=2000,
-                                  literature=False)
-    flags = list(r.members["Flag"])
-    assert flags[-1] == 0            # the +50 km/s outlier
-    assert flags[0] == 1             # cool dwarf: good RV, no [Fe/H]
-    assert flags[1:10] == [12] * 9
-    row = r.clusters[0]
-    assert (row["Nall"], row["Nflag1"], row["Nflag12"]) == (11, 10, 9)
-    assert row["RVmed"].value == pytest.approx(30.05, abs=0.6)
+    for method in ("fu2022-montecarlo", "likelihood"):
+        r = astro_ocl.build_catalogue(stars=stars, members=members, seed=3,
+                                      n_realisations=2000, literature=False,
+                                      statistics=method)
+        flags = list(r.members["Flag"])
+        assert flags[-1] == 0            # the +50 km/s outlier
+        assert flags[0] == 1             # cool dwarf: good RV, no [Fe/H]
+        assert flags[1:10] == [12] * 9
+        row = r.clusters[0]
+        if method == "likelihood":
+            assert (row["Nall"], row["NFeH"]) == (11, 9) and not row["f_RV"]
+            assert row["NRVcore"] == pytest.approx(10, abs=0.5)  # the ten core stars
+            assert r.members["Pcore"][-1] < 0.01
+            assert row["RV"].value == pytest.approx(30.05, abs=0.6)
+        else:
+            assert (row["Nall"], row["Nflag1"], row["Nflag12"]) == (11, 10, 9)
+            assert row["RVmed"].value == pytest.approx(30.05, abs=0.6)
 
 
 def test_quality_cuts_option_changes_flags():
     stars, members = _synthetic([10, 10.5, 9.5], [0.3] * 3, teff=[4800] * 3,
                                 logg=[3.7, 3.7, 2.0])
-    default = astro_ocl.build_catalogue(stars=stars, members=members, seed=1,
-                                        n_realisations=100, literature=False)
-    relaxed = astro_ocl.build_catalogue(stars=stars, members=members, seed=1, n_realisations=100,
-                                        literature=False, cuts=QualityCuts(dwarf_logg=4.0))
-    assert default.clusters["Nflag12"][0] == 1
-    assert relaxed.clusters["Nflag12"][0] == 3
+    for method, n_feh in (("fu2022-montecarlo", "Nflag12"), ("likelihood", "NFeH")):
+        kw = dict(stars=stars, members=members, seed=1, n_realisations=100, literature=False,
+                  statistics=method)
+        default = astro_ocl.build_catalogue(**kw)
+        relaxed = astro_ocl.build_catalogue(cuts=QualityCuts(dwarf_logg=4.0), **kw)
+        assert default.clusters[n_feh][0] == 1
+        assert relaxed.clusters[n_feh][0] == 3
 
 
 def test_nan_rv_dropped_with_count():

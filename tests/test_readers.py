@@ -188,4 +188,4 @@ def test_example_lamost_file_in_the_lamost_layout(tmp_path):
                                   n_realisations=200)
     assert sorted(r.clusters["Cluster"]) == ["IC_4665", "NGC_2682", "NGC_884", "Trumpler_2"]
     row = r.clusters[r.clusters["Cluster"] == "NGC_884"][0]
-    assert row["RVmed"].value == pytest.approx(-51.71)  # Fu et al. 2022: -51.71
+    assert row["RV"].value == pytest.approx(-51.71)  # Fu et al. 2022: -51.71 (one star)

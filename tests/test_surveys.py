@@ -464,7 +464,7 @@ def test_apogee_build_gives_rv_and_feh(occam):
     assert len(c) == len(np.unique(np.asarray(m["Cluster"])[flag1]))
     # a cluster has an [Fe/H] exactly when one of its FLAG=12 stars exists
     with_feh = set(np.asarray(m["Cluster"])[np.asarray(m["Flag"]) == 12])
-    assert with_feh == set(np.asarray(c["Cluster"])[np.asarray(c["Nflag12"]) > 0])
+    assert with_feh == set(np.asarray(c["Cluster"])[np.asarray(c["NFeH"]) > 0])
     assert len(with_feh) > 0.9 * len(c)
 
 

@@ -30,8 +30,13 @@ def clusters():
 
 
 @pytest.fixture(scope="module")
-def result(clusters):
-    return validate_catalogue(clusters)
+def references():
+    return {name: read_literature(name) for name in REFERENCES}
+
+
+@pytest.fixture(scope="module")
+def result(clusters, references):
+    return validate_catalogue(clusters, references)
 
 
 def _families(text):
@@ -71,7 +76,7 @@ def test_rv_rows_against_gaia_recomputed(clusters, result, ref, file, name_col, 
     refs = {}
     for n, v, e in zip(raw[name_col][sel], raw["RV"][sel], raw["e_RV"][sel]):
         refs.setdefault(str(n).replace(" ", "_").lower(), (float(v), float(e)))
-    ours = _ours(clusters, "RVmed", "e_RVmed", "RVsurveys")
+    ours = _ours(clusters, "RV", "e_RV", "RVsurveys")
     pairs = {k: (ours[k], refs[k]) for k in ours.keys() & refs.keys()}
     assert len(pairs) >= 30
     by_mix = {}
@@ -101,7 +106,7 @@ def test_feh_rows_leave_out_values_resting_on_our_surveys(clusters, result):
     sel = np.isin(classes, ["HQ", "Apogee"]) & np.isfinite(np.asarray(raw["[Fe/H]"], float))
     refs = {str(n).replace(" ", "_").lower(): (float(v), c)
             for n, v, c in zip(raw["Name"][sel], raw["[Fe/H]"][sel], classes[sel])}
-    ours = _ours(clusters, "[Fe/H]med", "e_[Fe/H]med", "FeHsurveys")
+    ours = _ours(clusters, "[Fe/H]", "e_[Fe/H]", "FeHsurveys")
     common = ours.keys() & refs.keys()
     shared = {k for k in common if "APOGEE" in ours[k][2] and refs[k][1] == "Apogee"}
     used = common - shared
@@ -125,7 +130,7 @@ def test_a_reference_from_the_same_survey_is_no_validation(clusters):
     # Zhong et al. 2020 measured their clusters with LAMOST DR5: not independent of
     # any cluster value with LAMOST stars, only the APOGEE-only ones are compared
     zhong = read_literature("Zhong2020")
-    res = validate_catalogue(clusters, references={"Zhong2020": zhong})
+    res = validate_catalogue(clusters, {"Zhong2020": zhong})
     p = res.pairs
     lamost = np.array(["LAMOST" in m for m in p["mix"]])
     assert lamost.sum() > 5
@@ -134,10 +139,10 @@ def test_a_reference_from_the_same_survey_is_no_validation(clusters):
     assert row["N"] == int(np.sum(~lamost & (p["quantity"] == "RV")))
 
 
-def test_clusters_of_the_scale_fit_are_held_out(clusters, result):
+def test_clusters_of_the_scale_fit_are_held_out(clusters, result, references):
     hunt = result.pairs[result.pairs["reference"] == "Hunt2023"]
     fit = sorted(hunt["Cluster"])[::2]
-    res = validate_catalogue(clusters, fitted_to="Hunt2023", fit_clusters=fit)
+    res = validate_catalogue(clusters, references, fitted_to="Hunt2023", fit_clusters=fit)
     before = result.table[result.table["mix"] == "all"]
     after = res.table[res.table["mix"] == "all"]
     h0, h1 = (t[t["reference"] == "Hunt2023"][0] for t in (before, after))
@@ -149,13 +154,14 @@ def test_clusters_of_the_scale_fit_are_held_out(clusters, result):
     # the same with a flag column of the cluster table
     flagged = QTable(clusters, copy=True)
     flagged["in_zp_fit"] = np.isin(flagged["Cluster"], fit)
-    res2 = validate_catalogue(flagged, fitted_to="Hunt2023", fit_clusters="in_zp_fit")
+    res2 = validate_catalogue(flagged, references, fitted_to="Hunt2023",
+                              fit_clusters="in_zp_fit")
     assert res2.table[(res2.table["reference"] == "Hunt2023")
                       & (res2.table["mix"] == "all")][0]["N"] == h1["N"]
     with pytest.raises(ParameterError, match="fitted_to"):
-        validate_catalogue(clusters, fitted_to="Dias2021")
+        validate_catalogue(clusters, references, fitted_to="Dias2021")
     with pytest.raises(MissingColumnError, match="no_such"):
-        validate_catalogue(clusters, fitted_to="Hunt2023", fit_clusters="no_such")
+        validate_catalogue(clusters, references, fitted_to="Hunt2023", fit_clusters="no_such")
 
 
 def test_outliers_with_reasons_text_and_ecsv(result, tmp_path):

@@ -9,8 +9,6 @@ from .common import HelpFormatter, non_negative_int, positive_int, say
 
 __all__ = ["add_parser", "run", "print_gradients"]
 
-DEFAULT = "e_[Fe/H]med"
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -24,16 +22,22 @@ def add_parser(sub):
         formatter_class=HelpFormatter)
     p.add_argument("--clusters", type=Path, default=None,
                    help="cluster table (ECSV/VOTable with RGC, LZ, Energy or a coord, "
-                        "[Fe/H]med, e_[Fe/H]med, Nflag12, AgeNN); default Zhong et al. 2020")
+                        "[Fe/H], e_[Fe/H], NFeH (or the paper's [Fe/H]med, e_[Fe/H]med, "
+                        "Nflag12), AgeNN); default Zhong et al. 2020")
     p.add_argument("--out", type=Path, default=Path("gradients.ecsv"), help="output table")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--method", choices=("analytic", "emcee"), default="analytic",
                    help="exact Gaussian posterior, or emcee as a cross-check")
     p.add_argument("--uncertainty", default=None, metavar="COLUMN",
-                   help="per-cluster [Fe/H] error column (default e_[Fe/H]med; "
-                        "--convention fu2022: s_[Fe/H], the star-to-star dispersion)")
+                   help="per-cluster [Fe/H] error column (default: the error of the value "
+                        "fitted, e_[Fe/H] or e_[Fe/H]med; --convention fu2022: s_[Fe/H], the "
+                        "star-to-star dispersion)")
     p.add_argument("--convention", choices=("standard", "fu2022"), default="standard",
-                   help="'fu2022': the [Fe/H] errors that reproduce the paper's Table 6")
+                   help="'standard': the clusters' intrinsic [Fe/H] scatter about the gradient "
+                        "fitted per row, as 'astro-ocl build' does; 'fu2022': none, and the "
+                        "[Fe/H] errors that reproduce the paper's Table 6")
+    p.add_argument("--no-scatter", action="store_true",
+                   help="with --convention standard: no intrinsic scatter term")
     p.add_argument("--walkers", type=positive_int(2), default=300,
                    help="emcee walkers (paper: 300; --method emcee only)")
     p.add_argument("--steps", type=positive_int(2), default=10000,
@@ -57,7 +61,9 @@ def _print_table(table):
     tau = table.meta.get("method") == "emcee" or (
         "tau_max" in table.colnames and bool(np.isfinite(np.asarray(table["tau_max"],
                                                                     float)).any()))
+    diag = "chi2_dof" in table.colnames
     head = " ".join(f"{k + ' (16/50/84)':<29s}" for k in "abc") + ("   tau" if tau else "")
+    head += "  chi2/dof  carried most by (shift)" if diag else ""
     print(f"{'age group':<12s} {'x':<7s} {'N':>4s}  {head.rstrip()}")
     for r in table:
         if not r["fitted"]:
@@ -65,8 +71,11 @@ def _print_table(table):
             continue
         cells = " ".join(f"{r[f'{k}_16']:+9.4f} {r[f'{k}_50']:+9.4f} {r[f'{k}_84']:+9.4f}"
                          for k in ("a", "b", "c"))
-        print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {cells}"
-              + (f" {r['tau_max']:5.1f}" if tau else ""))
+        cells += f" {r['tau_max']:5.1f}" if tau else ""
+        if diag:  # the cluster whose removal moves a coefficient most, in sigma
+            cells += (f"  {r['chi2_dof']:8.2f}  {r['loo_cluster']} ({r['loo_coefficient']} "
+                      f"{r['loo_shift']:.1f} sigma)")
+        print(f"{r['age_group']:<12s} {r['x']:<7s} {r['N']:>4d}  {cells}")
 
 
 def run(args):
@@ -97,7 +106,8 @@ def run(args):
         res = gradient_table(clusters, method=args.method, uncertainty=unc,
                              nwalkers=args.walkers, nsteps=args.steps,
                              min_flag12=args.min_flag12, min_clusters=args.min_clusters,
-                             seed=args.seed, source=source, n_jobs=jobs)
+                             seed=args.seed, source=source, n_jobs=jobs,
+                             scatter=args.convention == "standard" and not args.no_scatter)
     except InputDataError as exc:
         if exc.source is not None or args.clusters is None:
             raise
@@ -127,5 +137,6 @@ def print_gradients(result):
     print(f"[Fe/H] gradients (paper Table 6): [Fe/H] = a x^2 + b x + c with x = RGC [kpc], "
           f"LZ/1e3 [kpc km/s] or E/1e5 [km2/s2]; fitted on {result.source}, "
           f"{len(result.clusters)} clusters, {how}, [Fe/H] errors "
-          f"{meta.get('uncertainty', DEFAULT)}:")
+          f"{meta.get('uncertainty', 'of the values fitted')}, intrinsic scatter "
+          f"{meta.get('scatter', 'none')}:")
     _print_table(result.table)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
+from astropy.table import MaskedColumn, QTable
 
 from .. import schema
 from ..exceptions import DroppedRowsWarning
@@ -159,6 +159,14 @@ def cluster_statistics(matched, *, n_realisations=5000, seed=None, cuts=None,
     return rows, flags
 
 
+def _null_if_empty(column):
+    """A text column with its empty strings masked (a blank in a CDS table, null in a
+    VOTable: "no flag", "no reason")."""
+    values = np.asarray(np.ma.filled(np.ma.asarray(column), "")).astype(str)
+    return MaskedColumn(values, mask=values == "",
+                        description=getattr(getattr(column, "info", None), "description", None))
+
+
 def cluster_context(names, cg, radial_velocity, *, warn_unknown=True):
     """The cluster-catalogue columns of cluster rows: ``Cluster``, ``coord`` and CG2020 context.
 
@@ -302,6 +310,9 @@ def likelihood_cluster_table(fits, cg, *, stage_log, warn_unknown=True):
     for name in fits.colnames:
         if name != "Cluster":
             t[name] = fits[name]
+    for name in ("f_RV", "RVnote", "f_[Fe/H]", "FeHnote"):  # no flag: null, not ""
+        if name in t.colnames:
+            t[name] = _null_if_empty(t[name])
     schema.apply_schema(t, schema.CLUSTERS)
     t["coord"].info.description = ("ICRS position, distance, proper motion (CG2020) and "
                                    "radial velocity RV")
@@ -364,8 +375,8 @@ def member_table(matched, flags, *, cuts, core=None):
     m["Flag"] = flags
     # outside their survey's validity domain: why (astro_ocl.steps.validity; empty: inside)
     for src, dst in (("rv_reason", "RVdomain"), ("feh_reason", "FeHdomain")):
-        if src in matched.colnames:
-            m[dst] = np.asarray(matched[src]).astype(str)
+        if src in matched.colnames:  # inside the domain: null
+            m[dst] = _null_if_empty(matched[src])
     if core is not None:  # the likelihood method: each star's core probability
         m["Pcore"] = core
     schema.apply_schema(m, schema.MEMBERS, cuts=cuts)

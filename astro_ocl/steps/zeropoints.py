@@ -150,7 +150,7 @@ def _normal_equations(w, m):
 
 
 def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng,
-                  significance, clip):
+                  significance, clip, min_clusters):
     """The joint fit of one quantity; returns the rows of the zero-point table."""
     unit = _ZP[quantity][-1]
     # external tables without the quantity (Gaia cluster RVs have no [Fe/H]) stay out
@@ -233,6 +233,10 @@ def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng
         elif s not in offsets:
             row["status"] = (f"not measured: no cluster links {s} to {reference} "
                              f"({ncl} clusters shared with other sources)")
+        elif ncl < min_clusters:  # the cluster-to-cluster scatter cannot be estimated
+            row["status"] = (f"not measured: {ncl} shared clusters (< {min_clusters}); the "
+                             f"fit would give {offsets[s]:+.3g} +- {e_formal[s]:.2g} {unit}, "
+                             "without a cluster-to-cluster scatter")
         else:
             eb = e_boot.get(s, np.nan)
             ef = e_formal[s]
@@ -279,7 +283,7 @@ _ZP_COLUMNS = {
 
 def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_min_stars=3,
                     quantities=("RV", "[Fe/H]"), significance=ZERO_POINT_SIGNIFICANCE,
-                    clip=4.0, n_bootstrap=1000, seed=None):
+                    clip=4.0, n_bootstrap=1000, seed=None, min_clusters=3):
     """Every survey's zero point against one named reference, fitted jointly.
 
     For each quantity, the model of the value ``m_sc`` of survey (or external table)
@@ -333,6 +337,10 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
     n_bootstrap : int
     seed : int, optional
         Seed of the bootstrap.
+    min_clusters : int
+        A source whose values enter the fit in fewer clusters gets no zero point
+        (status "not measured": its offset would rest on fewer clusters than it
+        takes to see their scatter; its clusters are flagged ``z``).
 
     Returns
     -------
@@ -368,7 +376,8 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
             raise ParameterError("reference", ref,
                                  f"not one of the surveys or external tables: {sorted(sources)}")
         part = _fit_quantity(sources, set(external), quantity, ref, n_bootstrap=n_bootstrap,
-                             rng=rng, significance=significance, clip=clip)
+                             rng=rng, significance=significance, clip=clip,
+                             min_clusters=min_clusters)
         rows.extend(part)
     names = list(_ZP_COLUMNS)
     out = QTable(rows=[[r[n] for n in names] for r in rows], names=names,
@@ -383,6 +392,7 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
                     method="joint weighted least squares over shared clusters (offsets and "
                            "cluster means)",
                     significance=float(significance), n_bootstrap=int(n_bootstrap),
+                    min_clusters=int(min_clusters),
                     external_min_stars=int(external_min_stars), clip=float(clip),
                     seed="none" if seed is None else int(seed),
                     applied="; ".join(applied) if applied else "none")

@@ -64,8 +64,11 @@ def test_readme_names_the_surveys_with_their_stars(multi_survey_result, default_
     assert "APOGEE high-resolution near-infrared spectra (APOGEE" in abstract
     assert f"{len(multi_survey_result.clusters)} Galactic open clusters" in abstract
     assert f"{len(multi_survey_result.members)} stars in all" in abstract
-    # the zero points were measured, not applied (the default), and the abstract says so
-    assert "measured on the clusters they share and not applied" in abstract
+    # the RV zero points were applied (the default), and the abstract says which
+    zp = multi_survey_result.zero_points
+    applied = [f"{r['survey']} {r['quantity']}" for r in zp if r["applied"]]
+    assert applied == ["LAMOST-LRS RV", "LAMOST-MRS RV"]
+    assert f"were subtracted from the stars ({', '.join(applied)})" in abstract
     title = _flat(readme.split("=" * 80)[1])
     assert "LAMOST-LRS, LAMOST-MRS and APOGEE spectra" in title
     summary = _flat(_section(readme, "File Summary"))
@@ -125,30 +128,40 @@ def test_one_survey_is_named_alone(embedded_result, tmp_path):
 
 
 def test_summary_says_which_zero_points_were_applied():
-    kw = dict(seed=1, n_realisations=50, orbits=False, literature=False)
+    kw = dict(seed=1, orbits=False, literature=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        applied = astro_ocl.build_catalogue(zero_points="apply", **kw)
+        applied = astro_ocl.build_catalogue(**kw)
+        measured = astro_ocl.build_catalogue(zero_points="measure", **kw)
         # the README's example: a file of 4 clusters shares one with APOGEE
         example = astro_ocl.build_catalogue(
             surveys={"apogee": None, "lamost_lrs": data_path(
-                "examples/lamost_lrs_example.csv")}, zero_points="apply", **kw)
+                "examples/lamost_lrs_example.csv")}, **kw)
     lines = applied.summary().splitlines()
+    zp = applied.zero_points
     for survey in ("LAMOST-LRS", "LAMOST-MRS"):
         for quantity in ("RV", "[Fe/H]"):
             row = next(x for x in lines if x.split()[:2] == [survey, quantity])
-            measured = applied.zero_points[(applied.zero_points["survey"] == survey)
-                                           & (applied.zero_points["quantity"] == quantity)]
-            assert measured["status"][0] == "measured"
-            assert row.endswith(" applied"), row
-            assert f"{survey} {quantity} " in applied.provenance["zero_points_applied"]
+            fit = zp[(zp["survey"] == survey) & (zp["quantity"] == quantity)][0]
+            if fit["applied"]:   # RV: applied when measured
+                assert quantity == "RV" and row.endswith(" applied"), row
+                assert f"{survey} {quantity} " in applied.provenance["zero_points_applied"]
+                assert f"{fit['offset']:+8.3f} +- {fit['e_offset']:.3f}" in row
+            else:                # [Fe/H]: not significant here
+                assert quantity == "[Fe/H]" and "not applied" in row and "sigma" in row, row
+    for row in measured.summary().splitlines():
+        if row.split()[:1] in (["LAMOST-LRS"], ["LAMOST-MRS"]):
+            assert "not applied" in row, row
+    assert measured.provenance["zero_points_applied"].startswith("none")
     rows = [x for x in example.summary().splitlines() if x.split()[:1] == ["LAMOST-LRS"]]
     assert len(rows) == 2
     for row in rows:
-        assert "not applied: not measured: 1 shared clusters" in row, row
+        assert "not applied" in row and "shared" in row, row
     assert example.provenance["zero_points_applied"] == "none"
     # the ReadMe's abstract says the same
-    assert "were subtracted from the stars (LAMOST-LRS RV, LAMOST-LRS [Fe/H]" in \
+    assert "were subtracted from the stars (LAMOST-LRS RV, LAMOST-MRS RV)" in \
         zero_point_sentence(applied.provenance)
     assert "No zero point against APOGEE could be applied" in \
         zero_point_sentence(example.provenance)
+    assert "measured on the clusters they share and not applied" in \
+        zero_point_sentence(measured.provenance)

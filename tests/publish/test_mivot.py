@@ -58,7 +58,7 @@ def test_clusters_file_is_annotated_and_valid(clusters_vot, votlint):
     text = meta.mivot_block.content.replace("'", "\"")  # astropy writes either quote
     for word in ("mango:EpochPosition", "mango:EpochPosition.parallax",
                  "mango:EpochPosition.radialVelocity", "mango:EpochPosition.obsDate",
-                 'ref="RAdeg"', 'ref="plx"', 'ref="RVmed"', 'ref="e_plx"', 'ref="e_RVmed"',
+                 'ref="RAdeg"', 'ref="plx"', 'ref="RV"', 'ref="e_plx"', 'ref="e_RV"',
                  'ref="e_pmRA"', 'value="J2015.5"', 'value="ICRS"'):
         assert word in text, word
     # every unit of the block is VOUnit, the unit of the FIELD the ATTRIBUTE refers to
@@ -82,7 +82,7 @@ def test_viewer_rebuilds_the_skycoord(result, clusters_vot):
     c0 = table["coord"]
     # position, proper motions, radial velocity: the table's coord at the file's precision
     for attr, col in (("ra", "RAdeg"), ("dec", "DEdeg"), ("pm_ra_cosdec", "pmRA"),
-                      ("pm_dec", "pmDE"), ("radial_velocity", "RVmed")):
+                      ("pm_dec", "pmDE"), ("radial_velocity", "RV")):
         unit = getattr(c0, attr).unit
         new = np.array([getattr(c, attr).to_value(unit) for c in got])
         assert np.allclose(new, getattr(c0, attr).to_value(unit), atol=_tol(table, col),

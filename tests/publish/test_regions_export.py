@@ -104,7 +104,7 @@ def test_export_from_build_directory(tmp_path, result):
     infos = {i.name: i.value for i in vot.resources[0].infos}
     t = vot.get_first_table().to_table()
     assert len(t) == len(result.clusters)
-    assert np.allclose(t["RVmed"], result.clusters["RVmed"].value, atol=0.005)
+    assert np.allclose(t["RV"], result.clusters["RV"].value, atol=0.005)
     assert infos.get("seed") == "1"
     assert main(["export", "--catalogue", str(tmp_path / "nothing"), "--format", "votable",
                  "--out", str(out / "x")]) == 1

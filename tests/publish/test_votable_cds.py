@@ -62,15 +62,15 @@ def test_result_tables(result, tmp_path, votlint, label):
     back = tab.to_table()
     assert len(back) == len(table)
     if label == "clusters":
-        col = back["[Fe/H]med"] if "[Fe/H]med" in back.colnames else back[tab.fields[
-            names.index("[Fe/H]med")].ID]
-        nan = ~np.isfinite(table["[Fe/H]med"].value)
+        col = back["[Fe/H]"] if "[Fe/H]" in back.colnames else back[tab.fields[
+            names.index("[Fe/H]")].ID]
+        nan = ~np.isfinite(table["[Fe/H]"].value)
         assert nan.any()
         assert np.array_equal(np.ma.getmaskarray(col) | ~np.isfinite(np.ma.filled(col, np.nan)),
                               nan)
-        assert np.allclose(np.ma.filled(col, np.nan)[~nan], table["[Fe/H]med"].value[~nan],
+        assert np.allclose(np.ma.filled(col, np.nan)[~nan], table["[Fe/H]"].value[~nan],
                            atol=5e-4)
-        assert "RV" not in names  # the coord's RV duplicates RVmed: not written twice
+        assert names.count("RV") == 1  # the coord's RV is the RV column: written once
 
 
 def test_user_qtable_masked_int_and_unknown_column(tmp_path, votlint):
