@@ -29,6 +29,11 @@ import logging
 import sys
 import warnings
 
+from astropy.logger import conf as astropy_log_conf
+
+from . import __version__
+from .commands.common import HelpFormatter
+from .config import conf
 from .exceptions import AstroOCLError, AstroOCLWarning, OutputExistsError
 from .logger import enable_console, log
 from .utils import sigterm_as_interrupt
@@ -72,8 +77,6 @@ def _subparsers(parser):
 
 
 def _parser():
-    from . import __version__
-    from .commands.common import HelpFormatter
     parser = _Parser(
         prog="astro-ocl", formatter_class=HelpFormatter,
         description="Galactic open clusters from Gaia and LAMOST (Fu et al. 2022 method): "
@@ -108,9 +111,6 @@ def main(argv=None):
     argv : list of str, optional
         Arguments (default ``sys.argv[1:]``).
     """
-    from astropy.logger import conf as astropy_log_conf
-
-    from .config import conf
     # every warning of the run, from the first import on, through the package logger;
     # no AstropyLogger (astropy's, astroquery's) takes them over half-way through
     with warnings.catch_warnings(), astropy_log_conf.set_temp("log_warnings", False):

@@ -18,45 +18,12 @@ machine is shared: the load average says how much).
 import argparse
 import os
 import platform
+import sys
 import time
-import warnings
+from pathlib import Path
 
-
-def _matched():
-    import numpy as np
-    from astropy.table import unique, vstack
-    from astro_ocl.accounting import StageLog
-    from astro_ocl.exceptions import DroppedRowsWarning
-    from astro_ocl.sources import (SURVEYS, cluster_resolver, read_cg2020_clusters,
-                                   read_cg_members, read_survey)
-    from astro_ocl.sources.surveys import OCCAM_MEMBERS_FILE
-    from astro_ocl.steps.crossmatch import (deduplicate_stars, match_stars, select_members,
-                                            survey_id_key)
-    from astro_ocl.steps.statistics import clean_stars
-    from astro_ocl.utils import data_path
-    log = StageLog()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DroppedRowsWarning)
-        resolver = cluster_resolver(read_cg2020_clusters())
-        members = unique(vstack([read_cg_members(resolver=resolver),
-                                 read_cg_members(data_path(OCCAM_MEMBERS_FILE),
-                                                 resolver=resolver)],
-                                metadata_conflicts="silent"), keys=["Cluster", "source_id"])
-        selected = select_members(members, threshold=0.7, stage_log=log)
-        out = {}
-        for name in ("lamost_lrs", "lamost_mrs", "apogee"):
-            stars = clean_stars(read_survey(name), stage_log=log)
-            sources = None
-            key = survey_id_key(stars)
-            if key:
-                stars = deduplicate_stars(stars, key=key, stage_log=log)
-                sources = selected["source_id", "coord"]
-            m = match_stars(stars, selected, gaia_sources=sources,
-                            radius=SURVEYS[name].match_radius, epoch=stars.meta.get("epoch"),
-                            stage_log=log)
-            m["survey"] = np.full(len(m), SURVEYS[name].label)
-            out[SURVEYS[name].label] = m
-    return out
+# the matched stars of the tests (tests/helpers.py): the same helper, not a copy
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def _best(func, repeat):
@@ -78,7 +45,8 @@ def main():
     from astro_ocl.steps.multisurvey import combine_matched
     from astro_ocl.steps.zeropoints import fit_zero_points, survey_statistics
     from astro_ocl.steps.statistics import cluster_statistics
-    by_survey = _matched()
+    from helpers import match_embedded_surveys
+    by_survey, _ = match_embedded_surveys()
     combined = combine_matched(by_survey)
     n_clusters = len(set(combined["Cluster"]))
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

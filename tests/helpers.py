@@ -1,14 +1,24 @@
 """Helpers the test modules share (test modules never import each other)."""
 import ast
+import warnings
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable, Table
+from astropy.table import QTable, Table, unique, vstack
 from astropy.time import Time
 
 import astro_ocl
+from astro_ocl.accounting import StageLog
+from astro_ocl.exceptions import DroppedRowsWarning
+from astro_ocl.sources import (SURVEYS, cluster_resolver, read_cg2020_clusters, read_cg_members,
+                               read_survey)
+from astro_ocl.sources.surveys import OCCAM_MEMBERS_FILE
+from astro_ocl.steps.crossmatch import (deduplicate_stars, match_stars, select_members,
+                                        survey_id_key)
+from astro_ocl.steps.statistics import clean_stars
+from astro_ocl.utils import data_path
 
 #: The installed package's folder.
 PACKAGE_ROOT = Path(astro_ocl.__file__).parent
@@ -58,6 +68,52 @@ def package_imports(path):
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
     return {m for m in found if m.startswith("astro_ocl")}
+
+
+#: The embedded surveys of the default build, in its priority order.
+EMBEDDED_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee")
+
+
+def match_embedded_surveys():
+    """The matched stars of every embedded survey, as the default build matches them.
+
+    The embedded CG2020 and OCCAM members (one row per cluster and source) with
+    probability >= 0.7; each survey's stars cleaned, those without a Gaia id
+    de-duplicated and matched by position to the members' Gaia sources, each within
+    its survey's match radius. The rows dropped on the way are not checked here
+    (their `~astro_ocl.exceptions.DroppedRowsWarning` is silenced).
+
+    Returns
+    -------
+    matched : dict
+        Survey label -> matched stars (with a ``survey`` column), in priority order.
+    stars : dict
+        Survey label -> the cleaned stars that were matched (members or not).
+    """
+    log = StageLog()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        resolver = cluster_resolver(read_cg2020_clusters())
+        members = unique(vstack([read_cg_members(resolver=resolver),
+                                 read_cg_members(data_path(OCCAM_MEMBERS_FILE),
+                                                 resolver=resolver)],
+                                metadata_conflicts="silent"), keys=["Cluster", "source_id"])
+        selected = select_members(members, threshold=0.7, stage_log=log)
+        matched, used = {}, {}
+        for name in EMBEDDED_SURVEYS:
+            survey = SURVEYS[name]
+            stars = clean_stars(read_survey(name), stage_log=log)
+            sources = None
+            key = survey_id_key(stars)
+            if key:
+                stars = deduplicate_stars(stars, key=key, stage_log=log)
+                sources = selected["source_id", "coord"]
+            m = match_stars(stars, selected, gaia_sources=sources, radius=survey.match_radius,
+                            epoch=stars.meta.get("epoch"), stage_log=log)
+            if "survey" not in m.colnames:
+                m["survey"] = np.full(len(m), survey.label)
+            matched[survey.label], used[survey.label] = m, stars
+    return matched, used
 
 
 def one_line_error(capsys, rc, expected_rc=None):

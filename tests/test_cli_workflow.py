@@ -58,10 +58,10 @@ def _no_work(*args, **kwargs):
 
 
 def test_build_checks_the_output_first(tmp_path, monkeypatch, capsys):
-    import astro_ocl.pipeline
+    import astro_ocl.commands.build as build_cmd
     (tmp_path / "cat").mkdir()
     (tmp_path / "cat" / "clusters.ecsv").write_text("an earlier build's table")
-    monkeypatch.setattr(astro_ocl.pipeline, "build_catalogue", _no_work)
+    monkeypatch.setattr(build_cmd, "build_catalogue", _no_work)
     line = one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "cat")]), 1)
     assert "exists; add --overwrite" in line and "overwrite=True" not in line
     line = one_line_error(capsys, cli.main(["build", "--out", str(tmp_path / "new"),
@@ -91,7 +91,7 @@ def test_samp_send_checks_the_hub_before_reading(built, monkeypatch, capsys, tmp
 # ---- outputs replaced as a set, nothing else touched --------------------------------------
 
 def test_export_overwrite_replaces_only_its_files_atomically(built, monkeypatch, capsys):
-    import astro_ocl.sinks.regions as regions
+    import astro_ocl.commands.export as export_cmd
     monkeypatch.chdir(built)
     out = built / "exp3"
     assert cli.main(["export", "--format", "votable", "ds9", "--out", str(out)]) == 0
@@ -101,7 +101,7 @@ def test_export_overwrite_replaces_only_its_files_atomically(built, monkeypatch,
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device (simulated)")
 
-    monkeypatch.setattr(regions, "write_regions", broken)
+    monkeypatch.setattr(export_cmd, "write_regions", broken)
     capsys.readouterr()
     rc = cli.main(["export", "--format", "votable", "ds9", "--out", str(out), "--overwrite"])
     assert "No space left" in one_line_error(capsys, rc, 1)

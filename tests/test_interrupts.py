@@ -130,6 +130,18 @@ def _check_interrupted(rc, lines, sig):
     assert errors == ["interrupted"], lines
 
 
+def _interrupt(run, sig, out, before):
+    """Send ``sig`` to the run: it ends interrupted (`_check_interrupted`), no process of
+    its session survives, its output ``out`` is as it was (``before``, a `_snapshot`)
+    and nothing else is left beside it."""
+    os.kill(run.proc.pid, sig)
+    rc, lines = run.finish()
+    _check_interrupted(rc, lines, sig)
+    assert _survivors(run.proc.pid) == []
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
+
+
 FULL = ["--realisations", "5000", "--orbit-samples", "100"]
 LATE = ["--realisations", "2000", "--orbit-samples", "10"]
 
@@ -154,12 +166,7 @@ def test_interrupted_build(tmp_path, sig, point, delay, options):
     run.wait_for(point)
     time.sleep(delay)
     assert run.proc.poll() is None, "the build ended before the signal"
-    os.kill(run.proc.pid, sig)
-    rc, lines = run.finish()
-    _check_interrupted(rc, lines, sig)
-    assert _survivors(run.proc.pid) == []
-    assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue"]
+    _interrupt(run, sig, out, before)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -175,12 +182,7 @@ def test_interrupted_emcee_workers(tmp_path, sig, delay):
     run.wait_for("worker processes started")
     time.sleep(delay)
     assert len(_children(run.proc.pid)) >= 2
-    os.kill(run.proc.pid, sig)
-    rc, lines = run.finish()
-    _check_interrupted(rc, lines, sig)
-    assert _survivors(run.proc.pid) == []
-    assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradients.ecsv"]
+    _interrupt(run, sig, out, before)
 
 
 def test_killed_parent_takes_workers_along(tmp_path):

@@ -13,58 +13,27 @@ import astropy.constants as const
 import astropy.units as u
 import numpy as np
 import pytest
-from astropy.table import unique, vstack
 
 from astro_ocl import schema
-from astro_ocl.accounting import StageLog
 from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
-from astro_ocl.sources import (SURVEYS, cluster_resolver, read_cg2020_clusters, read_cg_members,
-                               read_survey)
-from astro_ocl.sources.surveys import OCCAM_MEMBERS_FILE
-from astro_ocl.steps.crossmatch import (deduplicate_stars, match_stars, select_members,
-                                        survey_id_key)
 from astro_ocl.steps.likelihood import (FEH_MODEL, FLAGS, RV_MODEL, QuantityModel, fit_cluster,
                                         likelihood_statistics)
 from astro_ocl.steps.multisurvey import combine_matched
-from astro_ocl.steps.statistics import clean_stars, cluster_statistics
-from astro_ocl.utils import data_path
+from astro_ocl.steps.statistics import cluster_statistics
+from helpers import match_embedded_surveys
 
 KMS = u.km / u.s
 
 
-def _match_surveys():
-    """The matched stars of every embedded survey, as the default build matches them,
-    and the real LAMOST LRS stars in cluster fields that are not members."""
-    log = StageLog()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DroppedRowsWarning)
-        resolver = cluster_resolver(read_cg2020_clusters())
-        members = unique(vstack([read_cg_members(resolver=resolver),
-                                 read_cg_members(data_path(OCCAM_MEMBERS_FILE),
-                                                 resolver=resolver)],
-                                metadata_conflicts="silent"), keys=["Cluster", "source_id"])
-        selected = select_members(members, threshold=0.7, stage_log=log)
-        out, field = {}, None
-        for name in ("lamost_lrs", "lamost_mrs", "apogee"):
-            stars = clean_stars(read_survey(name), stage_log=log)
-            sources = None
-            key = survey_id_key(stars)
-            if key:
-                stars = deduplicate_stars(stars, key=key, stage_log=log)
-                sources = selected["source_id", "coord"]
-            out[SURVEYS[name].label] = match_stars(stars, selected, gaia_sources=sources,
-                                                   radius=SURVEYS[name].match_radius,
-                                                   epoch=stars.meta.get("epoch"), stage_log=log)
-            if name == "lamost_lrs":
-                member = np.isin(np.asarray(stars["source_id"]),
-                                 np.asarray(out[SURVEYS[name].label]["source_id"]))
-                field = stars["rv"][~member].to_value(KMS)
-    return out, field
-
-
 @pytest.fixture(scope="module")
 def real():
-    by_survey, field = _match_surveys()
+    """The matched stars of every embedded survey (as the default build matches them),
+    combined, and the real LAMOST LRS stars in cluster fields that are not members."""
+    by_survey, stars = match_embedded_surveys()
+    lrs = stars["LAMOST-LRS"]
+    member = np.isin(np.asarray(lrs["source_id"]),
+                     np.asarray(by_survey["LAMOST-LRS"]["source_id"]))
+    field = lrs["rv"][~member].to_value(KMS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedRowsWarning)
         combined = combine_matched(by_survey)

@@ -18,6 +18,7 @@ from astro_ocl.steps.crossmatch import match_stars, select_members
 from astro_ocl.steps.multisurvey import combine_matched, survey_composition
 from astro_ocl.steps.statistics import clean_stars
 from astro_ocl.steps.zeropoints import apply_zero_points, fit_zero_points, survey_statistics
+from helpers import match_embedded_surveys
 
 SHIFT_RV = 4.2 * u.km / u.s
 SHIFT_FEH = -0.11 * u.dex
@@ -203,41 +204,10 @@ def test_zero_points_applied_unless_asked_not_to():
 
 
 # --- zero points fitted jointly (fit_zero_points) ------------------------------------------
-def _matched_by_survey():
-    """The matched stars of every embedded survey, as the default build matches them."""
-    from astropy.table import unique, vstack
-    from astro_ocl.sources import SURVEYS, read_survey
-    from astro_ocl.sources.surveys import OCCAM_MEMBERS_FILE
-    from astro_ocl.steps.crossmatch import deduplicate_stars, survey_id_key
-    from astro_ocl.utils import data_path
-    log = StageLog()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DroppedRowsWarning)
-        resolver = cluster_resolver(read_cg2020_clusters())
-        members = unique(vstack([read_cg_members(resolver=resolver),
-                                 read_cg_members(data_path(OCCAM_MEMBERS_FILE),
-                                                 resolver=resolver)],
-                                metadata_conflicts="silent"), keys=["Cluster", "source_id"])
-        selected = select_members(members, threshold=0.7, stage_log=log)
-        out = {}
-        for name in ("lamost_lrs", "lamost_mrs", "apogee"):
-            stars = clean_stars(read_survey(name), stage_log=log)
-            sources = None
-            key = survey_id_key(stars)
-            if key:
-                stars = deduplicate_stars(stars, key=key, stage_log=log)
-                sources = selected["source_id", "coord"]
-            m = match_stars(stars, selected, gaia_sources=sources,
-                            radius=SURVEYS[name].match_radius, epoch=stars.meta.get("epoch"),
-                            stage_log=log)
-            m["survey"] = np.full(len(m), SURVEYS[name].label)
-            out[SURVEYS[name].label] = m
-    return out
-
-
 @pytest.fixture(scope="module")
 def by_survey():
-    return _matched_by_survey()
+    """The matched stars of every embedded survey, as the default build matches them."""
+    return match_embedded_surveys()[0]
 
 
 @pytest.fixture(scope="module")

@@ -154,14 +154,15 @@ BAD_PATHS = {
     "/proc": lambda tmp: Path("/proc/astro_ocl_nope"),
 }
 
-#: subcommand -> (arguments before --out, the function that does its work)
+#: subcommand -> (arguments before --out, the function that does its work, where the
+#: command looks it up)
 COMMANDS = {
-    "build": (["build", *FAST_BUILD], "astro_ocl.pipeline.build_catalogue"),
-    "reproduce": (["reproduce"], "astro_ocl.reproduce.reproduce_fu2022"),
+    "build": (["build", *FAST_BUILD], "astro_ocl.commands.build.build_catalogue"),
+    "reproduce": (["reproduce"], "astro_ocl.commands.reproduce.reproduce_fu2022"),
     "export": (["export", "--rebuild", "--format", "votable"],
                "astro_ocl.commands.export.load_catalogue"),
     "gradients --figures": (["gradients", "--out", "g.ecsv", "--method", "analytic"],
-                            "astro_ocl.steps.gradients.gradient_table"),
+                            "astro_ocl.commands.gradients.gradient_table"),
 }
 
 
@@ -198,8 +199,8 @@ def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypa
 @pytest.mark.parametrize("where", ["a file", "under a file", "unwritable", "/proc"])
 def test_bad_output_file_fails_before_any_work(where, workdir, monkeypatch, capsys):
     """``query --out`` and ``gradients --out`` (files): refused before any request."""
-    import astro_ocl.sources.archives.gaia as gaia
-    monkeypatch.setattr(gaia, "gaia_client", lambda *a, **k: pytest.fail("query started"))
+    import astro_ocl.commands.query as query_cmd
+    monkeypatch.setattr(query_cmd, "gaia_client", lambda *a, **k: pytest.fail("query started"))
     path = BAD_PATHS[where](workdir)
     path = path if where in ("a file",) else path / "r.vot"
     rc = cli.main(["query", "gaia", "SELECT 1", "--out", str(path)])

@@ -4,9 +4,17 @@ from pathlib import Path
 
 import astropy.units as u
 
+from ..exceptions import InputDataError, ParameterError, ScaleError
 from ..options import (check_epoch, check_orbit_samples, check_realisations, check_threshold,
                        parse_surveys)
+from ..outputs import check_output_folder
+from ..pipeline import build_catalogue
+from ..sinks.catalogue import CATALOGUE_FILES
+from ..sources.literature import read_zucker2020
+from ..steps.quality import QualityCuts
+from ..utils import require
 from .common import HelpFormatter, float_range, option_type, positive_float
+from .gradients import print_gradients
 
 __all__ = ["add_parser", "run"]
 
@@ -122,12 +130,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..exceptions import InputDataError, ParameterError
-    from ..pipeline import build_catalogue
-    from ..steps.quality import QualityCuts
-    from ..outputs import check_output_folder
-    from ..sinks.catalogue import CATALOGUE_FILES
-
     t0 = time.perf_counter()
     # every precondition before the work: the output, the options, the input files
     check_output_folder(args.out, names=CATALOGUE_FILES, overwrite=args.overwrite,
@@ -177,7 +179,6 @@ def run(args):
         options["client"].close()
     clouds = None
     if args.figures:
-        from ..sources.literature import read_zucker2020
         clouds = read_zucker2020()
     files = result.write(args.out, overwrite=args.overwrite, figures=args.figures, clouds=clouds)
     if getattr(args, "quiet", False):  # -q: errors only; the manifest lists the files
@@ -191,7 +192,6 @@ def run(args):
     if result.validation is not None:
         print(result.validation.text())
     if result.gradients is not None:
-        from .gradients import print_gradients
         print_gradients(result.gradients)
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -203,7 +203,6 @@ def _surveys(values, *, hats=False):
     may also be a HATS catalogue directory (``--engine lsdb``)."""
     if not values:
         return None
-    from ..exceptions import InputDataError, ParameterError
     out = {}
     for value in values:
         name, _, path = value.partition("=")
@@ -224,11 +223,9 @@ def _scale_options(scheduler):
     """``engine`` and ``client`` of build_catalogue for ``--engine lsdb [--scheduler]``."""
     if scheduler is None:
         return {"engine": "lsdb"}  # build_catalogue starts and closes a LocalCluster
-    from ..utils import require
     distributed = require("distributed", feature="--engine lsdb")
     try:
         client = distributed.Client(scheduler, timeout=30)
     except (OSError, TimeoutError) as exc:
-        from ..exceptions import ScaleError
         raise ScaleError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     return {"engine": "lsdb", "client": client}

@@ -3,6 +3,10 @@
 ``astro-ocl cache list`` prints one line per cached result (UTC time, rows,
 size, service, query); ``astro-ocl cache clear`` deletes them all.
 """
+from pathlib import Path
+
+from ..exceptions import ParameterError
+from ..sources.archives.cache import QueryCache
 from .common import HelpFormatter, describe, say
 
 __all__ = ["add_parser", "run"]
@@ -18,10 +22,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from pathlib import Path
-
-    from ..exceptions import ParameterError
-    from ..sources.archives.cache import QueryCache
     if args.dir is not None and Path(args.dir).exists() and not Path(args.dir).is_dir():
         raise ParameterError("--dir", args.dir, "exists and is not a directory")
     cache = QueryCache(args.dir)

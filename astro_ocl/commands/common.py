@@ -5,6 +5,10 @@ line naming the option and the value (``astro-ocl build: error: argument
 --threshold: 1.5 is not in [0, 1]``) and exit status 2.
 """
 import argparse
+import math
+import re
+
+from ..exceptions import ParameterError
 
 __all__ = ["HelpFormatter", "positive_int", "non_negative_int", "positive_float",
            "float_range", "describe", "option_type", "say"]
@@ -46,7 +50,6 @@ def describe(docstring):
 
     RST literals (````x````) and roles lose their markup.
     """
-    import re
     text = docstring.split("\n\n")[1].replace("\n", " ")
     text = re.sub(r":\w+:`~?([^`]+)`", r"\1", text)
     text = text.replace("``", "'")
@@ -78,7 +81,6 @@ def non_negative_int(text):
 
 def positive_float(text):
     """A finite float option > 0."""
-    import math
     return _number(float, text, lambda v: math.isfinite(v) and v > 0, "a positive number")
 
 
@@ -103,7 +105,6 @@ def option_type(check, name=None):
     name : str, optional
         Name of the type in argparse's messages (default the checker's).
     """
-    from ..exceptions import ParameterError
 
     def convert(text):
         try:

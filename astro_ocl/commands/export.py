@@ -10,6 +10,19 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
+from astropy.io.fits.verify import VerifyWarning
+
+from ..exceptions import InputDataError, ParameterError, UnknownNameError
+from ..outputs import check_output_folder, output_folder
+from ..pipeline import build_catalogue
+from ..sinks.cds_bundle import write_cds_bundle
+from ..sinks.labels import catalogue_descriptions
+from ..sinks.regions import REGION_FORMATS, write_regions
+from ..sinks.tables import to_plain_table, write_ecsv
+from ..sinks.votable_cds import default_provenance, write_votable_cds
+from ..sources.files import read_table_file
+from ..sources.literature import read_tidal_radii
+from ..steps.compare import add_tidal_radii
 from .common import HelpFormatter, positive_int, say
 
 __all__ = ["add_parser", "run", "load_catalogue", "check_catalogue", "add_catalogue_options",
@@ -48,7 +61,6 @@ def export_names(formats):
     formats : sequence of str
         Keys of :data:`FORMATS`.
     """
-    from ..exceptions import UnknownNameError
     names = []
     for fmt in formats:
         if fmt not in _FILES:
@@ -80,7 +92,6 @@ def check_catalogue(args):
     that is missing, or `~astro_ocl.exceptions.ParameterError` for options that
     go only with ``--rebuild``.
     """
-    from ..exceptions import InputDataError, ParameterError
     if args.rebuild:
         if args.catalogue is not None:
             raise ParameterError("--catalogue", str(args.catalogue),
@@ -109,11 +120,8 @@ def load_catalogue(args):
     Reads the directory of ``--catalogue`` (default ``catalogue``); with
     ``--rebuild`` builds one offline instead and says so on standard error.
     """
-    from ..sinks.votable_cds import default_provenance
-    from ..sources.files import read_table_file
     check_catalogue(args)
     if args.rebuild:
-        from ..pipeline import build_catalogue
         n = args.realisations if args.realisations is not None else 5000
         say(args, f"rebuilding the catalogue now, offline on the embedded sample (seed "
             f"{args.seed}, {n} realisations, no gradients); not reading a built one",
@@ -180,14 +188,6 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
     -------
     list of `~pathlib.Path`
     """
-    from astropy.io.fits.verify import VerifyWarning
-
-    from ..sinks.cds_bundle import write_cds_bundle
-    from ..sinks.labels import catalogue_descriptions
-    from ..sinks.regions import REGION_FORMATS, write_regions
-    from ..sinks.tables import to_plain_table, write_ecsv
-    from ..sinks.votable_cds import write_votable_cds
-    from ..outputs import check_output_folder, output_folder
     out = Path(out)
     names = export_names(formats)
     check_output_folder(out, names=names, overwrite=overwrite)  # before any work
@@ -224,8 +224,6 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
             elif fmt in REGION_FORMATS:
                 clusters = result.clusters
                 if radius == "r_t" and "r_t" not in clusters.colnames:
-                    from ..sources.literature import read_tidal_radii
-                    from ..steps.compare import add_tidal_radii
                     # Hunt & Reffert 2023
                     clusters = add_tidal_radii(clusters, read_tidal_radii())
                 write_regions(clusters, tmp / f"clusters{REGION_FORMATS[fmt]}", format=fmt,
@@ -235,7 +233,6 @@ def export(result, out, *, formats=("votable", "cds"), overwrite=False, radius="
 
 
 def run(args):
-    from ..outputs import check_output_folder
     # every precondition first: the outputs, then the catalogue, then the work
     check_output_folder(args.out, names=export_names(args.formats), overwrite=args.overwrite,
                         option="--out")

@@ -2,9 +2,17 @@
 
 ``print_gradients`` is what ``astro-ocl build`` prints after its own fits.
 """
+import os
 import time
 from pathlib import Path
 
+import numpy as np
+
+from ..exceptions import InputDataError
+from ..outputs import atomic_path, check_output_file, check_output_folder, output_folder
+from ..sources.clusters import read_cluster_dynamics_input
+from ..sources.files import read_table_file
+from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
 from .common import HelpFormatter, non_negative_int, positive_int, say
 
 __all__ = ["add_parser", "run", "print_gradients"]
@@ -57,7 +65,6 @@ def add_parser(sub):
 def _print_table(table):
     """The fits, one row per age group and abscissa; the emcee autocorrelation time
     ``tau`` only for emcee fits (the exact posterior has none)."""
-    import numpy as np
     tau = table.meta.get("method") == "emcee" or (
         "tau_max" in table.colnames and bool(np.isfinite(np.asarray(table["tau_max"],
                                                                     float)).any()))
@@ -79,12 +86,6 @@ def _print_table(table):
 
 
 def run(args):
-    import os
-
-    from ..exceptions import InputDataError
-    from ..steps.gradients import DEFAULT_UNCERTAINTY, FU2022_UNCERTAINTY, gradient_table
-    from ..outputs import atomic_path, check_output_file, check_output_folder, output_folder
-
     t0 = time.perf_counter()
     # preconditions first: the outputs, then the input file
     check_output_file(args.out, overwrite=args.overwrite, option="--out")
@@ -92,11 +93,9 @@ def run(args):
         check_output_folder(args.figures, names=("fig08_*", "fig10_*"),
                             overwrite=args.overwrite, option="--figures")
     if args.clusters is None:
-        from ..sources.clusters import read_cluster_dynamics_input
         clusters = read_cluster_dynamics_input()
         source = "Zhong et al. 2020 (A&A 640, A127) with CG2020 ages"
     else:
-        from ..sources.files import read_table_file
         clusters = read_table_file(args.clusters, qtable=True)
         source = str(args.clusters)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
@@ -120,6 +119,7 @@ def run(args):
         _print_table(res.table)
     files = [args.out]
     if args.figures is not None:
+        # plots are an optional extra (matplotlib), slow to import: only when asked
         from ..sinks.figures.dynamics import gradient_figures
         with output_folder(args.figures, overwrite=args.overwrite,
                            writer="astro_ocl gradients") as tmp:

@@ -6,9 +6,21 @@ cache) and prints the result or writes it (format from the extension: .vot,
 .xml, .ecsv, .csv, .fits). Uploaded tables are TAP_UPLOAD.NAME (default name
 ``upload``).
 """
-from .common import HelpFormatter, describe, positive_float, positive_int, say
 import sys
+import warnings
 from pathlib import Path
+
+import astropy.units as u
+from astropy.io.votable import from_table
+from astropy.io.votable.tree import Info
+from astropy.table import Table
+
+from ..exceptions import ParameterError
+from ..outputs import atomic_path, check_output_file
+from ..sources.archives.gaia import gaia_client
+from ..sources.archives.vizier import vizier_client
+from ..sources.files import read_table_file
+from .common import HelpFormatter, describe, positive_float, positive_int, say
 
 __all__ = ["add_parser", "run"]
 
@@ -36,7 +48,6 @@ def add_parser(sub):
 
 
 def _read_upload(spec):
-    from ..sources.files import read_table_file
     name, sep, path = spec.partition("=")
     if not sep:
         name, path = "upload", spec
@@ -45,9 +56,6 @@ def _read_upload(spec):
 
 def _vounits(table):
     """Drop units VOTable cannot express (dex, [Fe/H]); name them in the description."""
-    import warnings
-
-    import astropy.units as u
     for col in table.itercols():
         unit = getattr(col, "unit", None)
         if unit is None:
@@ -67,10 +75,6 @@ _OUT_FORMATS = {".vot": "votable", ".xml": "votable", ".ecsv": "ascii.ecsv",
 
 
 def run(args):
-    from ..exceptions import ParameterError
-    from ..sources.archives.gaia import gaia_client
-    from ..sources.archives.vizier import vizier_client
-    from ..outputs import atomic_path, check_output_file
     # preconditions first: the output name and format, the upload files
     fmt = None
     if args.out is not None:
@@ -86,7 +90,6 @@ def run(args):
     result = client.query(args.adql, uploads=uploads or None, maxrec=args.maxrec,
                           capped=args.capped, mode=args.mode,
                           use_cache=False if args.no_cache else None)
-    from astropy.table import Table
     table = Table(result, copy=True)  # plain columns with units (writable anywhere)
     if "coord" in table.colnames:
         table.remove_column("coord")
@@ -98,8 +101,6 @@ def run(args):
         return 0
     with atomic_path(args.out, overwrite=args.overwrite) as tmp:
         if fmt == "votable":
-            from astropy.io.votable import from_table
-            from astropy.io.votable.tree import Info
             _vounits(table)
             meta = {k: v for k, v in table.meta.items() if k.startswith("query_")}
             table.meta = {}

@@ -3,6 +3,9 @@ import os
 import time
 from pathlib import Path
 
+from ..outputs import check_output_folder
+from ..reproduce import reproduce_fu2022
+from ..sinks.reproduce import REPORT_FILES
 from .common import HelpFormatter, positive_int
 
 __all__ = ["add_parser", "run"]
@@ -41,10 +44,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..outputs import check_output_folder
-    from ..reproduce import reproduce_fu2022
-    from ..sinks.reproduce import REPORT_FILES
-
     t0 = time.perf_counter()
     check_output_folder(args.out, names=REPORT_FILES, overwrite=args.overwrite,
                         option="--out")  # before the work

@@ -5,6 +5,8 @@ the CDS VOTable of the table (metadata included) and prints each recipient's
 reply; ``astro-ocl samp hub`` runs a `pyvo.samp` hub on 127.0.0.1 until
 interrupted (when no TOPCAT is around to provide one).
 """
+from ..exceptions import UnknownClusterError
+from ..sinks.samp import SAMPConnection, run_hub
 from .common import HelpFormatter, describe, positive_float, say
 from .export import add_catalogue_options, check_catalogue, load_catalogue
 
@@ -46,8 +48,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..exceptions import UnknownClusterError
-    from ..sinks.samp import SAMPConnection, run_hub
     if args.samp_command == "hub":
         say(args, "SAMP hub on 127.0.0.1"
             + (f" (lockfile {args.lockfile})" if args.lockfile else "") + "; Ctrl-C to stop",

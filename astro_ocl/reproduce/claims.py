@@ -9,6 +9,10 @@ rebuilt here says which input is missing.
 import numpy as np
 from astropy.table import QTable
 
+from ..config import galactic_parameters
+from ..sources.files import delimited_floats, unique_rows
+from ..sources.literature import LITERATURE, read_literature
+from ..utils import data_path
 from .common import printed_precision, values
 
 __all__ = ["CLAIM_VERDICTS", "article_claims", "literature_matches"]
@@ -70,9 +74,6 @@ def literature_matches(inputs, name):
         ``n_by_name`` (matched with RV by the package's resolver alone) and
         ``alias_max_sep_arcmin`` (the farthest alias match with RV).
     """
-    from ..sources.literature import LITERATURE, read_literature
-    from ..sources.files import delimited_floats, unique_rows
-    from ..utils import data_path
     lit = read_literature(name)
     spec = LITERATURE[name]
     raw = unique_rows(str(data_path(spec.file)), spec.name)
@@ -170,7 +171,6 @@ def article_claims(inputs, ours, fu2022, table6, table7, notes):
         ``catalogue`` (the published CDS table's value, for one-cluster numbers)
         and ``explanation``.
     """
-    from ..config import galactic_parameters
     c = _Claims(notes)
     cite = notes.cite
     v = lambda col: values(inputs[col])  # noqa: E731

@@ -7,14 +7,16 @@ CG2020. Every systematic difference is diagnosed by explicit hypotheses
 """
 import dataclasses
 import warnings
-from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
 from ..config import galactic_parameters
-from .common import KM2S2, KMS, KPC_KMS, Tolerance, column_stats, values
+from ..pipeline import build_catalogue
+from ..steps.dynamics import CONVENTIONS, K_365D, OrbitWarning, orbit_parameters
+from .common import KM2S2, KMS, KPC_KMS, Hypothesis, Tolerance, column_stats, values
+from .energy import galpot_hypotheses
 
 __all__ = ["COMPARED", "GROUPS", "Hypothesis", "VERDICTS", "FU2022_SOURCE", "dynamics",
            "evaluate_hypotheses", "star_statistics", "compare_columns", "published_labels",
@@ -82,7 +84,6 @@ FU2022_SOURCE = {"VLSR": "V", "ULSR": "U", "WLSR": "W"}
 
 def dynamics(inputs, convention, **options):
     """Positions, velocities, integrals and orbits of the published clusters (no MC errors)."""
-    from ..steps.dynamics import OrbitWarning, orbit_parameters
     with warnings.catch_warnings():
         # clusters unbound in McMillan17 are reported by the comparison itself
         warnings.simplefilter("ignore", OrbitWarning)
@@ -90,29 +91,6 @@ def dynamics(inputs, convention, **options):
 
 
 # --- hypotheses ----------------------------------------------------------------------
-
-@dataclass
-class Hypothesis:
-    """One explicit guess at how published numbers were computed.
-
-    Attributes
-    ----------
-    name : str
-        Short name.
-    columns : tuple of str
-        Published columns it is about.
-    description : str
-        What was assumed.
-    compute : callable
-        ``compute(inputs, ours) -> dict`` of column -> values (same order as
-        ``inputs``), given the published inputs and our default dynamics.
-    """
-
-    name: str
-    columns: tuple
-    description: str
-    compute: object
-
 
 def published_labels(table):
     """Our columns under the published labels (the paper's VLSR is our V, ...)."""
@@ -150,8 +128,6 @@ def _vlsr_hypotheses():
 
 def _variant(name, columns, description, **changes):
     """A hypothesis: the standard computation with some convention choices changed."""
-    from ..steps.dynamics import CONVENTIONS
-
     options = {k: changes.pop(k) for k in ("integration_time",) if k in changes}
 
     def compute(inputs, ours):
@@ -161,7 +137,6 @@ def _variant(name, columns, description, **changes):
 
 
 def _orbit_hypotheses():
-    from ..steps.dynamics import K_365D
     z14 = {"z_sun": 14.0 * u.pc}
     frame = ("ZGC", "LX", "LY", "ULSR", "WLSR")
     shifted = dict(frame="galactic-shifted", galactic_parameters=z14)
@@ -196,7 +171,6 @@ def _orbit_hypotheses():
 
 
 def _hypotheses():
-    from .energy import galpot_hypotheses
     return ([_z_sun_hypothesis(z) for z in (0.0, 20.8, 25.0)] + _vlsr_hypotheses()
             + _orbit_hypotheses() + galpot_hypotheses())
 
@@ -254,7 +228,6 @@ def star_statistics(inputs, *, seed, n_realisations):
     result : `~astro_ocl.result.CatalogueResult`
         The build (LAMOST LRS only, as the paper).
     """
-    from ..pipeline import build_catalogue
     # the paper's statistics on the paper's selection: its Monte Carlo medians, and no
     # survey validity domains beyond its own cuts (FLAG=1, FLAG=12)
     res = build_catalogue(surveys=["lamost_lrs"], seed=seed, n_realisations=n_realisations,

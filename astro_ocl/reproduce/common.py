@@ -1,11 +1,12 @@
-"""Helpers shared by the parts of the reproduction: tolerances, statistics, cited numbers."""
+"""Helpers shared by the parts of the reproduction: tolerances, hypotheses, statistics, cited
+numbers."""
 from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 
-__all__ = ["KMS", "KPC_KMS", "KM2S2", "Tolerance", "values", "column_stats", "Citations",
-           "printed_precision", "truncate"]
+__all__ = ["KMS", "KPC_KMS", "KM2S2", "Tolerance", "Hypothesis", "values", "column_stats",
+           "Citations", "printed_precision", "truncate"]
 
 KMS = u.km / u.s
 KPC_KMS = u.kpc * KMS
@@ -46,6 +47,29 @@ class Tolerance:
         if self.rel:
             parts.append(f"{100 * self.rel:g} %")
         return " or ".join(parts) + f" for >= {100 * self.fraction:g} % of the values"
+
+
+@dataclass
+class Hypothesis:
+    """One explicit guess at how published numbers were computed.
+
+    Attributes
+    ----------
+    name : str
+        Short name.
+    columns : tuple of str
+        Published columns it is about.
+    description : str
+        What was assumed.
+    compute : callable
+        ``compute(inputs, ours) -> dict`` of column -> values (same order as
+        ``inputs``), given the published inputs and our default dynamics.
+    """
+
+    name: str
+    columns: tuple
+    description: str
+    compute: object
 
 
 def column_stats(ours, pub, tol):

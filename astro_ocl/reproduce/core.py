@@ -5,10 +5,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import QTable
 
+from .. import __version__
 from ..config import galactic_parameters
 from ..logger import log
+from ..sinks.reproduce import report_markdown, write_report
+from ..sources.clusters import read_cg2020_clusters, read_fu2022_table6, read_fu2022_table7
+from .claims import article_claims
+from .columns import (COMPARED, compare_columns, dynamics, evaluate_hypotheses,
+                      ours_and_fu2022, published_column, star_statistics)
 from .common import Citations, values
+from .energy import energy_residuals, galpot_columns
 from .inputs import published_inputs
+from .notes import Notes, paper_table_rows
+from .tables import table6_comparison, table7_comparison
 
 __all__ = ["ReproductionResult", "reproduce_fu2022", "published_defects"]
 
@@ -64,12 +73,10 @@ class ReproductionResult:
 
     def report_markdown(self):
         """The report as Markdown text (`astro_ocl.sinks.reproduce.report_markdown`)."""
-        from ..sinks.reproduce import report_markdown
         return report_markdown(self)
 
     def write(self, outdir, **options):
         """Write the report into ``outdir`` (`astro_ocl.sinks.reproduce.write_report`)."""
-        from ..sinks.reproduce import write_report
         return write_report(self, outdir, **options)
 
 
@@ -97,14 +104,6 @@ def reproduce_fu2022(*, seed=1, n_realisations=5000, paper_table6=None, paper_ta
     >>> r = reproduce_fu2022()                                  # doctest: +SKIP
     >>> r.columns["column", "verdict", "finding"]               # doctest: +SKIP
     """
-    from ..sources.clusters import read_cg2020_clusters, read_fu2022_table6, read_fu2022_table7
-    from .claims import article_claims
-    from .columns import (COMPARED, compare_columns, dynamics, evaluate_hypotheses,
-                          ours_and_fu2022, published_column, star_statistics)
-    from .energy import energy_residuals, galpot_columns
-    from .notes import Notes, paper_table_rows
-    from .tables import table6_comparison, table7_comparison
-
     started = datetime.datetime.now(datetime.timezone.utc)
     paper6 = read_fu2022_table6(paper_table6)
     paper7 = read_fu2022_table7(paper_table7)
@@ -145,7 +144,6 @@ def reproduce_fu2022(*, seed=1, n_realisations=5000, paper_table6=None, paper_ta
     clusters.meta.update(ours="astro_ocl default (physically correct) convention",
                          fu2022="convention='fu2022' (the published catalogue's)")
     defects = published_defects(inputs, claims, cite)
-    from .. import __version__
     prov = {"package": "astro_ocl", "version": __version__,
             "date": started.isoformat(timespec="seconds"),
             "published": "Fu et al. 2022, A&A 668, A4, CDS J/A+A/668/A4 (embedded); Tables 6 "

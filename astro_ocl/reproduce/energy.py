@@ -15,8 +15,9 @@ import numpy as np
 from astropy.table import QTable
 
 from ..config import galactic_parameters
+from ..steps.dynamics import get_convention, orbital_energy, phase_space
 from ..utils import data_path
-from .common import KM2S2, values
+from .common import KM2S2, Hypothesis, values
 
 __all__ = ["GALPOT_FILE", "R_BINS", "read_galpot_evaluation", "galpot_hypotheses",
            "galpot_columns", "galpot_input_check", "paper_frame", "energy_residuals"]
@@ -52,7 +53,6 @@ def read_galpot_evaluation():
 
 def paper_frame(inputs):
     """Phase space of the published clusters in the paper's frame (``convention='fu2022'``)."""
-    from ..steps.dynamics import get_convention, phase_space
     conv = get_convention("fu2022")
     with galactic_parameters.set(dict(galactic_parameters.get(), **conv.galactic_parameters)):
         return phase_space(inputs["coord"], convention=conv), conv
@@ -75,8 +75,6 @@ def _kinetic(inputs):
 
 def galpot_hypotheses():
     """Hypotheses that the published energies and orbits are GalPot's (shipped evaluation)."""
-    from .columns import Hypothesis
-
     def energy(column):
         return lambda inputs, ours: {"Energy": _aligned(inputs, column) + _kinetic(inputs)}
 
@@ -158,7 +156,6 @@ def energy_residuals(inputs, ours, fu2022):
         abs(difference) of each, and ``galpy_minus_galpot`` (the two potentials'
         difference at (R, d sin b)). ``meta['input_check']``: `galpot_input_check`.
     """
-    from ..steps.dynamics import orbital_energy
     sel = np.asarray(inputs["has_distance"], bool)
     pub = values(inputs["Energy"])
     ps, conv = paper_frame(inputs)

@@ -5,17 +5,21 @@ numbers show, with the tolerance) and cites notes by key; each note is written o
 (``notes.ecsv`` and the report's Notes section). Every number a note cites is taken
 from the computed tables or recorded through `~astro_ocl.reproduce.common.Citations`.
 """
+import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from ..config import galactic_parameters
+from ..steps.dynamics import CONVENTIONS, K_365D
+from .columns import COMPARED
 from .common import Citations, values
+from .tables import TABLE6_TOLERANCE, TABLE7_COLUMNS
 
 __all__ = ["Notes", "paper_table_rows"]
 
 
 def _k_julian():
     """astropy's km/s per (kpc mas/yr): 1 au per Julian year."""
-    import astropy.units as u
     return (1 * u.kpc * u.mas / u.yr).to_value(u.km / u.s, u.dimensionless_angles())
 
 
@@ -113,7 +117,6 @@ class Notes:
 
     @staticmethod
     def _tol(col):
-        from .columns import COMPARED
         return next(t for c, _, t, _ in COMPARED if c == col).abs
 
     def names_verdict(self, *, n, n_same, frac, malformed):
@@ -125,7 +128,6 @@ class Notes:
     # -- the notes -----------------------------------------------------------------
 
     def _frame(self):
-        from ..steps.dynamics import CONVENTIONS, K_365D
         c = self.cite
         fu = CONVENTIONS["fu2022"]
         z = fu.galactic_parameters["z_sun"].to_value("pc")
@@ -134,7 +136,6 @@ class Notes:
         julian = self._h("untilted, Sun +14 pc, k = 4.740470 (Julian year)", "LX")
         tilted = max(float(self._h(f"z_sun = {zs:g} pc", "ZGC")["frac_ok"])
                      for zs in (0.0, 20.8, 25.0))
-        from ..config import galactic_parameters
         text = (
             "The published positions and velocities are in heliocentric Galactic Cartesian "
             f"axes translated by (-R0, 0, +{c('z_sun_pc', z, 'g')} pc) with R0 = "
@@ -255,7 +256,6 @@ class Notes:
 
     @staticmethod
     def _orbit_tols():
-        from .columns import COMPARED
         return [(c, t) for c, _, t, _ in COMPARED if c in ("Peri", "Apo", "ecc")]
 
     def _stars(self):
@@ -399,7 +399,6 @@ def paper_table_rows(table6, table7, notes):
         (Table 6: the measure is abs(z), ours minus paper in units of the paper's error;
         ``frac_ok`` is sigma = e_[Fe/H]med, ``frac_ok_fu2022`` sigma = s_[Fe/H]).
     """
-    from .tables import TABLE6_TOLERANCE, TABLE7_COLUMNS
     k6 = notes.add_table6(table6, table7)
     k7 = notes.add_table7(table7)
     rows = []

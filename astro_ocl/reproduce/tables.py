@@ -8,10 +8,17 @@
   heliocentric X, Y, Z from CG2020 (GLON, GLAT, DistPc), the age from CG2020
   ``AgeNN`` and [Fe/H] with its +/- from the published catalogue.
 """
+from pathlib import Path
+
 import astropy.units as u
 import numpy as np
+from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
+from ..exceptions import InputDataError
+from ..sources.names import name_key
+from ..steps.gradients import compare_with_table6, gradient_table
+from ..utils import data_path
 from .common import Tolerance, truncate, values
 
 __all__ = ["TABLE6_CHOICES", "TABLE6_TOLERANCE", "TABLE7_COLUMNS", "YOUNG_AGE_MYR",
@@ -32,9 +39,6 @@ TABLE6_TOLERANCE = 0.5
 
 def _source(paper):
     """Where a paper table came from: the shipped file by its package path, else the path."""
-    from pathlib import Path
-
-    from ..utils import data_path
     src = Path(str(paper.meta.get("source", "")))
     shipped = data_path(src.name)
     if src.name and shipped.exists() and src.resolve() == shipped.resolve():
@@ -61,7 +65,6 @@ def table6_comparison(inputs, paper):
         width_ratio_c``. ``meta['summary']``: per choice, ``n, max_abs_z,
         n_within_0.5, n_over_1, median_width_ratio`` (also per abscissa).
     """
-    from ..steps.gradients import compare_with_table6, gradient_table
     clusters = QTable()
     clusters["Cluster"] = inputs["Cluster"]
     for c in ("RGC", "LZ", "Energy", "[Fe/H]med", "e_[Fe/H]med", "[Fe/H]mean",
@@ -164,8 +167,6 @@ def table7_comparison(inputs, paper, cg):
         default). ``meta['checks']``: how the printed values were made (truncated
         or rounded; CG2020's own columns; the transform of the ICRS centre).
     """
-    from astropy.coordinates import SkyCoord
-    from ..sources.names import name_key
     names = [str(n) for n in paper["Cluster"]]
     cgi = {name_key(str(n)): i for i, n in enumerate(cg["Cluster"])}
     fui = {str(n): i for i, n in enumerate(inputs["CG_name"]) if n}
@@ -173,7 +174,6 @@ def table7_comparison(inputs, paper, cg):
     rows_fu = np.array([fui.get(n, -1) for n in names])
     missing = [n for n, i, j in zip(names, rows_cg, rows_fu) if i < 0 or j < 0]
     if missing:
-        from ..exceptions import InputDataError
         raise InputDataError(f"Table 7 clusters not in CG2020 or the published catalogue: "
                              f"{missing}", source=paper.meta.get("source"), column="Cluster")
     g = cg[rows_cg]

@@ -92,6 +92,25 @@ def _ours(func):
     return getattr(func, "__module__", None) == __name__
 
 
+def _register(kind, name, cls, func, *, what=None):
+    """Register ``func`` as the ``kind`` (``"writer"``, ``"reader"``) of ``name`` for ``cls``.
+
+    Nothing happens when one is registered already: ours (idempotent), or, with
+    ``what`` None, anyone's. With ``what`` (how the message names it), another
+    package's raises `~astropy.io.registry.IORegistryError`: it is never replaced.
+    """
+    try:
+        existing = getattr(_registry, f"get_{kind}")(name, cls)
+    except _registry.IORegistryError:  # not registered yet
+        existing = None
+    if existing is None:
+        getattr(_registry, f"register_{kind}")(name, cls, func)
+    elif what is not None and not _ours(existing):
+        raise _registry.IORegistryError(
+            f"{what} {name!r} of {cls.__name__} is already registered by "
+            f"{existing.__module__}; astro_ocl does not replace it")
+
+
 def register_formats():
     """Register the ``votable.cds`` and ``cds.submission`` writers (idempotent).
 
@@ -103,34 +122,10 @@ def register_formats():
     """
     for cls in (_Table, _QTable):
         for name, func in FORMATS.items():
-            try:
-                existing = _registry.get_writer(name, cls)
-            except _registry.IORegistryError:  # not registered yet
-                existing = None
-            if existing is None:
-                _registry.register_writer(name, cls, func)
-            elif not _ours(existing):
-                raise _registry.IORegistryError(
-                    f"format {name!r} of {cls.__name__} is already registered by "
-                    f"{existing.__module__}; astro_ocl does not replace it")
+            _register("writer", name, cls, func, what="format")
         for name, func in READERS.items():
-            try:
-                existing = _registry.get_reader(name, cls)
-            except _registry.IORegistryError:  # not registered yet
-                existing = None
-            if existing is None:
-                _registry.register_reader(name, cls, _as(cls, func))
-            elif not _ours(existing):
-                raise _registry.IORegistryError(
-                    f"reader {name!r} of {cls.__name__} is already registered by "
-                    f"{existing.__module__}; astro_ocl does not replace it")
-
-    try:
-        existing = _registry.get_writer(_CATALOGUE_FORMAT, _Result)
-    except _registry.IORegistryError:
-        existing = None
-    if existing is None:
-        _registry.register_writer(_CATALOGUE_FORMAT, _Result, _write_catalogue)
+            _register("reader", name, cls, _as(cls, func), what="reader")
+    _register("writer", _CATALOGUE_FORMAT, _Result, _write_catalogue)
 
 
 register_formats()

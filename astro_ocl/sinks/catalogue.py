@@ -90,6 +90,7 @@ def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votabl
             validation.pairs.write(tmp / "validation_pairs.ecsv", format="ascii.ecsv")
             names += ["validation.ecsv", "validation_pairs.ecsv"]
         if figures:
+            # plots are an optional extra (matplotlib), slow to import: only when asked
             from .figures import make_figures
             names += [str(f.relative_to(tmp)) for f in
                       make_figures(result, tmp / "figures", clouds=clouds)]

@@ -40,12 +40,13 @@ import textwrap
 from pathlib import Path
 
 import astropy.units as u
+import cdspyreadme
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
+from .. import __version__, schema
 from ..logger import log
 from ..outputs import output_folder
-from .. import schema
 from . import labels
 from .tables import auto_format, is_log_unit, to_plain_table
 from .votable_cds import default_provenance, parse_cds_format, specs_for, write_votable_cds
@@ -307,9 +308,6 @@ def write_cds_bundle(tables, path, *, overwrite=False, provenance=None, metadata
     list of `~pathlib.Path`
         The files of the bundle (at their final place).
     """
-    import cdspyreadme
-
-    from .. import __version__
     if provenance is None:
         provenance = getattr(tables, "provenance", None)
     named = _bundle_tables(tables)

@@ -63,6 +63,7 @@ def write_report(result, outdir, *, overwrite=False, figures=True):
         (tmp / "report.html").write_text(markdown_to_html(md), encoding="utf-8")
         names += ["report.md", "report.html"]
         if figures:
+            # plots are an optional extra (matplotlib), slow to import: only when asked
             from .figures.reproduce import (plot_energy_residuals, plot_published_vs_ours,
                                             plot_table6_z)
             drawn = plot_published_vs_ours(result.clusters, list(result.columns["column"]),

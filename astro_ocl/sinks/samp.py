@@ -33,8 +33,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exceptions import NoHubError, SAMPError
+from pyvo.samp import SAMPHubError, SAMPHubServer, SAMPIntegratedClient
+from pyvo.samp.errors import SAMPClientError
+
+from .. import __version__
+from ..config import conf
+from ..exceptions import InputDataError, NoHubError, ParameterError, SAMPError
 from ..logger import log
+from .votable_cds import write_votable_cds
 
 __all__ = ["SAMPConnection", "SentTable", "send_table", "run_hub", "DEFAULT_TIMEOUT",
            "NO_HUB_HELP"]
@@ -45,7 +51,6 @@ DEFAULT_TIMEOUT = 30
 
 
 def _timeout(value):
-    from ..config import conf
     return float(conf.samp_timeout if value is None else value)
 
 
@@ -121,7 +126,6 @@ class SAMPConnection:
 
     def __init__(self, *, name="astro_ocl", timeout=None, hub_url=None, via="file"):
         if via not in ("file", "http"):
-            from ..exceptions import ParameterError
             raise ParameterError("via", via, "one of 'file', 'http'")
         self.name, self.timeout, self.hub_url, self.via = name, _timeout(timeout), hub_url, via
         self.client = None
@@ -150,9 +154,6 @@ class SAMPConnection:
         `~astro_ocl.exceptions.NoHubError`
             No hub is running (or it does not answer).
         """
-        from pyvo.samp import SAMPHubError, SAMPIntegratedClient
-        from pyvo.samp.errors import SAMPClientError
-        from .. import __version__
         if self.connected:
             return self
         old = os.environ.get("SAMP_HUB")
@@ -321,7 +322,6 @@ class SAMPConnection:
         -------
         `SentTable`
         """
-        from .votable_cds import write_votable_cds
         self._need()
         name = name or table.meta.get("name") or "table"
         table_id = table_id or f"astro_ocl-{name}-{uuid.uuid4().hex[:8]}"
@@ -337,7 +337,6 @@ class SAMPConnection:
         self._need()
         path = Path(path)
         if not path.is_file():
-            from ..exceptions import InputDataError
             raise InputDataError("no such VOTable file", source=str(path))
         table_id = table_id or f"astro_ocl-{path.stem}-{uuid.uuid4().hex[:8]}"
         if self.via == "http":
@@ -423,7 +422,6 @@ def run_hub(*, lockfile=None, timeout=0):
     timeout : float
         Stop after this many seconds (0: run until Ctrl-C).
     """
-    from pyvo.samp import SAMPHubServer
     if lockfile:
         # pyvo looks for a running hub where SAMP_HUB points: make that our lockfile
         os.environ["SAMP_HUB"] = f"std-lockurl:{Path(lockfile).resolve().as_uri()}"

@@ -33,22 +33,27 @@ STILTS ``votlint``):
   that MIVOT clients (pyvo's ``MivotViewer``) rebuild the SkyCoord from the
   file alone.
 """
+import json
 import re
 import warnings
 from dataclasses import replace
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from astropy.coordinates import SkyCoord
 from astropy.io import votable
+from astropy.io.votable import parse
 from astropy.io.votable.exceptions import W03
 from astropy.io.votable.ucd import check_ucd
-from astropy.table import Column, MaskedColumn, Table
+from astropy.table import Column, MaskedColumn, QTable, Table
 
-from .. import schema
+from .. import __version__, schema
 from ..exceptions import InputDataError
 from ..logger import log
 from ..outputs import atomic_path
 from . import labels
+from .mivot import annotate_epoch_position
 from .tables import COORD_PARTS, auto_format, is_log_unit, to_plain_table
 
 __all__ = ["write_votable_cds", "specs_for", "FU2022_REFERENCE", "FU2022_BIBCODE",
@@ -202,7 +207,6 @@ def write_votable_cds(table, path, *, overwrite=False, provenance=None, referenc
     -------
     `~pathlib.Path`
     """
-    from pathlib import Path
     specs = specs if specs is not None else specs_for(table)
     vot = build_votable(table, provenance=provenance, reference=reference, bibcode=bibcode,
                         epoch=epoch, ucds=ucds, descriptions=descriptions, specs=specs,
@@ -223,7 +227,6 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
 
     Parameters are those of :func:`write_votable_cds`.
     """
-    from .. import __version__
     specs = specs if specs is not None else specs_for(table)
     meta = dict(table.meta)
     if provenance is None:
@@ -365,9 +368,6 @@ def build_votable(table, *, provenance=None, reference=FU2022_REFERENCE, bibcode
         ids.add(ident)
         res.infos.append(votable.tree.Info(ID=ident, name=_xml_name(key), value=str(value)))
     if mivot:
-        import json
-
-        from .mivot import annotate_epoch_position
         coords = json.loads(restore)["coords"]
         if coords:
             annotate_epoch_position(vot, coords[0]["parts"], epoch=epoch,
@@ -397,9 +397,6 @@ def _same(a, b):
 
 def _restore_info(table, plain):
     """JSON: how to rebuild ``table`` from ``plain`` (SkyCoord columns, log units, kind)."""
-    import json
-
-    from astropy.coordinates import SkyCoord
     coords = []
     for name in table.colnames:
         col = table[name]
@@ -460,13 +457,6 @@ def read_votable_cds(path, **kwargs):
     -------
     `~astropy.table.QTable`
     """
-    import json
-
-    from astropy.coordinates import SkyCoord
-    from astropy.io.votable import parse
-    from astropy.table import QTable
-
-    from pathlib import Path
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         why = ("a directory, not a VOTable" if path.is_dir() else

@@ -22,6 +22,7 @@ import numpy as np
 from astropy.table import QTable
 
 from ..exceptions import InputDataError, MissingColumnError
+from .archives.gaia import dr2_neighbours, gaia_client
 
 __all__ = ["GAIA_RELEASES", "gaia_release", "gaia_ids", "id_pairs", "dr2_dr3_pairs"]
 
@@ -131,7 +132,6 @@ def dr2_dr3_pairs(stars, *, online=False, client=None, client_options=None):
             "the members carry Gaia DR3 ids and the stars DR2 ids without a "
             "dr3_source_id column: give DR2/DR3 pairs or build online "
             "(gaiadr3.dr2_neighbourhood)", source=str(stars.meta.get("source", "<stars>")))
-    from .archives.gaia import dr2_neighbours, gaia_client  # the online path only
     if client is None:
         opts = dict(client_options or {})
         client = gaia_client(url=opts.get("gaia_url"),

@@ -353,6 +353,13 @@ def _first(reason):
     return str(reason).split("; ")[0]
 
 
+def _check_validity_columns(stars, columns):
+    """`InputDataError` naming the first of ``columns`` that `survey_validity` did not add."""
+    for c in columns:
+        if c not in stars.colnames:
+            raise InputDataError(f"no {c!r} column: run survey_validity first", column=c)
+
+
 def validity_counts(stars):
     """Stars outside their survey's domain, per survey, quantity and (first) reason.
 
@@ -367,9 +374,7 @@ def validity_counts(stars):
         ``survey``, ``quantity`` ("RV" or "[Fe/H]"), ``reason`` (the first of a
         star's reasons), ``n``; sorted by survey, quantity and decreasing ``n``.
     """
-    for c in ("rv_valid", "feh_valid", "rv_reason", "feh_reason"):
-        if c not in stars.colnames:
-            raise InputDataError(f"no {c!r} column: run survey_validity first", column=c)
+    _check_validity_columns(stars, ("rv_valid", "feh_valid", "rv_reason", "feh_reason"))
     labels = np.asarray(stars["survey"]).astype(str) if "survey" in stars.colnames else \
         np.full(len(stars), str(stars.meta.get("survey", "")))
     rows = []
@@ -435,9 +440,7 @@ def statistics_input(stars):
     index : ndarray of int
         Their row numbers in ``stars`` (to put the statistics' flags back).
     """
-    for c in ("rv_valid", "feh_valid"):
-        if c not in stars.colnames:
-            raise InputDataError(f"no {c!r} column: run survey_validity first", column=c)
+    _check_validity_columns(stars, ("rv_valid", "feh_valid"))
     index = np.flatnonzero(np.asarray(stars["rv_valid"], bool))
     table = stars[index]
     bad = ~np.asarray(table["feh_valid"], bool)

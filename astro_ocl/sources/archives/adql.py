@@ -64,6 +64,11 @@ def _check_text(text, what):
         raise ValueError(f"{what} {text!r} contains control characters")
 
 
+def _delimited(name):
+    """``name`` as one ADQL delimited identifier: in double quotes, inner ``"`` doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote_identifier(name):
     """One ADQL identifier (column, table or schema name, no dots interpreted).
 
@@ -82,7 +87,7 @@ def quote_identifier(name):
     _check_text(name, "identifier")
     if _REGULAR.match(name) and name.upper() not in ADQL_RESERVED:
         return name
-    return '"' + name.replace('"', '""') + '"'
+    return _delimited(name)
 
 
 def quote_table(name):
@@ -105,7 +110,7 @@ def quote_table(name):
     parts = name.split(".")
     if all(_REGULAR.match(p) for p in parts) and len(parts) <= 3:
         return ".".join(quote_identifier(p) for p in parts)
-    return '"' + name.replace('"', '""') + '"'
+    return _delimited(name)
 
 
 def quote_literal(value):

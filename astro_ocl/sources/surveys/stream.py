@@ -14,10 +14,10 @@ import csv
 import gzip
 import io
 
-
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
+from astropy.io import fits
 from astropy.table import Table, vstack
 
 from ...accounting import StageLog
@@ -25,6 +25,7 @@ from ...exceptions import InputDataError, MissingColumnError
 from ...logger import log
 from ...utils import progress, require
 from ..files import READ_ERRORS, check_input_file
+from .registry import get_survey
 
 __all__ = ["iter_chunks", "iter_survey", "read_survey_members", "read_lamost_members",
            "NEAR_MARGIN"]
@@ -62,7 +63,6 @@ def iter_chunks(path, *, chunk_rows=100_000):
     chunk_rows = int(chunk_rows)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".fits", ".fit", ".fits.fz")):
-        from astropy.io import fits
         with fits.open(path, memmap=True) as hdul:
             hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
             if hdu is None:
@@ -150,7 +150,6 @@ def iter_survey(survey, path, *, chunk_rows=100_000, **adapter_options):
     **adapter_options
         Passed to the survey's adapter.
     """
-    from . import get_survey
     s = get_survey(survey)
     for chunk in iter_chunks(path, chunk_rows=chunk_rows):
         yield s.adapter(chunk, source=str(path), **adapter_options)
@@ -204,7 +203,6 @@ def read_survey_members(survey, path, members, *, near=None, chunk_rows=100_000,
     InputDataError
         No row belongs to a requested member.
     """
-    from . import get_survey
     s = get_survey(survey)
     stage_log = stage_log if stage_log is not None else StageLog()
     limit = u.Quantity(s.match_radius if near is None else near, u.arcsec) + NEAR_MARGIN
