@@ -28,7 +28,8 @@ from ..accounting import StageLog
 from ..exceptions import DroppedRowsWarning, NoUsableDataError
 
 __all__ = ["match_stars", "select_members", "deduplicate_stars", "survey_id_key", "sky_match",
-           "attach_source_ids", "join_members", "unique_pairs", "without_gaia_sources"]
+           "match_jobs", "attach_source_ids", "join_members", "unique_pairs",
+           "without_gaia_sources", "MATCH_CHUNK", "MIN_PARALLEL_SOURCES"]
 
 
 def select_members(members, *, threshold=0.7, stage_log=None):
@@ -166,12 +167,16 @@ def _source_chunk(sources, sl, epoch_jd, obstime_jd):
     return xyz
 
 
-def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=None):
+def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=None,
+              n_jobs=None):
     """All pairs of (star, source) closer than ``radius``.
 
     A k-d tree of the stars' unit vectors is queried with the Gaia sources one
     chunk at a time (``chunk_size``), each chunk moved to ``epoch`` with its proper
     motions in numpy: memory does not grow with the Gaia side beyond one chunk.
+    With several processes (``n_jobs``) each chunk is split between them (each
+    takes ``chunk_size / n_jobs`` sources at a time, so that the chunks in work
+    together still hold ``chunk_size`` sources); the pairs are the same.
 
     Parameters
     ----------
@@ -187,12 +192,18 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
         no propagation.
     chunk_size : int, optional
         Gaia sources per chunk (default :data:`MATCH_CHUNK`).
+    n_jobs : int, optional
+        Worker processes (default: every core this process may use when there are
+        at least :data:`MIN_PARALLEL_SOURCES` sources, see `match_jobs`; 1: in
+        this process). The workers end with the call, on an error, Ctrl-C or
+        SIGTERM, and die with this process
+        (`~astro_ocl.utils.worker_initializer`).
 
     Returns
     -------
     idx_star, idx_source : ndarray of int
         Indices of each pair (every source inside the radius is kept), sorted by
-        star, then separation.
+        star, then separation (then source).
     separation : `~astropy.coordinates.Angle`
     """
     from astropy.coordinates import Angle
@@ -201,6 +212,8 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
     if radius <= 0:
         raise ValueError(f"match radius must be positive, got {radius}")
     chunk = int(MATCH_CHUNK if chunk_size is None else chunk_size)
+    if chunk < 1:
+        raise ValueError(f"chunk_size must be a positive number of sources, got {chunk_size!r}")
     empty = (np.array([], int), np.array([], int), Angle([], u.deg))
     if not len(coords) or not len(sources):
         return empty
@@ -208,28 +221,118 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
     xyz_stars = _unit_vectors(stars.data.lon.to_value(u.rad), stars.data.lat.to_value(u.rad))
     # Unbalanced trees without node compaction (sliding midpoint): built in about
     # half the time and queried as fast (issue 11 item 10: one tree per chunk)
-    tree_kw = dict(balanced_tree=False, compact_nodes=False)
-    tree = cKDTree(xyz_stars, **tree_kw)
+    tree = cKDTree(xyz_stars, **_TREE)
     chord = 2 * np.sin(radius.to_value(u.rad) / 2)
     sources = _icrs(sources)
     epoch_jd = obstime_jd = None
     if epoch is not None and sources.obstime is not None:
         epoch_jd, obstime_jd = Time(epoch).tdb.jd, sources.obstime.tdb.jd
-    parts_star, parts_src, parts_d = [], [], []
-    for start in range(0, len(sources), chunk):
-        sl = slice(start, min(start + chunk, len(sources)))
-        xyz = _source_chunk(sources, sl, epoch_jd, obstime_jd)
-        pairs = cKDTree(xyz, **tree_kw).sparse_distance_matrix(tree, chord,
-                                                               output_type="ndarray")
-        parts_src.append(pairs["i"].astype(np.int64) + start)
-        parts_star.append(pairs["j"].astype(np.int64))
-        parts_d.append(pairs["v"])
-    idx_star, idx_src = np.concatenate(parts_star), np.concatenate(parts_src)
-    sep = 2 * np.arcsin(np.clip(np.concatenate(parts_d) / 2, 0, 1))
+    jobs = match_jobs(len(sources), n_jobs)
+    step = max(1, chunk // jobs)
+    ranges = [(a, min(a + step, len(sources))) for a in range(0, len(sources), step)]
+    state = (sources, tree, chord, epoch_jd, obstime_jd)
+    if jobs == 1 or len(ranges) == 1:
+        parts = [_pairs_in(state, a, b) for a, b in ranges]
+    else:
+        parts = _pairs_in_workers(state, ranges, min(jobs, len(ranges)))
+    idx_star = np.concatenate([p[0] for p in parts])
+    idx_src = np.concatenate([p[1] for p in parts])
+    sep = 2 * np.arcsin(np.clip(np.concatenate([p[2] for p in parts]) / 2, 0, 1))
+    del parts
     keep = sep <= radius.to_value(u.rad)
     idx_star, idx_src, sep = idx_star[keep], idx_src[keep], sep[keep]
-    order = np.lexsort((sep, idx_star))
-    return idx_star[order], idx_src[order], Angle(sep[order], u.rad).to(u.deg)
+    # by star, then separation, then source: numpy.lexsort((idx_src, sep, idx_star))
+    # in three argsorts, the last two stable (lexsort takes about twice as long)
+    order = np.argsort(idx_src)
+    order = order[np.argsort(sep[order], kind="stable")]
+    order = order[np.argsort(idx_star[order], kind="stable")]
+    return (idx_star[order].astype(np.intp), idx_src[order],
+            Angle(sep[order], u.rad).to(u.deg))
+
+
+#: k-d tree options of :func:`sky_match` (see there).
+_TREE = dict(balanced_tree=False, compact_nodes=False)
+
+#: Fewest Gaia sources for which :func:`sky_match` starts worker processes by default.
+MIN_PARALLEL_SOURCES = 500_000
+
+
+def match_jobs(n_sources, n_jobs=None):
+    """Worker processes :func:`sky_match` uses for ``n_sources`` Gaia sources.
+
+    Parameters
+    ----------
+    n_sources : int
+    n_jobs : int, optional
+        Requested number; None: every core this process may use
+        (``os.sched_getaffinity``) from :data:`MIN_PARALLEL_SOURCES` sources on.
+
+    Returns
+    -------
+    int
+        1 also when this process is a daemonic worker (a pool or Dask worker,
+        which may not start processes and whose parent spreads the work).
+    """
+    import multiprocessing
+    import os
+    if n_jobs is not None and int(n_jobs) < 1:
+        raise ValueError(f"n_jobs must be a positive number of processes, got {n_jobs!r}")
+    if multiprocessing.current_process().daemon:
+        return 1
+    if n_jobs is not None:
+        return int(n_jobs)
+    if n_sources < MIN_PARALLEL_SOURCES:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _pairs_in(state, start, stop):
+    """Pairs (star, source, chord) of the sources ``start:stop`` (:func:`sky_match`)."""
+    from scipy.spatial import cKDTree
+    sources, tree, chord, epoch_jd, obstime_jd = state
+    xyz = _source_chunk(sources, slice(start, stop), epoch_jd, obstime_jd)
+    pairs = cKDTree(xyz, **_TREE).sparse_distance_matrix(tree, chord, output_type="ndarray")
+    star = pairs["j"].astype(np.int32 if len(tree.data) < 2 ** 31 else np.int64)
+    return star, pairs["i"].astype(np.int64) + start, np.ascontiguousarray(pairs["v"])
+
+
+_WORKER_STATE = None
+
+
+def _match_worker(state):
+    """Initializer of the match workers: the shared inputs (inherited, not copied)."""
+    from ..utils import worker_initializer
+    worker_initializer()
+    global _WORKER_STATE
+    _WORKER_STATE = state
+
+
+def _pairs_job(bounds):
+    return _pairs_in(_WORKER_STATE, *bounds)
+
+
+def _pairs_in_workers(state, ranges, jobs):
+    """`_pairs_in` of every range in ``jobs`` forked processes, in the order of ``ranges``."""
+    import multiprocessing
+
+    from ..utils import sigterm_as_interrupt
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers inherit the sources and the stars' tree instead of a pickled copy
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # as astro_ocl.steps.gradients.run_fits: the workers end with the block whatever
+    # happens (error, Ctrl-C, SIGTERM) and die with this process (worker_initializer)
+    with sigterm_as_interrupt():
+        pool = ctx.Pool(jobs, initializer=_match_worker, initargs=(state,))
+        try:
+            parts = list(pool.imap(_pairs_job, ranges))
+            pool.close()
+            return parts
+        finally:
+            pool.terminate()
+            pool.join()
 
 
 def attach_source_ids(stars, sources, *, radius=3.5 * u.arcsec, epoch=None, stage_log=None):
