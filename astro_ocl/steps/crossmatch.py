@@ -230,24 +230,56 @@ def sky_match(coords, sources, *, radius=3.5 * u.arcsec, epoch=None, chunk_size=
     jobs = match_jobs(len(sources), n_jobs)
     step = max(1, chunk // jobs)
     ranges = [(a, min(a + step, len(sources))) for a in range(0, len(sources), step)]
-    state = (sources, tree, chord, epoch_jd, obstime_jd)
+    order = _spatial_order(sources, step) if len(ranges) > 1 else None
+    state = (sources, tree, chord, radius.to_value(u.rad), epoch_jd, obstime_jd, order)
     if jobs == 1 or len(ranges) == 1:
         parts = [_pairs_in(state, a, b) for a, b in ranges]
     else:
         parts = _pairs_in_workers(state, ranges, min(jobs, len(ranges)))
-    idx_star = np.concatenate([p[0] for p in parts])
-    idx_src = np.concatenate([p[1] for p in parts])
-    sep = 2 * np.arcsin(np.clip(np.concatenate([p[2] for p in parts]) / 2, 0, 1))
+    idx_star, idx_src, sep = (np.concatenate([p[k] for p in parts]) for k in range(3))
     del parts
-    keep = sep <= radius.to_value(u.rad)
-    idx_star, idx_src, sep = idx_star[keep], idx_src[keep], sep[keep]
-    # by star, then separation, then source: numpy.lexsort((idx_src, sep, idx_star))
-    # in three argsorts, the last two stable (lexsort takes about twice as long)
-    order = np.argsort(idx_src)
-    order = order[np.argsort(sep[order], kind="stable")]
-    order = order[np.argsort(idx_star[order], kind="stable")]
-    return (idx_star[order].astype(np.intp), idx_src[order],
-            Angle(sep[order], u.rad).to(u.deg))
+    if len(ranges) > 1:
+        # each part is in order already (_pairs_in): merge them
+        order = _merge_order(idx_star, sep, idx_src)
+        idx_star, idx_src, sep = idx_star[order], idx_src[order], sep[order]
+    return idx_star.astype(np.intp), idx_src, Angle(sep, u.rad).to(u.deg)
+
+
+def _merge_order(star, sep, src):
+    """The canonical order (`_canonical_order`) of parts that are each in it already.
+
+    A stable sort by star (timsort: fast on sorted runs) leaves each star's pairs
+    in part order; the few stars with pairs from two parts (near a chunk's edge)
+    whose pairs are then out of (separation, source) order are sorted again.
+    """
+    order = np.argsort(star, kind="stable")
+    s_star, s_sep, s_src = star[order], sep[order], src[order]
+    same = s_star[1:] == s_star[:-1]
+    bad = same & ((s_sep[1:] < s_sep[:-1]) | ((s_sep[1:] == s_sep[:-1])
+                                              & (s_src[1:] < s_src[:-1])))
+    if bad.any():
+        group = np.concatenate(([0], np.cumsum(~same)))
+        pos = np.flatnonzero(np.isin(group, group[np.flatnonzero(bad)]))
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((src[sub], sep[sub], star[sub]))]
+    return order
+
+
+def _canonical_order(star, sep, src):
+    """``numpy.lexsort((src, sep, star))``, in a quarter of its time.
+
+    By separation, then stably by star; equal separations of one star (duplicated
+    sources) are rare and are put in source order afterwards.
+    """
+    order = np.argsort(sep)
+    order = order[np.argsort(star[order], kind="stable")]
+    s_star, s_sep = star[order], sep[order]
+    tie = np.flatnonzero((s_star[1:] == s_star[:-1]) & (s_sep[1:] == s_sep[:-1]))
+    if tie.size:
+        pos = np.union1d(tie, tie + 1)
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((src[sub], sep[sub], star[sub]))]
+    return order
 
 
 #: k-d tree options of :func:`sky_match` (see there).
@@ -289,14 +321,78 @@ def match_jobs(n_sources, n_jobs=None):
         return os.cpu_count() or 1
 
 
+def _spatial_order(sources, step):
+    """An order of ``sources`` in which every ``step`` of them is a compact patch of sky.
+
+    The dual k-d tree query of a chunk costs about half as much when the chunk
+    covers a small part of the stars' sky instead of all of it. Gaia tables come
+    sorted by ``source_id`` (HEALPix order): their chunks already are compact, and
+    None is returned. Otherwise (the median chunk's bounding box covers more than
+    a quarter of the whole one) the sources are split into chunks along a Z-order
+    (Morton) curve of (lon, lat) in the bounding box, 16 bits each, computed a
+    chunk at a time (`numpy.argpartition` at the chunk boundaries): the cost is
+    one uint32 key and one index per source.
+    """
+    n = len(sources)
+    data = sources.data
+    bounds, boxes = [], []
+    for a in range(0, n, step):
+        lon = data.lon[a:a + step].to_value(u.rad)
+        lat = data.lat[a:a + step].to_value(u.rad)
+        box = (np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat))
+        bounds.append(box)
+        boxes.append((box[1] - box[0]) * (box[3] - box[2]))
+    b = np.array(bounds)
+    lon0, lon1, lat0, lat1 = b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max()
+    whole = (lon1 - lon0) * (lat1 - lat0)
+    if not whole > 0 or np.median(boxes) <= 0.25 * whole:
+        return None
+    key = np.empty(n, np.uint32)
+    for a in range(0, n, step):
+        qx = _quantise(data.lon[a:a + step].to_value(u.rad), lon0, lon1)
+        qy = _quantise(data.lat[a:a + step].to_value(u.rad), lat0, lat1)
+        key[a:a + step] = _spread_bits(qx) | (_spread_bits(qy) << np.uint32(1))
+    # only the chunks matter, not the order inside them (_pairs_in sorts their rows)
+    order = np.argpartition(key, np.arange(step, n, step)) if n > step else np.arange(n)
+    del key
+    return order.astype(np.int32) if n < 2 ** 31 else order
+
+
+def _quantise(x, lo, hi):
+    """``x`` in [lo, hi] as 16-bit integers (NaN: 0)."""
+    q = np.nan_to_num((x - lo) * (65535.0 / (hi - lo)), nan=0.0)
+    return np.clip(q, 0, 65535).astype(np.uint32)
+
+
+def _spread_bits(x):
+    """The 16 bits of ``x`` (uint32) moved to the even bit positions (Morton code)."""
+    x = (x | (x << np.uint32(8))) & np.uint32(0x00FF00FF)
+    x = (x | (x << np.uint32(4))) & np.uint32(0x0F0F0F0F)
+    x = (x | (x << np.uint32(2))) & np.uint32(0x33333333)
+    return (x | (x << np.uint32(1))) & np.uint32(0x55555555)
+
+
 def _pairs_in(state, start, stop):
-    """Pairs (star, source, chord) of the sources ``start:stop`` (:func:`sky_match`)."""
+    """Pairs (star, source, separation) of the sources ``start:stop``, in canonical order.
+
+    ``start:stop`` are positions in the spatial order when there is one (then the
+    chunk is gathered from the sources), else rows of the sources.
+    """
     from scipy.spatial import cKDTree
-    sources, tree, chord, epoch_jd, obstime_jd = state
-    xyz = _source_chunk(sources, slice(start, stop), epoch_jd, obstime_jd)
+    sources, tree, chord, radius, epoch_jd, obstime_jd, order = state
+    rows = slice(start, stop) if order is None else np.sort(order[start:stop])
+    xyz = _source_chunk(sources, rows, epoch_jd, obstime_jd)
     pairs = cKDTree(xyz, **_TREE).sparse_distance_matrix(tree, chord, output_type="ndarray")
-    star = pairs["j"].astype(np.int32 if len(tree.data) < 2 ** 31 else np.int64)
-    return star, pairs["i"].astype(np.int64) + start, np.ascontiguousarray(pairs["v"])
+    del xyz
+    sep = 2 * np.arcsin(np.clip(pairs["v"] / 2, 0, 1))
+    keep = sep <= radius
+    star = pairs["j"][keep].astype(np.int32 if len(tree.data) < 2 ** 31 else np.int64)
+    src = (pairs["i"][keep].astype(np.int64) + start if order is None
+           else rows[pairs["i"][keep]].astype(np.int64))
+    sep = sep[keep]
+    del pairs
+    by = _canonical_order(star, sep, src)
+    return star[by], src[by], sep[by]
 
 
 _WORKER_STATE = None
