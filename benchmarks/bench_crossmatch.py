@@ -99,8 +99,12 @@ def worker(tool, stars_path, gaia_path):
         i_star, i_src, _, _ = gaia.search_around_sky(stars, RADIUS_ARCSEC * u.arcsec)
     else:
         raise SystemExit(f"unknown tool {tool}")
-    print(json.dumps({"pairs": int(len(i_star)), "checksum": _checksum(i_star, i_src,
-                                                                        len(gaia))}))
+    pairs = {"pairs": int(len(i_star)), "checksum": _checksum(i_star, i_src, len(gaia))}
+    print(json.dumps(pairs))
+
+
+def _short(n):
+    return f"{n / 1e6:g} M" if n >= 1e6 else f"{n / 1e3:g} k"
 
 
 def stilts_cmd(stars, gaia, tuning=None, stars_first=True):
@@ -131,7 +135,8 @@ def tune_stilts(stars, gaia, values):
             r = C.run_process(stilts_cmd(stars, gaia, k, stars_first))
             if r.returncode:
                 raise SystemExit(f"stilts failed: {r.stderr[-2000:]}")
-            label = f"tuning={'default' if k is None else k}, in1={'stars' if stars_first else 'gaia'}"
+            label = (f"tuning={'default' if k is None else k}, "
+                     f"in1={'stars' if stars_first else 'gaia'}")
             tried[label] = r.wall
             print(f"  stilts {label:<28s} {r.wall:8.2f} s  ({stilts_pairs(r)} pairs)")
             sys.stdout.flush()
@@ -169,6 +174,7 @@ def main(argv=None):
         tools.remove("stilts")
     info = C.print_machine(tools="stilts" in tools)
     size = f"{args.stars:,} stars x {args.sources:,} sources".replace(",", " ")
+    short = f"{_short(args.stars)} × {_short(args.sources)}"
     print(f"{size}, radius {RADIUS_ARCSEC} arcsec, every pair")
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench_crossmatch_") as tmp:
@@ -222,11 +228,11 @@ def main(argv=None):
     if "astro_ocl" in t and "astropy" in t:
         r = t["astropy"] / t["astro_ocl"]
         figures.append(C.Figure("match-vs-astropy", f"astro_ocl's speed-up over astropy, "
-                                f"{size}", C.fmt_ratio(r), r, "x",
+                                f"{size}", f"{C.fmt_ratio(r)} ({short})", r, "x",
                                 "astropy gaia.search_around_sky(stars, r)", **common))
         m = peak["astro_ocl"] / peak["astropy"]
         figures.append(C.Figure("match-memory-vs-astropy", f"astro_ocl's peak memory / "
-                                f"astropy's, {size}", f"{m:.2f}", m, "",
+                                f"astropy's, {size}", f"{m:.2f} ({short})", m, "",
                                 "astropy gaia.search_around_sky(stars, r)", **common))
     if "stilts" in t:
         k = "default" if best_k is None else best_k
@@ -238,7 +244,7 @@ def main(argv=None):
         if "astro_ocl" in t:
             r = t["stilts"] / t["astro_ocl"]
             figures.append(C.Figure("match-vs-stilts", f"astro_ocl's speed-up over tuned "
-                                    f"STILTS, {size}", C.fmt_ratio(r), r, "x",
+                                    f"STILTS, {size}", f"{C.fmt_ratio(r)} ({short})", r, "x",
                                     f"stilts tmatch2 {how}", **common))
     C.print_figures(figures)
     C.write_json(args.json, figures, info,

@@ -30,7 +30,7 @@ __all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "OR
 
 
 def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated", dt=None,
-                     chunk=1000, show_progress=None):
+                     chunk=250, show_progress=None):
     """Integrate many orbits in McMillan17 and return their extremes and snapshots.
 
     Parameters
@@ -49,7 +49,9 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
         Integration step of the interpolated potential (default: half the
         output spacing).
     chunk : int
-        Orbits per galpy call (bounds the memory of the stored orbits).
+        Orbits per galpy call: bounds the memory of the stored orbits (about 150 kB
+        an orbit of 3001 outputs); a call costs well under a millisecond beyond its
+        orbits, so small chunks are nearly free.
     show_progress : bool, optional
         Progress bar over chunks.
 
@@ -406,7 +408,7 @@ _UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax
 
 def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
                      progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
-                     potential="interpolated", chunk=1000, outside="direct",
+                     potential="interpolated", chunk=250, outside="direct",
                      samples_outside="nan", convention="standard", n_jobs=None):
     """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
 
@@ -445,7 +447,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         The fast interpolated McMillan17 (default) or galpy's McMillan17 itself
         (~100x slower; for validation).
     chunk : int
-        Orbits integrated per galpy call.
+        Orbits integrated per galpy call (see `integrate_orbits`; in each worker
+        process).
     outside : {"direct", "nan"}
         Orbits that leave the grid of the interpolated potential (R > 100 kpc or
         ``|z|`` > 20 kpc) are integrated in McMillan17 directly (building it takes
