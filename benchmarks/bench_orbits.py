@@ -203,7 +203,8 @@ def main(argv=None):
                  C.fmt_ratio(t_direct_all / t_fast_all), t_direct_all / t_fast_all, "x",
                  base, **common),
         C.Figure("orbits-mc-time", f"386 clusters x {args.samples} Monte Carlo orbits, "
-                 "every core", C.fmt_seconds(mc[None]), mc[None], "s", **common),
+                 "every core", f"{C.fmt_seconds(mc[None])} for 386 × {args.samples}", mc[None],
+                 "s", **common),
         C.Figure("orbits-mc-speedup", f"386 x {args.samples} Monte Carlo orbits: one process "
                  "/ every core", C.fmt_ratio(mc[1] / mc[None]), mc[1] / mc[None], "x",
                  "orbit_parameters(n_jobs=1)", **common),

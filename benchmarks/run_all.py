@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -89,12 +90,7 @@ def write_doc(results, info, args, failed):
                          ("python", "numpy", "scipy", "astropy", "galpy", "emcee", "pyvo",
                           "threadpoolctl", "lsdb", "dask", "stilts", "java")
                          if info.get(k))
-    lines = [
-        ".. This file is written by benchmarks/run_all.py: do not edit it by hand.",
-        "",
-        "Benchmarks",
-        "==========",
-        "",
+    intro = (
         "Every performance figure that README.md and these docs quote is a row of the "
         "table below, produced by the benchmark script named in the row; a quoted figure "
         "is written ``**<figure>** [bench:<row id>]`` and ``benchmarks/run_all.py`` "
@@ -105,7 +101,14 @@ def write_doc(results, info, args, failed):
         "with ``dop853_c``), timed as whole processes where tools are compared, "
         "interleaved (A B A B ...), medians kept; memory in separate runs (PSS of the "
         "process and its workers). Each script's docstring says exactly what it "
-        "measures.",
+        "measures.")
+    lines = [
+        ".. This file is written by benchmarks/run_all.py: do not edit it by hand.",
+        "",
+        "Benchmarks",
+        "==========",
+        "",
+        *textwrap.wrap(intro, 88),
         "",
         f"* Command: ``python benchmarks/run_all.py{' --quick' if args.quick else ''}``",
         f"* Mode: {mode}",
@@ -132,7 +135,8 @@ def write_doc(results, info, args, failed):
     notes = [n for data in results.values() for n in data.get("notes", [])]
     if notes:
         lines += ["", "Notes of this run:", ""]
-        lines += [f"* {_cell(n)}" for n in notes]
+        for n in notes:
+            lines += textwrap.wrap(_cell(n), 88, initial_indent="* ", subsequent_indent="  ")
     DOC.write_text("\n".join(lines) + "\n")
     print(f"\nwrote {DOC.relative_to(ROOT)}")
 

@@ -26,6 +26,7 @@ from astropy.time import Time
 
 from ..accounting import StageLog
 from ..exceptions import DroppedRowsWarning, NoUsableDataError
+from ..logger import log
 
 __all__ = ["match_stars", "select_members", "deduplicate_stars", "survey_id_key", "sky_match",
            "match_jobs", "attach_source_ids", "join_members", "unique_pairs",
@@ -423,6 +424,7 @@ def _pairs_in_workers(state, ranges, jobs):
     with sigterm_as_interrupt():
         pool = ctx.Pool(jobs, initializer=_match_worker, initargs=(state,))
         try:
+            log.debug("positional match: %d chunks in %d worker processes", len(ranges), jobs)
             parts = list(pool.imap(_pairs_job, ranges))
             pool.close()
             return parts
