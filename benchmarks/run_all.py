@@ -80,7 +80,14 @@ def run_benchmark(name, script, extra, workdir):
 
 
 def _cell(text):
-    return str(text).replace("\n", " ").strip() or "--"
+    """Text for an rst table cell (``|`` and ``*`` escaped; see `unescape`)."""
+    text = str(text).replace("\n", " ").strip() or "--"
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+
+
+def unescape(cell):
+    """The text of a cell written by `_cell`."""
+    return re.sub(r"\\(.)", r"\1", cell)
 
 
 def write_doc(results, info, args, failed):

@@ -47,7 +47,8 @@ def _rows():
         if m and i + 4 < len(lines):
             cells = [lines[i + k].strip() for k in range(1, 5)]
             assert all(c.startswith("- ") for c in cells), lines[i:i + 5]
-            rows[m.group(1)] = {"what": cells[0][2:], "quote": cells[1][2:],
+            rows[m.group(1)] = {"what": run_all.unescape(cells[0][2:]),
+                                "quote": run_all.unescape(cells[1][2:]),
                                 "script": cells[3][2:].strip("`")}
     return rows
 
