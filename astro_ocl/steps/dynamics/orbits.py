@@ -328,6 +328,7 @@ def _monte_carlo(coords, errs, n_samples, rngs, kw, n_jobs):
     # the interpolated grids are built before the workers fork, which inherit them
     if kw["potential"] == "interpolated":
         interpolated_mcmillan17("plane"), interpolated_mcmillan17("full")
+    import gc
     import multiprocessing
 
     from ...utils import sigterm_as_interrupt
@@ -336,7 +337,13 @@ def _monte_carlo(coords, errs, n_samples, rngs, kw, n_jobs):
     # as astro_ocl.steps.gradients.run_fits: the workers end with the block whatever
     # happens (error, Ctrl-C, SIGTERM) and die with this process (worker_initializer)
     with sigterm_as_interrupt():
-        pool = ctx.Pool(min(jobs, len(work)), initializer=_orbit_worker)
+        # objects that exist now are left out of the workers' garbage collections,
+        # which would otherwise write to (and so copy) every page holding one
+        gc.freeze()
+        try:
+            pool = ctx.Pool(min(jobs, len(work)), initializer=_orbit_worker)
+        finally:
+            gc.unfreeze()
         try:
             log.debug("orbits: %d Monte Carlo orbits in %d worker processes",
                       n * n_samples, min(jobs, len(work)))
