@@ -2,6 +2,11 @@
 
     python benchmarks/bench_scale.py [--sizes 1e6 4e6 11e6] [--gaia 1e7]
                                      [--workers 1 2] [--no-memory] [--cache DIR]
+                                     [--quick] [--json FILE]
+
+``--quick``: 100 000 and 400 000 survey rows against 1 000 000 Gaia-like sources,
+2 workers. The figures for docs/benchmarks.rst (``--json``) are those of the largest
+size, and the growth of the peak memory from the smallest size to the largest.
 
 Synthetic *labelled* tables (the truth is known, so the benchmark also checks the
 engines agree): a Gaia-like positional side of ``--gaia`` sources spread over a
@@ -27,6 +32,7 @@ The machine the numbers in docs/scale.rst come from was shared (see there).
 """
 import argparse
 import json
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +45,11 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
 K = 1000  # Monte Carlo realisations
+SCRIPT = "benchmarks/bench_scale.py"
 
 
 def synthetic(n_stars, n_gaia, *, no_id_fraction=0.1, seed=0):
@@ -223,10 +233,17 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--partition-rows", type=float, default=None,
                     help="rows per HATS partition (default hats-import's 1 000 000)")
+    ap.add_argument("--quick", action="store_true",
+                    help="1e5 and 4e5 survey rows, 1 000 000 Gaia-like sources, 2 workers")
+    ap.add_argument("--json", help="write the figures (largest size) for run_all.py here")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.gaia, args.workers = [1e5, 4e5], 1e6, [2]
     warnings.simplefilter("ignore")
     import os
+    info = C.print_machine()
     print(f"load average at start: {os.getloadavg()}")
+    per_size = []
     for n in args.sizes:
         n = int(n)
         stars, members, gaia = synthetic(n, int(args.gaia))
@@ -238,16 +255,18 @@ def main(argv=None):
                  for k, t in (("stars", stars), ("members", members), ("gaia", gaia))}
         print(f"\n== {n:,} survey rows, {len(members):,} members, {len(gaia):,} Gaia sources")
         del stars, members, gaia
-        results, totals = {}, {}
+        results, totals, peaks = {}, {}, {}
         if not args.no_memory:
             rows, results["memory"] = run_memory(paths)
             totals["memory"] = {r[0]: r[1] for r in rows}
+            peaks["memory"] = {r[0]: r[2] for r in rows}
             _print("memory", rows)
         for w in args.workers:
             rows, results[f"lsdb-{w}"] = run_lsdb(
                 paths, w, cache,
                 None if args.partition_rows is None else int(args.partition_rows))
             totals[f"lsdb-{w}"] = {r[0]: r[1] for r in rows}
+            peaks[f"lsdb-{w}"] = {r[0]: r[2] for r in rows}
             _print(f"lsdb, {w} worker(s)", rows)
         if "memory" in totals:
             mem = totals["memory"]
@@ -263,6 +282,69 @@ def main(argv=None):
                        for a, b in zip(ref, st)) and len(ref) == len(st)
             print(f"  {k}: {len(st)} clusters, same RVmed as the first engine: {same}")
         print(f"  load average now: {os.getloadavg()}")
+        per_size.append((n, totals, peaks))
+    figs = _figures(int(args.gaia), per_size, args)
+    C.print_figures(figs)
+    C.write_json(args.json, figs, info)
+
+
+def _size(n):
+    return f"{n / 1e6:g} M" if n >= 1e6 else f"{n / 1e3:g} k"
+
+
+def _figures(n_gaia, per_size, args):
+    """docs/benchmarks.rst rows of the largest size, and growths from the smallest.
+
+    The quotes name the sizes.
+    """
+    n, totals, peaks = per_size[-1]
+    n0, _, peaks0 = per_size[0]
+    size = f"{_size(n)} survey rows, {_size(n_gaia)} Gaia-like sources"
+    cmd = (f"python {SCRIPT} --sizes {' '.join(f'{x:g}' for x in args.sizes)} --gaia "
+           f"{args.gaia:g} --workers {' '.join(map(str, args.workers))}")
+    common = dict(script=SCRIPT, command=cmd)
+    figs = []
+    if "memory" in totals:
+        t = totals["memory"]["build (read + stages)"]
+        figs.append(C.Figure("scale-memory-build", "in-memory engine: read the files and build",
+                             f"{C.fmt_seconds(t)} for {size}", t, "s", **common))
+        m = peaks["memory"]["build (read + stages)"]
+        figs.append(C.Figure("scale-memory-peak", "in-memory engine: peak RSS of the build",
+                             f"{C.fmt_mb(m)} for {size}", m, "MB", **common))
+        if n0 != n:
+            g = m / peaks0["memory"]["build (read + stages)"]
+            figs.append(C.Figure("scale-memory-peak-growth", "in-memory engine: peak RSS at "
+                                 "the largest size / at the smallest",
+                                 f"{g:.2f} from {_size(n0)} to {_size(n)} survey rows", g, "",
+                                 **common))
+    lsdb = [k for k in totals if k.startswith("lsdb-")]
+    if lsdb:
+        best = max(lsdb, key=lambda k: int(k.split("-")[1]))
+        w = best.split("-")[1]
+        t = totals[best]["build (cached)"]
+        figs.append(C.Figure("scale-lsdb-build", f"lsdb engine, {w} workers: build from the "
+                             "cached HATS catalogues", f"{C.fmt_seconds(t)} for {size}", t, "s",
+                             **common))
+        m = peaks[best]["build (cached)"]
+        figs.append(C.Figure("scale-lsdb-worker-peak", f"lsdb engine, {w} workers: largest "
+                             "worker's peak RSS over the build", f"{C.fmt_mb(m)} for {size}", m,
+                             "MB", **common))
+        if n0 != n:
+            g = m / peaks0[best]["build (cached)"]
+            figs.append(C.Figure("scale-lsdb-worker-peak-growth", f"lsdb engine, {w} workers: "
+                                 "largest worker's peak at the largest size / at the smallest",
+                                 f"{g:.2f} from {_size(n0)} to {_size(n)} survey rows", g, "",
+                                 **common))
+        t = totals[best]["import (once)"]
+        figs.append(C.Figure("scale-import", f"hats-import of the three tables, {w} workers "
+                             "(once)", f"{C.fmt_seconds(t)} for {size}", t, "s", **common))
+        if "memory" in totals:
+            t_mem = totals["memory"]["build (read + stages)"]
+            r = totals[best]["build (cached)"] / t_mem
+            figs.append(C.Figure("scale-lsdb-vs-memory", f"lsdb ({w} workers) build time / "
+                                 "in-memory build time", f"{r:.2f} for {size}", r, "",
+                                 **common))
+    return figs
 
 
 def _print(title, rows):

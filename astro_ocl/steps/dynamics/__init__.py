@@ -44,7 +44,8 @@ Sign conventions
 from ...exceptions import OrbitWarning
 from .frames import (CONVENTIONS, K_365D, OrbitConvention, galactocentric_frame, get_convention,
                      phase_space)
-from .orbits import ORBIT_OUTPUT, integrate_orbits, orbit_parameters, positions_back_in_time
+from .orbits import (MIN_PARALLEL_ORBITS, ORBIT_OUTPUT, integrate_orbits, orbit_jobs,
+                     orbit_parameters, positions_back_in_time)
 from .potential import (GRID_FILE, GRIDS, MCMILLAN17_DISCS, PLANE_SWITCH_KPC, disc_terms,
                         interpolated_mcmillan17, mcmillan17, mcmillan17_exact, natural_units,
                         orbital_energy)
@@ -53,4 +54,5 @@ __all__ = ["CONVENTIONS", "OrbitConvention", "K_365D", "GRID_FILE", "natural_uni
            "mcmillan17", "interpolated_mcmillan17", "MCMILLAN17_DISCS", "GRIDS",
            "PLANE_SWITCH_KPC", "disc_terms", "mcmillan17_exact", "get_convention",
            "galactocentric_frame", "phase_space", "integrate_orbits", "orbit_parameters",
-           "positions_back_in_time", "orbital_energy", "OrbitWarning", "ORBIT_OUTPUT"]
+           "positions_back_in_time", "orbital_energy", "OrbitWarning", "ORBIT_OUTPUT",
+           "orbit_jobs", "MIN_PARALLEL_ORBITS"]

@@ -25,11 +25,12 @@ from .frames import CONVENTIONS, KM2S2, KMS, KPC_KMS, get_convention, phase_spac
 from .potential import (PLANE_SWITCH_KPC, galpy_quiet, interpolated_mcmillan17, mcmillan17,
                         natural_units, orbital_energy)
 
-__all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "ORBIT_OUTPUT"]
+__all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "ORBIT_OUTPUT",
+           "orbit_jobs", "MIN_PARALLEL_ORBITS"]
 
 
 def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated", dt=None,
-                     chunk=1000, show_progress=None):
+                     chunk=250, show_progress=None):
     """Integrate many orbits in McMillan17 and return their extremes and snapshots.
 
     Parameters
@@ -48,7 +49,9 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
         Integration step of the interpolated potential (default: half the
         output spacing).
     chunk : int
-        Orbits per galpy call (bounds the memory of the stored orbits).
+        Orbits per galpy call: bounds the memory of the stored orbits (about 150 kB
+        an orbit of 3001 outputs); a call costs well under a millisecond beyond its
+        orbits, so small chunks are nearly free.
     show_progress : bool, optional
         Progress bar over chunks.
 
@@ -112,18 +115,21 @@ def _integrate_chunks(vxvv, todo, ts, pot, method, step, limits, out, keep_path,
         # galpy's C code resets SIGINT to SIG_DFL: signals wait for the handlers
         with galpy_quiet(), restore_signal_handlers():
             o.integrate(ts, pot, method=method, dt=step, progressbar=False)
-        # galpy's (n, nt, 6) array of (R, vR, vphi, z, vz, phi), without a copy
+        # galpy's (n, nt, 6) array of (R, vR, vphi, z, vz, phi), read in place: the
+        # extremes of r^2 = R^2 + z^2 and of z (natural units), scaled at the end
         orb = o.orbit
-        rc, zc = orb[..., 0] * ro, orb[..., 3] * ro
-        r = np.hypot(rc, zc)
-        out["Peri"][idx] = r.min(axis=1)
-        out["Apo"][idx] = r.max(axis=1)
-        out["Zmax"][idx] = np.abs(zc).max(axis=1)
-        out["outside"][idx] = ((rc.min(axis=1) < rmin) | (rc.max(axis=1) > rmax)
+        rr, zz = np.ascontiguousarray(orb[..., 0]), np.ascontiguousarray(orb[..., 3])
+        r2 = rr * rr
+        r2 += zz * zz
+        out["Peri"][idx] = np.sqrt(r2.min(axis=1)) * ro
+        out["Apo"][idx] = np.sqrt(r2.max(axis=1)) * ro
+        del r2
+        out["Zmax"][idx] = np.maximum(zz.max(axis=1), -zz.min(axis=1)) * ro
+        out["outside"][idx] = ((rr.min(axis=1) * ro < rmin) | (rr.max(axis=1) * ro > rmax)
                                | (out["Zmax"][idx] > zlim))
         if keep_path:
-            out["R"][idx], out["z"][idx], out["phi"][idx] = rc, zc, orb[..., 5]
-        del o, orb, rc, zc, r
+            out["R"][idx], out["z"][idx], out["phi"][idx] = rr * ro, zz * ro, orb[..., 5]
+        del o, orb, rr, zz
 
 
 def _get(table, names):
@@ -224,6 +230,133 @@ def _draw(coords, errs, n_samples, rngs):
                     frame="icrs")
 
 
+def _samples_of(coords, errs, n_samples, rngs, kw):
+    """The Monte Carlo orbits of ``coords`` (one generator per row): ``(values, n_outside)``."""
+    draws = _draw(coords, errs, n_samples, rngs)
+    samples, _ = _compute(draws, **kw)
+    n_out = int(samples.pop("n_outside", 0))
+    return {k: samples[k] for k in ORBIT_OUTPUT}, n_out
+
+
+def _samples_job(job):
+    """`_samples_of` for one group of rows, in a worker process."""
+    return _samples_of(*job)
+
+
+#: Fewest Monte Carlo orbits worth worker processes (below, `orbit_jobs` gives 1).
+MIN_PARALLEL_ORBITS = 2000
+
+
+def orbit_jobs(n_orbits, n_jobs=None):
+    """Worker processes `orbit_parameters` uses for ``n_orbits`` Monte Carlo orbits.
+
+    Parameters
+    ----------
+    n_orbits : int
+        Monte Carlo orbits to integrate.
+    n_jobs : int, optional
+        Requested number (None: every core this process may use,
+        ``os.sched_getaffinity``).
+
+    Returns
+    -------
+    int
+        1 (in this process) when only one core is usable, when there are fewer
+        than `MIN_PARALLEL_ORBITS` orbits and ``n_jobs`` was not given, or when
+        this process is itself a daemonic worker (a pool worker or a Dask
+        worker: daemonic processes may not have children, and their parent
+        already spreads the work); otherwise ``n_jobs`` (at most one per row
+        group).
+    """
+    import multiprocessing
+    import os
+    if n_jobs is not None:
+        n_jobs = int(n_jobs)
+        if n_jobs < 1:
+            raise ParameterError("n_jobs", n_jobs, "a positive number of processes")
+    if multiprocessing.current_process().daemon:
+        return 1
+    if n_jobs is None:
+        if n_orbits < MIN_PARALLEL_ORBITS:
+            return 1
+        try:
+            n_jobs = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            n_jobs = os.cpu_count() or 1
+    return max(1, n_jobs)
+
+
+def _orbit_worker():
+    """Initializer of the Monte Carlo workers: `worker_initializer`, galpy on one thread.
+
+    The processes share the cores: galpy's OpenMP threads inside each would only
+    contend for them (on a loaded machine OpenMP's waiting threads slow every
+    integration down). ``threadpoolctl`` (extra ``parallel``) sets OpenMP (and
+    BLAS) to one thread; without it galpy keeps its default.
+    """
+    from ...utils import worker_initializer
+    worker_initializer()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - the extra is not installed
+        return
+    global _THREAD_LIMITS
+    _THREAD_LIMITS = threadpool_limits(limits=1)
+
+
+_THREAD_LIMITS = None
+
+
+def _monte_carlo(coords, errs, n_samples, rngs, kw, n_jobs):
+    """All Monte Carlo orbits, row group by row group, in this process or in workers.
+
+    Returns ``(samples, n_outside)``: each value of ``samples`` has the N x
+    n_samples draws row by row, as `_compute` of all draws at once would give them.
+    """
+    n = len(coords)
+    jobs = orbit_jobs(n * n_samples, n_jobs)
+    show = kw.get("show_progress")
+    kw = dict(kw, show_progress=False if jobs > 1 else show)
+    if jobs == 1:
+        return _samples_of(coords, errs, n_samples, rngs, kw)
+    # about four groups per worker (they finish unevenly), each of whole rows
+    n_groups = min(n, 4 * jobs)
+    bounds = np.linspace(0, n, n_groups + 1).astype(int)
+    groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    work = [(coords[g], {k: v[g] for k, v in errs.items()}, n_samples, list(rngs[g]), kw)
+            for g in groups]
+    # the interpolated grids are built before the workers fork, which inherit them
+    if kw["potential"] == "interpolated":
+        interpolated_mcmillan17("plane"), interpolated_mcmillan17("full")
+    import gc
+    import multiprocessing
+
+    from ...utils import sigterm_as_interrupt
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # as astro_ocl.steps.gradients.run_fits: the workers end with the block whatever
+    # happens (error, Ctrl-C, SIGTERM) and die with this process (worker_initializer)
+    with sigterm_as_interrupt():
+        # objects that exist now are left out of the workers' garbage collections,
+        # which would otherwise write to (and so copy) every page holding one
+        gc.freeze()
+        try:
+            pool = ctx.Pool(min(jobs, len(work)), initializer=_orbit_worker)
+        finally:
+            gc.unfreeze()
+        try:
+            log.debug("orbits: %d Monte Carlo orbits in %d worker processes",
+                      n * n_samples, min(jobs, len(work)))
+            parts = list(progress(pool.imap(_samples_job, work), total=len(work),
+                                  desc="orbits", enabled=show))
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+    samples = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    return samples, sum(p[1] for p in parts)
+
+
 #: Output columns of `orbit_parameters`, in order.
 ORBIT_OUTPUT = ["XGC", "YGC", "ZGC", "RGC", "U", "V", "W", "ULSR", "VLSR", "WLSR", "vR",
                 "vphi", "vz", "LX", "LY", "LZ", "Energy", "Peri", "Apo", "Zmax", "ecc"]
@@ -282,8 +415,8 @@ _UNITS = {**{k: u.kpc for k in ("XGC", "YGC", "ZGC", "RGC", "Peri", "Apo", "Zmax
 
 def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None,
                      progress=None, integration_time=3 * u.Gyr, dt=0.5 * u.Myr,
-                     potential="interpolated", chunk=1000, outside="direct",
-                     samples_outside="nan", convention="standard"):
+                     potential="interpolated", chunk=250, outside="direct",
+                     samples_outside="nan", convention="standard", n_jobs=None):
     """Positions, velocities, integrals of motion and orbits of clusters (with MC errors).
 
     Parameters
@@ -307,7 +440,9 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         ``numpy.random.default_rng([seed, i])``.
     rngs : sequence of `numpy.random.Generator`, optional
         One generator per row instead of ``seed`` (the catalogue build passes
-        generators derived from the cluster names).
+        generators derived from the cluster names). With worker processes
+        (``n_jobs``) the workers draw from copies: the generators given are
+        left as they were.
     progress : bool, optional
         Progress bar.
     integration_time : `~astropy.units.Quantity`
@@ -319,7 +454,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         The fast interpolated McMillan17 (default) or galpy's McMillan17 itself
         (~100x slower; for validation).
     chunk : int
-        Orbits integrated per galpy call.
+        Orbits integrated per galpy call (see `integrate_orbits`; in each worker
+        process).
     outside : {"direct", "nan"}
         Orbits that leave the grid of the interpolated potential (R > 100 kpc or
         ``|z|`` > 20 kpc) are integrated in McMillan17 directly (building it takes
@@ -338,6 +474,14 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         ``CONVENTIONS["fu2022"]`` and the docs page "Reproducing Fu et al.
         2022". The table's ``meta['convention']`` and the descriptions of the
         columns that differ say which convention made them.
+    n_jobs : int, optional
+        Worker processes for the Monte Carlo orbits (default: every core this
+        process may use, see `orbit_jobs`; 1: in this process). The result is
+        the same whatever ``n_jobs``: each cluster's samples come from its own
+        generator and every orbit is integrated on its own. The workers end with
+        this call, on an error, Ctrl-C or SIGTERM, and die with this process
+        (`~astro_ocl.utils.worker_initializer`); each runs galpy's C integrator
+        on one thread.
 
     Returns
     -------
@@ -358,7 +502,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
                 progress=progress, integration_time=integration_time, dt=dt,
                 potential=potential, chunk=chunk, outside=outside,
                 samples_outside=samples_outside,
-                convention=dataclasses.replace(conv, galactic_parameters={}))
+                convention=dataclasses.replace(conv, galactic_parameters={}), n_jobs=n_jobs)
     table = None
     if isinstance(coords, QTable):
         table = coords
@@ -404,9 +548,8 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
                     else np.random.default_rng().spawn(n))
         elif len(rngs) != n:
             raise ValueError(f"rngs has {len(rngs)} generators for {n} rows")
-        draws = _draw(coords, errs, n_samples, rngs)
-        samples, _ = _compute(draws, **dict(kw, outside=samples_outside))
-        n_outside = int(samples.get("n_outside", 0))
+        samples, n_outside = _monte_carlo(coords, errs, n_samples, rngs,
+                                          dict(kw, outside=samples_outside), n_jobs)
         for k in ORBIT_OUTPUT:
             s = samples[k].reshape(n, n_samples)
             with warnings.catch_warnings():

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ...logger import log
 from ...utils import data_path, restore_signal_handlers
 
 __all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
@@ -213,6 +214,66 @@ def mcmillan17_exact(R, z, k):
 _MESH_DISCS = {}
 
 
+#: The attributes of galpy's `~galpy.potential.interpRZPotential` that hold the
+#: spline coefficients its C integrators read (see `galpy_takes_arrays`).
+SPLINE_COEFFICIENTS = ("_potGrid_splinecoeffs", "_rforceGrid_splinecoeffs",
+                       "_zforceGrid_splinecoeffs")
+
+
+class _OneChunk(np.ndarray):
+    """Spline coefficients that galpy passes to C as one array instead of a list of floats.
+
+    Before every orbit integration galpy packs the potential's parameters for its C
+    code (``galpy.orbit.integrateFullOrbit._parse_pot``): for an
+    `~galpy.potential.interpRZPotential` it extends a Python list with every
+    spline coefficient, ``[x for x in coefficients.flatten(order="C")]``, and
+    then converts the list (about 0.15 s for the 201 x 801 x 3 "full" grid, the
+    same on every call, whatever the number of orbits). galpy (>= 1.12) also
+    accepts numpy arrays among these parameters and concatenates them
+    (``_finalize_pot_args``). Seen through this view, ``flatten`` yields the
+    coefficients as one C-ordered array: galpy's list gets that array as a
+    single item and the C code receives exactly the same numbers, without a
+    Python float per coefficient. `galpy_takes_arrays` checks once per process
+    that the installed galpy packs the same parameters this way; if it does not,
+    the coefficients stay plain arrays (the slow path).
+    """
+
+    def flatten(self, order="C"):
+        return [np.asarray(self).flatten(order=order)]
+
+
+@functools.lru_cache(maxsize=1)
+def galpy_takes_arrays():
+    """True when galpy packs `_OneChunk` coefficients into the same C parameters.
+
+    Builds a small `~galpy.potential.interpRZPotential` (a Miyamoto-Nagai disc on
+    a 9 x 7 grid) and compares the parameters galpy hands to its C integrator
+    with plain and with `_OneChunk` coefficients; any difference or error (a
+    galpy that packs them another way) gives False, and `interpolated_mcmillan17`
+    then leaves galpy's own path alone.
+    """
+    try:
+        from galpy.orbit.integrateFullOrbit import _parse_pot
+        from galpy.potential import MiyamotoNagaiPotential, interpRZPotential
+        small = interpRZPotential(MiyamotoNagaiPotential(a=0.5, b=0.05, normalize=1.0),
+                                  rgrid=(np.log(0.1), np.log(5.0), 9), zgrid=(-0.5, 0.5, 7),
+                                  logR=True, interpPot=True, interpRforce=True,
+                                  interpzforce=True, enable_c=True, zsym=False)
+        with galpy_quiet():
+            plain = _parse_pot([small])
+            for name in SPLINE_COEFFICIENTS:
+                setattr(small, name, getattr(small, name).view(_OneChunk))
+            chunked = _parse_pot([small])
+        same = (plain[0] == chunked[0] and np.array_equal(plain[1], chunked[1])
+                and isinstance(chunked[2], np.ndarray) and chunked[2].dtype == np.float64
+                and np.array_equal(plain[2], chunked[2]))
+    except Exception as exc:  # another galpy: keep its own (slow) path
+        log.debug("galpy does not take the interpolation grid as arrays (%s: %s)",
+                  type(exc).__name__, exc)
+        return False
+    return bool(same)
+
+
 @functools.lru_cache(maxsize=2)
 def interpolated_mcmillan17(grid="full"):
     """McMillan17 as a galpy `~galpy.potential.interpRZPotential` that resolves the gas discs.
@@ -269,6 +330,10 @@ def interpolated_mcmillan17(grid="full"):
                             interpRforce=True, interpzforce=True, enable_c=True, zsym=False,
                             ro=ro, vo=vo)
     _MESH_DISCS.clear()
+    if galpy_takes_arrays():
+        for name in SPLINE_COEFFICIENTS:
+            if hasattr(pot, name):
+                setattr(pot, name, getattr(pot, name).view(_OneChunk))
     # validity limits of the grid in kpc: R_min, R_max, |z|_max
     pot._astro_ocl_limits = (rlo, rhi, zlim)
     return pot
