@@ -173,9 +173,11 @@ def _orbits_partition(chunks, n_samples, seed, convention, kwargs):
     out = []
     for rows, sub in chunks:
         names = np.asarray(sub["Cluster"]).astype(str)
+        # one process per Dask worker: the workers already spread the clusters
         out.append((rows, orbit_parameters(sub, n_samples=n_samples,
                                            rngs=[cluster_rng(seed, f"orbit:{n}") for n in names],
-                                           progress=False, convention=convention, **kwargs)))
+                                           progress=False, convention=convention, n_jobs=1,
+                                           **kwargs)))
     return out
 
 

@@ -22,8 +22,8 @@ from ...exceptions import InputDataError, MissingColumnError, OrbitWarning, Para
 from ...logger import log
 from ...utils import progress, restore_signal_handlers
 from .frames import CONVENTIONS, KM2S2, KMS, KPC_KMS, get_convention, phase_space
-from .potential import (PLANE_SWITCH_KPC, galpy_quiet, interpolated_mcmillan17, mcmillan17,
-                        natural_units, orbital_energy)
+from .potential import (PLANE_SWITCH_KPC, galpy_quiet, import_galpy, interpolated_mcmillan17,
+                        mcmillan17, natural_units, orbital_energy)
 
 __all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "ORBIT_OUTPUT",
            "orbit_jobs", "MIN_PARALLEL_ORBITS"]
@@ -62,6 +62,7 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
         of shape (N, len(times)) only when ``len(times) <= 1001``, and ``outside``
         (bool per orbit: left the "full" grid of the interpolated potential).
     """
+    import_galpy()
     from galpy.util.conversion import time_in_Gyr
     ro, vo = natural_units()
     R, vR, vphi, z, vz, phi = (np.atleast_1d(np.asarray(a, float)) for a in
@@ -105,6 +106,7 @@ def integrate_orbits(R, vR, vphi, z, vz, phi, *, times, potential="interpolated"
 def _integrate_chunks(vxvv, todo, ts, pot, method, step, limits, out, keep_path, chunk,
                       show_progress):
     """Integrate the orbits ``todo`` in chunks and fill ``out`` (see `integrate_orbits`)."""
+    import_galpy()
     from galpy.orbit import Orbit
     ro, vo = natural_units()
     rmin, rmax, zlim = limits
@@ -291,14 +293,14 @@ def _orbit_worker():
 
     The processes share the cores: galpy's OpenMP threads inside each would only
     contend for them (on a loaded machine OpenMP's waiting threads slow every
-    integration down). ``threadpoolctl`` (extra ``parallel``) sets OpenMP (and
-    BLAS) to one thread; without it galpy keeps its default.
+    integration down). ``threadpoolctl`` sets OpenMP (and BLAS) to one thread;
+    without it galpy keeps its default.
     """
     from ...utils import worker_initializer
     worker_initializer()
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - the extra is not installed
+    except ImportError:  # pragma: no cover - an installation without it
         return
     global _THREAD_LIMITS
     _THREAD_LIMITS = threadpool_limits(limits=1)

@@ -26,7 +26,7 @@ import numpy as np
 from ...logger import log
 from ...utils import data_path, restore_signal_handlers
 
-__all__ = ["GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
+__all__ = ["import_galpy", "GRID_FILE", "natural_units", "mcmillan17", "interpolated_mcmillan17",
            "MCMILLAN17_DISCS", "GRIDS", "PLANE_SWITCH_KPC", "disc_terms", "mcmillan17_exact",
            "orbital_energy", "galpy_quiet"]
 
@@ -40,6 +40,22 @@ GRID_FILE = "mcmillan17_rz_grid.npz"
 _SCF_WHERE_MESSAGE = "'where' used without 'out'"
 
 
+@functools.lru_cache(maxsize=1)
+def import_galpy():
+    """Import galpy once, keeping the process's warning display as it was.
+
+    galpy replaces `warnings.showwarning` with its own when first imported (a
+    file:line and source display), and the astroquery it imports may install
+    astropy's warnings logging; imported inside `warnings.catch_warnings` both are
+    undone, so a warning looks the same before and after an orbit. Every function
+    of the package that imports galpy calls this first.
+    """
+    with warnings.catch_warnings():
+        import galpy.orbit  # noqa: F401
+        import galpy.potential  # noqa: F401
+        import galpy.util  # noqa: F401
+
+
 @contextlib.contextmanager
 def galpy_quiet():
     """Silence the two galpy messages that are not problems (warnings are errors in tests).
@@ -50,6 +66,7 @@ def galpy_quiet():
       ``galpyWarningVerbose`` that galpy itself ignores unless its verbose
       option is set.
     """
+    import_galpy()
     from galpy.util import galpyWarningVerbose
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SCF_WHERE_MESSAGE, category=UserWarning)
@@ -60,6 +77,7 @@ def galpy_quiet():
 @functools.lru_cache(maxsize=1)
 def mcmillan17():
     """galpy's ``McMillan17`` potential (imported lazily: galpy is slow to import)."""
+    import_galpy()
     from galpy.potential.mwpotentials import McMillan17
     return McMillan17
 
@@ -127,6 +145,7 @@ def disc_terms(R, z):
     tuple of `~numpy.ndarray`
         Potential, R force and z force in natural units (G = 1).
     """
+    import_galpy()
     from galpy.util.conversion import surfdens_in_msolpc2
     ro, vo = natural_units()
     sigo = surfdens_in_msolpc2(vo=vo, ro=ro)
@@ -167,6 +186,7 @@ def _mcmillan17_splines():
     splines in (ln R, ``|z|``) of the potential, R force and ``|z|`` force of the
     remainder.
     """
+    import_galpy()
     from galpy.util.conversion import force_in_kmsMyr
     from scipy.interpolate import RectBivariateSpline
     with np.load(data_path(GRID_FILE)) as g:
@@ -253,6 +273,7 @@ def galpy_takes_arrays():
     then leaves galpy's own path alone.
     """
     try:
+        import_galpy()
         from galpy.orbit.integrateFullOrbit import _parse_pot
         from galpy.potential import MiyamotoNagaiPotential, interpRZPotential
         small = interpRZPotential(MiyamotoNagaiPotential(a=0.5, b=0.05, normalize=1.0),
@@ -301,6 +322,7 @@ def interpolated_mcmillan17(grid="full"):
     `~galpy.potential.interpRZPotential`
         In McMillan17's natural units (`natural_units`).
     """
+    import_galpy()
     from galpy.potential import Potential, interpRZPotential
     if grid not in GRIDS:
         raise ValueError(f"grid must be one of {sorted(GRIDS)}, got {grid!r}")
@@ -365,6 +387,7 @@ def orbital_energy(R, z, vsq, *, potential="interpolated", units=None):
     # galpy evaluates in C through ctypes, which turns a Ctrl-C that lands in its
     # argument conversion into a ctypes.ArgumentError: signals wait for the end
     if potential == "direct":
+        import_galpy()
         from galpy.potential import evaluatePotentials
         with galpy_quiet(), restore_signal_handlers():
             phi = evaluatePotentials(mcmillan17(), R / ro, z / ro, use_physical=False)
