@@ -5,11 +5,12 @@ MIVOT block (IVOA Model Instances in VOTables 1.0, ``RESOURCE type="meta"``)
 that maps each row on a MANGO ``MangoObject`` whose ``EpochPosition`` property
 holds the position (``RAdeg``, ``DEdeg``), proper motion (``pmRA``, ``pmDE``),
 parallax (``plx`` / ``parallax``), radial velocity (the column the SkyCoord's
-radial velocity came from, ``RVmed`` for clusters), the epoch of the positions
-(``obsDate``) and the errors the table has (``e_pmRA``/``e_pmDE``, ``e_plx``,
-``e_RVmed``), in the ICRS frame at the barycentre. Any MIVOT client then knows
-which columns make the position without reading our descriptions; pyvo's viewer
-rebuilds an astropy `~astropy.coordinates.SkyCoord` from the file alone::
+radial velocity came from: ``RV`` for clusters, ``RVmed`` with the paper's
+statistics), the epoch of the positions (``obsDate``) and the errors the table
+has (``e_pmRA``/``e_pmDE``, ``e_plx``, ``e_RV`` or ``e_RVmed``), in the ICRS
+frame at the barycentre. Any MIVOT client then knows which columns make the
+position without reading our descriptions; pyvo's viewer rebuilds an astropy
+`~astropy.coordinates.SkyCoord` from the file alone::
 
     from pyvo.utils import activate_features
     from pyvo.mivot.viewer import MivotViewer
