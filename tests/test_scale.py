@@ -155,10 +155,10 @@ def test_multi_survey_equals_memory(client):
     assert set(a.members["Survey"]) == {"LAMOST-LRS", "LAMOST-MRS", "APOGEE"}
     assert b.stage_log["sky match"]["n_in"] > 9000  # the APOGEE stars, by position
     za, zb = a.zero_points, b.zero_points
-    assert len(za) == len(zb) == 4
-    for name in ("survey", "quantity", "N", "status"):
+    assert len(za) == len(zb) == 6  # RV and [Fe/H] of each survey, APOGEE the reference
+    for name in ("survey", "quantity", "N", "Nstars", "applied", "status", "clusters"):
         assert list(zb[name]) == list(za[name])
-    for name in ("offset", "e_offset", "wmean", "scatter"):
+    for name in ("offset", "e_offset", "e_formal", "e_boot", "chi2r"):
         np.testing.assert_allclose(np.asarray(zb[name], float), np.asarray(za[name], float),
                                    rtol=1e-9, equal_nan=True)
     assert sorted(b.by_survey) == sorted(a.by_survey)
@@ -365,7 +365,7 @@ def test_cli_engine_lsdb(client, tmp_path, capsys):
                      "--no-gradients"]) == 0
     t2 = QTable.read(out2 / ecsv[0])
     assert list(t2["Cluster"]) == list(t["Cluster"])
-    np.testing.assert_allclose(np.asarray(t2["RVmed"].value), np.asarray(t["RVmed"].value),
+    np.testing.assert_allclose(np.asarray(t2["RV"].value), np.asarray(t["RV"].value),
                                rtol=1e-9)
     assert str(hats_dir) in t2.meta["hats_stars"]
     # the in-memory engine reads table files only
