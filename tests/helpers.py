@@ -1,5 +1,7 @@
 """Helpers the test modules share (test modules never import each other)."""
 import ast
+import multiprocessing
+import os
 import warnings
 from pathlib import Path
 
@@ -124,3 +126,36 @@ def one_line_error(capsys, rc, expected_rc=None):
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
+
+
+def session_pids(sid):
+    """Pids of the live (non-zombie) processes of session ``sid`` (read from /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        # fields[0] state, [1] ppid, [2] pgrp, [3] session
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def _put_value(queue, func, args):
+    queue.put(func(*args))
+
+
+def value_in_daemon(func, *args, timeout=60):
+    """``func(*args)`` computed in a daemonic forked process (as in a pool or Dask worker)."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    p = ctx.Process(target=_put_value, args=(queue, func, args), daemon=True)
+    p.start()
+    try:
+        return queue.get(timeout=timeout)
+    finally:
+        p.join(timeout)

@@ -1,5 +1,4 @@
 """The positional match on several cores: the same pairs as in one process."""
-import multiprocessing
 
 import astropy.units as u
 import numpy as np
@@ -10,6 +9,8 @@ from astropy.time import Time
 from astro_ocl.sources import read_cg_members, read_lamost
 from astro_ocl.steps import crossmatch
 from astro_ocl.steps.crossmatch import match_jobs, sky_match
+
+from helpers import value_in_daemon
 
 
 def _same(a, b):
@@ -77,16 +78,5 @@ def test_how_many_match_workers():
                   chunk_size=0)
 
 
-def _jobs_in_daemon(queue):
-    queue.put(match_jobs(10 ** 8))
-
-
 def test_no_workers_inside_a_daemonic_worker():
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    p = ctx.Process(target=_jobs_in_daemon, args=(queue,), daemon=True)
-    p.start()
-    try:
-        assert queue.get(timeout=60) == 1
-    finally:
-        p.join(60)
+    assert value_in_daemon(match_jobs, 10 ** 8) == 1

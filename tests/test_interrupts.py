@@ -15,28 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import session_pids
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc to find surviving processes")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _session_pids(sid):
-    """Pids of the live (non-zombie) processes of session ``sid``."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        # fields[0] state, [1] ppid, [2] pgrp, [3] session
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(entry))
-    return pids
 
 
 def _children(pid):
@@ -102,7 +86,7 @@ class _Run:
 
 def _survivors(sid, timeout=10):
     deadline = time.monotonic() + timeout
-    while (left := _session_pids(sid)) and time.monotonic() < deadline:
+    while (left := session_pids(sid)) and time.monotonic() < deadline:
         time.sleep(0.1)
     if left:
         os.killpg(sid, signal.SIGKILL)  # clean up for the next test

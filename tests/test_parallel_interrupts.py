@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import session_pids
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc to find surviving processes")
@@ -47,21 +48,6 @@ print("finished")
 """
 
 
-def _session_pids(sid):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(entry))
-    return pids
-
-
 def _wait_for_workers(proc, text, timeout=240):
     """Read stderr until ``text``; then the session must hold the parent and 2 workers."""
     deadline = time.monotonic() + timeout
@@ -75,9 +61,9 @@ def _wait_for_workers(proc, text, timeout=240):
     else:
         pytest.fail(f"exited before {text!r}: {''.join(seen)[-2000:]}")
     assert text in seen[-1], "".join(seen)[-2000:]
-    while len(_session_pids(proc.pid)) < 3 and time.monotonic() < deadline:
+    while len(session_pids(proc.pid)) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(_session_pids(proc.pid)) >= 3
+    assert len(session_pids(proc.pid)) >= 3
 
 
 @pytest.mark.parametrize("code, text", [(ORBITS, "Monte Carlo orbits in 2 worker processes"),
@@ -97,11 +83,11 @@ def test_workers_end_with_the_parent(code, text, sig):
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode != 0 and "finished" not in out
         deadline = time.monotonic() + 10
-        while _session_pids(proc.pid) and time.monotonic() < deadline:
+        while session_pids(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _session_pids(proc.pid) == []
+        assert session_pids(proc.pid) == []
     finally:
-        if proc.poll() is None or _session_pids(proc.pid):
+        if proc.poll() is None or session_pids(proc.pid):
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:

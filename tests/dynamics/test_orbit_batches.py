@@ -8,7 +8,6 @@
   table as in one process.
 """
 import copy
-import multiprocessing
 
 import astropy.units as u
 import numpy as np
@@ -19,6 +18,8 @@ from astro_ocl.sources.clusters import read_cluster_dynamics_input
 from astro_ocl.steps import dynamics as d
 from astro_ocl.steps.dynamics import orbits as orbits_module
 from astro_ocl.steps.dynamics import potential as potential_module
+
+from helpers import value_in_daemon
 
 
 @pytest.fixture(scope="module")
@@ -121,17 +122,6 @@ def test_how_many_workers():
         d.orbit_jobs(100, 0)
 
 
-def _jobs_in_daemon(queue):
-    queue.put(orbits_module.orbit_jobs(10 ** 6, 4))
-
-
 def test_daemonic_worker_computes_in_process():
     """A daemonic process (a pool or Dask worker) may not start workers of its own."""
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    p = ctx.Process(target=_jobs_in_daemon, args=(queue,), daemon=True)
-    p.start()
-    try:
-        assert queue.get(timeout=60) == 1
-    finally:
-        p.join(60)
+    assert value_in_daemon(orbits_module.orbit_jobs, 10 ** 6, 4) == 1
