@@ -1,4 +1,4 @@
-"""Issue 11 item 10: the chunked positional match agrees with astropy, in bounded memory."""
+"""The chunked positional match agrees with astropy, in bounded memory."""
 import tracemalloc
 import warnings
 

@@ -215,7 +215,7 @@ _STAR_SPECS = _specs(
     ("e_feh", DEX, "stat.error;phys.abund.Fe", "Error of [Fe/H] (dex)", "F6.3", "[-]"),
     ("snrg", None, "stat.snr;em.opt.B", "LAMOST signal-to-noise ratio in the g band", "F7.2"),
     ("nobs", None, "meta.number", "Number of LAMOST observations combined", "I3"),
-    # survey-agnostic columns of the survey adapters (astro_ocl.sources.surveys, issue 10)
+    # survey-agnostic columns of the survey adapters (astro_ocl.sources.surveys)
     ("survey", None, "meta.dataset", "Spectroscopic survey of the star (e.g. LAMOST-LRS, "
      "APOGEE)", "A12"),
     ("survey_id", None, "meta.id.cross",

@@ -48,7 +48,7 @@ def test_interpolated_potential_matches_mcmillan17(mcmillan17, scf_quiet, grid):
     for f in (evaluatePotentials, evaluateRforces):
         exact = f(mcmillan17, R, z, use_physical=False)
         np.testing.assert_allclose(f(ip, R, z, use_physical=False), exact, rtol=2e-4)
-    # The vertical force resolves the 45 and 85 pc gas discs (issue 11 item 9). "plane"
+    # The vertical force resolves the 45 and 85 pc gas discs. "plane"
     # (20 pc nodes): within 0.2 % or 2e-4 (natural units; F_z ~ 0.15 at 40 pc above the
     # plane). "full" (50 pc nodes, for orbits rising above 1 kpc) within 3 % within
     # 0.1 kpc of the plane, which moves their Zmax by < 0.1 pc (the all-clusters test).
@@ -175,7 +175,7 @@ def test_energy_and_lz_match_direct_galpy(mcmillan17, scf_quiet):
     assert np.all(pot < 0)
 
 
-# Not slow (issue 11 item 7): ~1 s once the session's McMillan17 exists. It checks the
+# Not slow: ~1 s once the session's McMillan17 exists. It checks the
 # README/docs claim "Peri/Apo within 0.02 %, ecc within 1e-4" against direct galpy.
 ACCURACY_CLUSTERS = {"NGC_2682": 34.0, "Berkeley_32": 106.0, "Melotte_22": 5.7,
                      "NGC_2632": 35.0, "Berkeley_29": 20.14}
@@ -209,7 +209,7 @@ def test_zmax_matches_direct_integration(scf_quiet, mcmillan17):
 
 @pytest.mark.slow
 def test_zmax_matches_direct_integration_all_published_clusters(scf_quiet, mcmillan17):
-    """Issue 11 item 9: every cluster of J/A+A/668/A4 with a CG2020 distance (372 of 386).
+    """Every cluster of J/A+A/668/A4 with a CG2020 distance (372 of 386).
 
     Orbits of 0.5 Gyr (not 3) keep the direct integration within CI time; they
     cross the plane 10-30 times, and the potential is what is being tested.

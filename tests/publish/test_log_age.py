@@ -1,4 +1,4 @@
-"""``AgeNN`` (log10 age in yr) carries ``dex(yr)`` everywhere (issue 13, item 10): the
+"""``AgeNN`` (log10 age in yr) carries ``dex(yr)`` everywhere: the
 schema, the readers, the steps and every written format read back with the unit."""
 import astropy.units as u
 import numpy as np

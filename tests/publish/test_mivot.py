@@ -1,5 +1,5 @@
 """MIVOT (MANGO EpochPosition) in the "votable.cds" files: pyvo's viewer rebuilds the
-SkyCoord from the file alone (issue 13, item 9); votlint and astropy's validator pass."""
+SkyCoord from the file alone; votlint and astropy's validator pass."""
 import re
 from pathlib import Path
 

@@ -7,7 +7,8 @@ positions back in time.
 
 The sub-modules: `~astro_ocl.steps.dynamics.potential` (McMillan17 and its fast
 interpolated copy), `~astro_ocl.steps.dynamics.frames` (Galactocentric frames
-and the conventions), `~astro_ocl.steps.dynamics.orbits` (the orbits and their
+and the conventions), `~astro_ocl.steps.dynamics.sampling` (the Monte Carlo
+draws of the inputs), `~astro_ocl.steps.dynamics.orbits` (the orbits and their
 Monte Carlo errors); their public names are importable from here.
 
 Frame and potential

@@ -9,21 +9,27 @@ or galpy's own for reference).
 """
 import dataclasses
 import functools
+import gc
+import multiprocessing
+import os
 import warnings
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
+from threadpoolctl import threadpool_limits
 
 from ... import schema
 from ...config import galactic_parameters
 from ...exceptions import InputDataError, MissingColumnError, OrbitWarning, ParameterError
 from ...logger import log
-from ...utils import progress, restore_signal_handlers
+from ...utils import (progress, restore_signal_handlers, sigterm_as_interrupt,
+                      worker_initializer)
 from .frames import CONVENTIONS, KM2S2, KMS, KPC_KMS, get_convention, phase_space
 from .potential import (PLANE_SWITCH_KPC, galpy_quiet, import_galpy, interpolated_mcmillan17,
                         mcmillan17, natural_units, orbital_energy)
+from .sampling import draw_inputs, input_errors
 
 __all__ = ["integrate_orbits", "orbit_parameters", "positions_back_in_time", "ORBIT_OUTPUT",
            "orbit_jobs", "MIN_PARALLEL_ORBITS"]
@@ -134,107 +140,9 @@ def _integrate_chunks(vxvv, todo, ts, pot, method, step, limits, out, keep_path,
         del o, orb, rr, zz
 
 
-def _get(table, names):
-    for n in names:
-        if n in table.colnames:
-            return table[n]
-    return None
-
-
-def _input_errors(coords, table, errors, n):
-    """Errors of pm_ra_cosdec, pm_dec, radial_velocity, and parallax or distance."""
-    if errors is None and table is not None:
-        errors = {
-            "pm_ra_cosdec": _get(table, ("e_pmRA", "e_pmra", "e_pm_ra_cosdec")),
-            "pm_dec": _get(table, ("e_pmDE", "e_pmdec", "e_pm_dec")),
-            "radial_velocity": _get(table, ("e_RVmed", "e_RV", "e_rv", "e_radial_velocity")),
-            "parallax": _get(table, ("e_plx", "e_parallax")),
-            "distance": _get(table, ("e_Dist", "e_distance")),
-        }
-    if errors is None:
-        return None
-    units = {"pm_ra_cosdec": u.mas / u.yr, "pm_dec": u.mas / u.yr, "radial_velocity": KMS,
-             "parallax": u.mas, "distance": u.kpc}
-    unknown = set(errors) - set(units)
-    if unknown:
-        raise ValueError(f"unknown error keys {sorted(unknown)}; use {sorted(units)}")
-    out = {}
-    for key, unit in units.items():
-        val = errors.get(key)
-        if val is None:
-            continue
-        q = u.Quantity(val, unit).to_value(unit) * np.ones(n)
-        if np.any(q < 0):
-            raise InputDataError("negative uncertainty", column=key,
-                                 row=int(np.flatnonzero(q < 0)[0]))
-        bad = ~np.isfinite(q)
-        if bad.any():
-            log.warning("%d clusters have no %s uncertainty: it is taken as zero in the "
-                        "Monte Carlo", int(bad.sum()), key)
-            q = np.where(bad, 0.0, q)
-        out[key] = q
-    return out or None
-
-
-def _draw(coords, errs, n_samples, rngs):
-    """Monte Carlo draws of the inputs, row by row: shape (N, n_samples).
-
-    Row i uses only ``rngs[i]`` (four normal deviates per sample, in the order
-    pmRA, pmDE, RV, parallax/distance), so a cluster gets the same draws whatever
-    other clusters are computed with it.
-    """
-    n = len(coords)
-    shape = (n, n_samples)
-    gauss = np.stack([rng.standard_normal((4, n_samples)) for rng in rngs], axis=1)
-
-    def normal(val, key, k):
-        sig = errs.get(key)
-        val = np.broadcast_to(val[:, None], shape)
-        if sig is None:
-            return val.copy()
-        return val + sig[:, None] * gauss[k]
-
-    pmra = normal(coords.pm_ra_cosdec.to_value(u.mas / u.yr), "pm_ra_cosdec", 0)
-    pmde = normal(coords.pm_dec.to_value(u.mas / u.yr), "pm_dec", 1)
-    rv = normal(coords.radial_velocity.to_value(KMS), "radial_velocity", 2)
-    d = coords.distance.to_value(u.kpc)
-    if "distance" in errs:
-        key, centre = "distance", d
-    elif "parallax" in errs:
-        # Draw the parallax around the one implied by the distance (which may include
-        # a zero-point correction, as CG2020's DistPc does) and invert it.
-        key, centre = "parallax", 1.0 / d  # mas, since d is in kpc
-    else:
-        key, centre = None, d
-    vals = normal(centre, key, 3)
-    if key is not None:
-        # Truncated normal (scipy.stats.truncnorm): distances below 0.2 d (or parallaxes
-        # below 0.2 / d, i.e. distances beyond 5 d) are excluded, so a poorly known
-        # parallax cannot give a negative or infinite distance (docs/dynamics.rst). The
-        # same normal deviates are mapped through the truncated distribution's inverse
-        # CDF, so each row still depends only on its own generator.
-        from scipy.stats import norm, truncnorm
-        sig = errs[key]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(sig > 0, -0.8 * centre / sig, -np.inf)
-        cut = np.isfinite(a) & (a > -8.0)  # elsewhere the truncation is below 1e-15
-        if cut.any():
-            q = norm.cdf(gauss[3][cut])
-            vals[cut] = centre[cut, None] + sig[cut, None] * truncnorm.ppf(
-                q, a[cut, None], np.inf)
-    dist = 1.0 / vals if key == "parallax" else vals
-    icrs = coords.icrs
-    ra = np.broadcast_to(icrs.ra.deg[:, None], shape)
-    dec = np.broadcast_to(icrs.dec.deg[:, None], shape)
-    return SkyCoord(ra=ra.ravel() * u.deg, dec=dec.ravel() * u.deg,
-                    distance=dist.ravel() * u.kpc, pm_ra_cosdec=pmra.ravel() * u.mas / u.yr,
-                    pm_dec=pmde.ravel() * u.mas / u.yr, radial_velocity=rv.ravel() * KMS,
-                    frame="icrs")
-
-
 def _samples_of(coords, errs, n_samples, rngs, kw):
     """The Monte Carlo orbits of ``coords`` (one generator per row): ``(values, n_outside)``."""
-    draws = _draw(coords, errs, n_samples, rngs)
+    draws = draw_inputs(coords, errs, n_samples, rngs)
     samples, _ = _compute(draws, **kw)
     n_out = int(samples.pop("n_outside", 0))
     return {k: samples[k] for k in ORBIT_OUTPUT}, n_out
@@ -270,8 +178,6 @@ def orbit_jobs(n_orbits, n_jobs=None):
         already spreads the work); otherwise ``n_jobs`` (at most one per row
         group).
     """
-    import multiprocessing
-    import os
     if n_jobs is not None:
         n_jobs = int(n_jobs)
         if n_jobs < 1:
@@ -293,15 +199,9 @@ def _orbit_worker():
 
     The processes share the cores: galpy's OpenMP threads inside each would only
     contend for them (on a loaded machine OpenMP's waiting threads slow every
-    integration down). ``threadpoolctl`` sets OpenMP (and BLAS) to one thread;
-    without it galpy keeps its default.
+    integration down). ``threadpoolctl`` sets OpenMP (and BLAS) to one thread.
     """
-    from ...utils import worker_initializer
     worker_initializer()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - an installation without it
-        return
     global _THREAD_LIMITS
     _THREAD_LIMITS = threadpool_limits(limits=1)
 
@@ -330,10 +230,6 @@ def _monte_carlo(coords, errs, n_samples, rngs, kw, n_jobs):
     # the interpolated grids are built before the workers fork, which inherit them
     if kw["potential"] == "interpolated":
         interpolated_mcmillan17("plane"), interpolated_mcmillan17("full")
-    import gc
-    import multiprocessing
-
-    from ...utils import sigterm_as_interrupt
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     # as astro_ocl.steps.gradients.run_fits: the workers end with the block whatever
@@ -542,7 +438,7 @@ def orbit_parameters(coords, *, n_samples=100, errors=None, seed=None, rngs=None
         out["Cluster"] = table["Cluster"]
     for k in ORBIT_OUTPUT:
         out[k] = nominal[k] if _UNITS[k] is None else nominal[k] * _UNITS[k]
-    errs = _input_errors(coords, table, errors, n) if n_samples > 0 else None
+    errs = input_errors(coords, table, errors, n) if n_samples > 0 else None
     n_outside = 0
     if errs:
         if rngs is None:
