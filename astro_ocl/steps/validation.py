@@ -411,7 +411,7 @@ def validation_text(result, *, max_outliers=10):
     ----------
     result : `ValidationResult`
     max_outliers : int
-        Outliers listed (the largest |offset| / sigma first).
+        Outliers listed (the largest ``|offset| / sigma`` first).
 
     Returns
     -------

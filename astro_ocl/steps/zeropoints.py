@@ -331,7 +331,7 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
     external_min_stars : int
     quantities : sequence of {"RV", "[Fe/H]"}
     significance : float
-        |offset| / e_offset above which a [Fe/H] zero point is applied.
+        ``|offset| / e_offset`` above which a [Fe/H] zero point is applied.
     clip : float
         Values farther than this many standard deviations from the fit leave it.
     n_bootstrap : int
