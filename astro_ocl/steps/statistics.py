@@ -320,7 +320,7 @@ def likelihood_cluster_table(fits, cg, *, stage_log, warn_unknown=True):
     _name_catalogue(t, cg)
     no_rv = int((~np.isfinite(rv.value)).sum())
     no_feh = int((~np.isfinite(u.Quantity(t["[Fe/H]"]).value)).sum())
-    flagged = {q: int(sum(bool(str(f)) for f in t[c]))
+    flagged = {q: int((np.ma.filled(np.ma.asarray(t[c]).astype(str), "") != "").sum())
                for q, c in (("RV", "f_RV"), ("[Fe/H]", "f_[Fe/H]"))}
     stage_log.stage("clusters", n_in=len(t), n_out=len(t),
                     note=f"{no_rv} clusters without RV and {no_feh} without [Fe/H] (no usable "
