@@ -22,8 +22,9 @@ from .sources.surveys import SURVEYS, get_survey
 from .steps.quality import QualityCuts
 
 __all__ = ["BuildOptions", "SurveyInput", "DEFAULT_SURVEYS", "ONLINE_OPTIONS", "STATISTICS",
-           "parse_surveys", "parse_clusters", "check_threshold", "check_realisations",
-           "check_orbit_samples", "check_choice", "check_epoch", "unknown_keyword"]
+           "parse_surveys", "parse_reference", "parse_clusters", "check_threshold",
+           "check_realisations", "check_orbit_samples", "check_choice", "check_epoch",
+           "unknown_keyword"]
 
 #: The surveys the offline build combines by default (their embedded real samples).
 DEFAULT_SURVEYS = ("lamost_lrs", "lamost_mrs", "apogee")
@@ -84,7 +85,7 @@ def _radius_of_label(label):
 
 
 def parse_surveys(*, stars=None, surveys=None, match_radius=None):
-    """The surveys of a build, in priority order, from the ``stars`` or ``surveys`` option.
+    """The surveys of a build, in the order given, from the ``stars`` or ``surveys`` option.
 
     Parameters
     ----------
@@ -134,6 +135,44 @@ def parse_surveys(*, stars=None, surveys=None, match_radius=None):
         out.append(SurveyInput(s.label, s.name, value,
                                radius if radius is not None else s.match_radius))
     return tuple(out)
+
+
+def parse_reference(reference, surveys):
+    """The label of the zero-point reference among a build's surveys.
+
+    Parameters
+    ----------
+    reference : str
+        A survey's label (``"APOGEE"``, ``"LAMOST-LRS"``) or its name in
+        `astro_ocl.sources.SURVEYS` (``"apogee"``, ``"lamost_lrs"``); any case,
+        ``-`` or ``_``.
+    surveys : tuple of `SurveyInput`
+        The build's surveys (empty: an online build whose stars are fetched; the
+        name is then only normalised).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        ``reference`` is not one of ``surveys``.
+    """
+    def norm(text):
+        return str(text).strip().lower().replace("-", "_")
+    labels = {norm(s.label): s.label for s in surveys}
+    labels.update({norm(s.name): s.label for s in surveys if s.name is not None})
+    if norm(reference) in labels:
+        return labels[norm(reference)]
+    if not surveys:
+        try:
+            return get_survey(reference).label
+        except ParameterError:
+            return str(reference)
+    raise ParameterError("reference_survey", reference,
+                         "not one of the surveys of this build: "
+                         + ", ".join(s.label for s in surveys))
 
 
 def parse_clusters(clusters):
@@ -298,6 +337,8 @@ class BuildOptions:
             put("surveys", parse_surveys(stars=self.stars, surveys=self.surveys,
                                          match_radius=self.match_radius))
         put("stars", None)
+        if self.reference_survey is not None:
+            put("reference_survey", parse_reference(self.reference_survey, self.surveys))
         extra = dict(self.online_options)
         for name in extra:
             if name not in ONLINE_OPTIONS:
@@ -316,7 +357,7 @@ class BuildOptions:
 
     @property
     def labels(self):
-        """The surveys' labels, in priority order."""
+        """The surveys' labels, in the order given."""
         return [s.label for s in self.surveys]
 
     def as_provenance(self, surveys=None):

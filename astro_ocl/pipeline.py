@@ -97,19 +97,26 @@ def build_catalogue(*, stars=None, surveys=None, reference_survey=None, zero_poi
         only.
     surveys : list or dict, optional
         Several surveys: names of `astro_ocl.sources.SURVEYS` (their embedded
-        samples) or ``{name: table or path}``, in priority order (a star
-        measured by several surveys keeps the first survey's values). Default:
+        samples) or ``{name: table or path}``. A star measured by several
+        surveys keeps its best measurement (inside its survey's domain, then the
+        smallest RV error; `~astro_ocl.steps.multisurvey.combine_matched`). Default:
         `DEFAULT_SURVEYS`, or only ``stars`` when it is given.
     reference_survey : str, optional
-        The survey the others' zero points are measured against (default: the
-        first high-resolution survey among them, APOGEE, else the first).
+        The survey the others' zero points are measured against, by label or
+        name (``"APOGEE"``, ``"apogee"``). Default: the first of APOGEE, GALAH
+        and Gaia RVS present, else the first survey. The [Fe/H] scale is set by
+        the same survey when it has [Fe/H] inside its validity domain, else by
+        the next that has (the zero-point table names the reference of each
+        quantity).
     zero_points : {"apply", "measure", "off"}
         With several surveys, every survey's RV and [Fe/H] offset from the
         reference is fitted jointly over the clusters two or more surveys share
         (`astro_ocl.steps.zeropoints.fit_zero_points`) and, by default
         (``"apply"``), removed: RV offsets when measured, [Fe/H] offsets when
-        significant (> 2 sigma), their uncertainty propagated into every cluster
-        value (``RVzp``/``FeHzp`` say which made each value). ``"measure"``
+        significant (> 2 sigma); with the likelihood statistics their
+        uncertainty is propagated into every cluster value (the paper's Monte
+        Carlo statistics subtract the offsets only). ``RVzp``/``FeHzp`` say
+        which made each value. ``"measure"``
         reports them only (raw values); ``"off"`` does not fit them.
     members : `~astropy.table.Table`, str or `~pathlib.Path`, optional
         Cluster members (`~astro_ocl.sources.read_cg_members` layout, a table it
@@ -383,7 +390,10 @@ def _input_provenance(opts, matched, inputs, by_survey, zp_table):
     prov = {"surveys": ",".join(matched.by_survey)}
     if zp_table is not None:
         prov["zero_points"] = opts.zero_points
-        prov["zero_point_reference"] = zp_table.meta["reference"]
+        refs = dict(zip(zp_table["quantity"], zp_table["reference"]))
+        prov["zero_point_reference"] = (
+            ", ".join(f"{r} ({q})" for q, r in refs.items()) if len(set(refs.values())) > 1
+            else str(zp_table.meta["reference"]))
         prov["zero_points_applied"] = str(zp_table.meta.get("applied", "none"))
     cg = inputs.cluster_params
     prov.update({
@@ -437,17 +447,27 @@ def _embedded_members(resolver):
 
 
 def _reference_survey(requested, per_survey):
-    """The zero-point reference: the one asked for, else a high-resolution survey."""
-    if requested is not None:
-        if requested not in per_survey:
-            raise ParameterError("reference_survey", requested,
-                                 f"not among the surveys with matched stars: {sorted(per_survey)}")
-        return requested
+    """The zero-point reference of each quantity: ``{"RV": label, "[Fe/H]": label}``.
+
+    RV: the survey asked for, else the first of `REFERENCE_PREFERENCE` present, else
+    the first survey. [Fe/H]: the same survey when it has [Fe/H] values inside its
+    domain, else the first (in that order) that has; a survey whose [Fe/H] is
+    outside its domain by design (Gaia RVS) cannot set that scale.
+    """
+    if requested is not None and requested not in per_survey:
+        raise ParameterError("reference_survey", requested,
+                             f"no matched stars of this survey: {sorted(per_survey)}")
+    order = [requested] if requested is not None else []
     for prefix in REFERENCE_PREFERENCE:
-        for label in per_survey:
-            if label.upper().startswith(prefix.upper()):
-                return label
-    return next(iter(per_survey))
+        order += [label for label in per_survey if label.upper().startswith(prefix.upper())]
+    order += list(per_survey)
+    with_feh = [label for label in order if "[Fe/H]" in per_survey[label].colnames
+                and np.isfinite(u.Quantity(per_survey[label]["[Fe/H]"]).value).any()]
+    reference = {"RV": order[0], "[Fe/H]": with_feh[0] if with_feh else order[0]}
+    if reference["[Fe/H]"] != reference["RV"]:
+        log.info("%s has no [Fe/H] inside its domain: the [Fe/H] zero points are measured "
+                 "against %s", reference["RV"], reference["[Fe/H]"])
+    return reference
 
 
 def _report_empty(wanted, matched, stage_log):

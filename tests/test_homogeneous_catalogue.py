@@ -84,3 +84,12 @@ def test_every_value_says_which_surveys_and_offsets_made_it(multi_survey_result)
 def test_validation_in_every_build(multi_survey_result, quantity):
     t = multi_survey_result.validation.table
     assert np.any((t["quantity"] == quantity) & (t["N"] > 0))
+
+
+def test_stage_log_counts_only_real_flags(multi_survey_result):
+    c = multi_survey_result.clusters
+    note = multi_survey_result.stage_log["clusters"]["note"]
+    for quantity, col in (("RV", "f_RV"), ("[Fe/H]", "f_[Fe/H]")):
+        n = int((np.ma.filled(np.ma.asarray(c[col]).astype(str), "") != "").sum())
+        assert n < len(c)
+        assert f"{n} {quantity}" in note

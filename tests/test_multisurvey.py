@@ -75,7 +75,9 @@ def test_zero_points_not_measured_are_not_applied(matched):
         fit_zero_points(survey_statistics({"A": a, "B": b}), reference="C")
 
 
-def test_combine_keeps_each_star_once_in_priority_order(matched):
+def test_combine_keeps_each_star_once_with_its_best_measurement(matched):
+    """A star of several surveys keeps the measurement its survey vouches for, then the
+    smallest RV error; the surveys' order only breaks ties."""
     stars, _ = matched
     a = stars.copy()
     b = stars.copy()
@@ -85,15 +87,30 @@ def test_combine_keeps_each_star_once_in_priority_order(matched):
     log = StageLog()
     both = combine_matched({"B": b, "A": a, "C": extra}, stage_log=log)
     assert len(both) == len(stars)
-    assert set(both["survey"]) == {"B"}
+    assert set(both["survey"]) == {"B"}  # equal errors: the first survey
     np.testing.assert_allclose(both["rv"].value, b["rv"].value)
     assert list(log)[-1]["n_in"] == 2 * len(stars)
-    assert sum(list(log)[-1]["dropped"].values()) == len(stars)
+    assert list(log)[-1]["dropped"] == {
+        "A: the same star measured better by another survey": len(stars)}
     flags = np.full(len(both), 12)
     comp = survey_composition(both, flags)
     name = str(both["Cluster"][0])
     n = int(np.sum(np.asarray(both["Cluster"]) == name))
     assert comp[name] == (f"B:{n}", f"B:{n}")
+    # A measures every star better: A's values, whatever the order
+    a["e_rv"] = b["e_rv"] / 10
+    both = combine_matched({"B": b, "A": a})
+    assert set(both["survey"]) == {"A"}
+    # ... except where A's own domain excludes it: there B's (inside B's domain) stays
+    a["rv_valid"], a["feh_valid"] = np.ones(len(a), bool), np.ones(len(a), bool)
+    b["rv_valid"], b["feh_valid"] = np.ones(len(b), bool), np.ones(len(b), bool)
+    a["rv_valid"][:10] = False
+    both = combine_matched({"B": b, "A": a})
+    kept = dict(zip(zip(np.asarray(both["Cluster"]).astype(str),
+                        np.asarray(both["source_id"])), np.asarray(both["survey"]).astype(str)))
+    for row in a[:10]:
+        assert kept[(str(row["Cluster"]), row["source_id"])] == "B"
+    assert sum(v == "A" for v in kept.values()) == len(a) - 10
 
 
 def test_gradient_groups_without_enough_clusters_fall_back_one_by_one():
@@ -378,3 +395,53 @@ def test_apply_zero_points_follows_the_applied_column(by_survey, per_survey):
     expected = -feh["offset"] if feh["applied"] else 0.0
     np.testing.assert_allclose(np.ma.filled((out["feh"] - lrs["feh"]).value, expected),
                                expected, atol=1e-12)
+
+
+def test_real_stars_of_several_surveys_keep_the_best_measurement():
+    """On the embedded surveys' real matched stars (survey domains applied): every star
+    of several surveys keeps a measurement with the most quantities inside its domain
+    and, among those, the smallest RV error, whatever the order of the surveys."""
+    from astro_ocl.sources.clusters import read_cg2020_clusters
+    from astro_ocl.steps.validity import survey_validity
+    from helpers import match_embedded_surveys
+    matched, _ = match_embedded_surveys()
+    cg = read_cg2020_clusters()
+    by_survey = {k: survey_validity(v, cluster_params=cg) for k, v in matched.items()}
+    rows = {}
+    for label, t in by_survey.items():
+        for r in t:
+            key = (str(r["Cluster"]), int(r["source_id"]))
+            rows.setdefault(key, []).append(
+                (int(r["rv_valid"]) + int(r["feh_valid"]), float(r["e_rv"].value), label))
+    several = {k: v for k, v in rows.items() if len(v) > 1}
+    assert len(several) > 50  # the embedded surveys share many stars
+    for order in (list(by_survey), list(by_survey)[::-1]):
+        log = StageLog()
+        both = combine_matched({k: by_survey[k] for k in order}, stage_log=log)
+        kept = {(str(c), int(s)): (str(lab), float(e)) for c, s, lab, e in
+                zip(both["Cluster"], both["source_id"], both["survey"], both["e_rv"].value)}
+        for key, options in several.items():
+            best = max(v for v, _, _ in options)
+            smallest = min(e for v, e, _ in options if v == best)
+            assert kept[key][1] == smallest, (key, options, kept[key])
+        assert sum(log["stars of several surveys"]["dropped"].values()) == \
+            sum(len(v) - 1 for v in several.values())
+
+
+def test_feh_scale_from_a_survey_that_has_feh():
+    """A reference survey without [Fe/H] inside its domain sets the RV scale only; the
+    [Fe/H] zero points are measured against the next survey that has [Fe/H]."""
+    import astro_ocl
+    from astro_ocl.sources import read_survey
+    apogee = read_survey("apogee")
+    apogee["feh"] = np.nan * apogee["feh"].unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = astro_ocl.build_catalogue(surveys={"lamost_lrs": None, "lamost_mrs": None,
+                                               "apogee": apogee},
+                                      reference_survey="apogee", orbits=False, seed=3,
+                                      literature=False)
+    zp = r.zero_points
+    refs = dict(zip(zp["quantity"], zp["reference"]))
+    assert refs == {"RV": "APOGEE", "[Fe/H]": "LAMOST-LRS"}
+    assert r.provenance["zero_point_reference"] == "APOGEE (RV), LAMOST-LRS ([Fe/H])"

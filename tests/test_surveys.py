@@ -77,6 +77,13 @@ def test_registry_names_and_errors():
         parse_surveys(surveys="lamost_lrs,rave")
     with pytest.raises(ParameterError, match="given twice"):
         parse_surveys(surveys=["lamost_lrs", "LAMOST-LRS"])
+    # the zero-point reference: a label or a name of one of the build's surveys, checked
+    # when the options are made (before any work)
+    from astro_ocl.options import BuildOptions
+    assert BuildOptions(reference_survey="apogee").reference_survey == "APOGEE"
+    assert BuildOptions(reference_survey="lamost-mrs").reference_survey == "LAMOST-MRS"
+    with pytest.raises(ParameterError, match="reference_survey.*LAMOST-LRS, LAMOST-MRS, APOGEE"):
+        BuildOptions(reference_survey="galah")
 
 
 @pytest.mark.parametrize("name", ["lamost_lrs", "lamost_mrs", "apogee"])

@@ -55,13 +55,15 @@ def add_parser(sub):
                    help="LAMOST-like star file (FITS/CSV/ECSV/VOTable) instead of the "
                         "embedded sample")
     p.add_argument("--surveys", nargs="+", metavar="NAME[=FILE]",
-                   help="surveys to combine, in priority order (a star in several keeps the "
-                        "first one's values): names of astro_ocl.sources.SURVEYS, each with its "
-                        "embedded sample or =FILE (default: every embedded survey; only --stars "
-                        "when that is given)")
+                   help="surveys to combine (a star in several keeps its best measurement: "
+                        "inside its survey's domain, then the smallest RV error): names of "
+                        "astro_ocl.sources.SURVEYS, each with its embedded sample or =FILE "
+                        "(default: every embedded survey; only --stars when that is given)")
     p.add_argument("--reference-survey", metavar="NAME",
-                   help="survey the zero points are measured against (default: APOGEE when "
-                        "present, else the first)")
+                   help="survey the zero points are measured against, label or name "
+                        "(default: the first of APOGEE, GALAH, Gaia-RVS present, else the "
+                        "first survey; [Fe/H]: the same if it has [Fe/H] inside its domain, "
+                        "else the next that has)")
     p.add_argument("--zero-points", choices=("measure", "apply", "off"), default="apply",
                    help="each survey's RV and [Fe/H] offset from the reference survey, fitted "
                         "jointly over the clusters the surveys share: 'apply' (default) puts "

@@ -31,7 +31,7 @@ class BuildInputs:
     Attributes
     ----------
     surveys : tuple of `~astro_ocl.options.SurveyInput`
-        The surveys in priority order (their values possibly fetched online).
+        The surveys in the order given (their values possibly fetched online).
     members : object
         The membership: a table, a path, a HATS catalogue, or None (the embedded one).
     member_reader : callable
@@ -63,7 +63,7 @@ class Matched:
     ----------
     by_survey : dict of str to `~astropy.table.QTable`
         The matched stars of each survey (label -> table with a ``survey``
-        column), in priority order.
+        column), in the order of the surveys.
     star_sources : dict of str to str
         Where each survey's stars came from (a file, a query, a HATS catalogue).
     translations : dict of str to str

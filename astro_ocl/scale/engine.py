@@ -398,7 +398,7 @@ class LsdbEngine:
         Parameters
         ----------
         surveys : dict of str to dict
-            For each survey label, in priority order: ``stars`` (the input, see
+            For each survey label, in the order of the surveys: ``stars`` (the input, see
             `~astro_ocl.scale.catalogues.hats_input`), ``reader`` (its source
             adapter), ``radius`` (`~astropy.units.Quantity`, of the positional
             match) and ``epoch`` (`~astropy.time.Time` of the star positions, or

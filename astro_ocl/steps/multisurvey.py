@@ -3,7 +3,8 @@
 :func:`combine_matched`
     One table of matched stars from several surveys: a star (same Gaia
     ``source_id`` in the same cluster) measured by several surveys is kept once,
-    from the first survey in the given priority order; the others are counted.
+    with its best measurement (inside its survey's validity domain, then the
+    smallest RV error); the others are counted.
 :func:`survey_composition`
     For every cluster, which surveys and how many of their stars made the RV
     (FLAG=1) and [Fe/H] (FLAG=12) values.
@@ -24,19 +25,27 @@ __all__ = ["combine_matched", "survey_composition", "cluster_provenance"]
 def combine_matched(matched_by_survey, *, stage_log=None):
     """One table of matched stars from several surveys, each star counted once.
 
+    A star (``Cluster``, ``source_id``) measured by several surveys keeps one
+    measurement: the one inside its survey's validity domain for more quantities
+    (``rv_valid``, ``feh_valid`` of `astro_ocl.steps.validity.survey_validity`,
+    when present), then the one with the smallest RV error (``e_rv``), then the
+    first in the order of ``matched_by_survey``. A measurement its own survey
+    cannot vouch for never displaces one that another survey can, and a
+    high-resolution velocity is not replaced by a low-resolution one.
+
     Parameters
     ----------
     matched_by_survey : dict of str to `~astropy.table.QTable`
-        Matched stars of each survey (`astro_ocl.steps.crossmatch.match_stars`),
-        in priority order: a star (``Cluster``, ``source_id``) present in several
-        surveys keeps the measurement of the first.
+        Matched stars of each survey (`astro_ocl.steps.crossmatch.match_stars`);
+        the order only breaks ties.
     stage_log : `~astro_ocl.accounting.StageLog`, optional
-        Records the duplicates left out.
+        Records the duplicates left out, per survey.
 
     Returns
     -------
     `~astropy.table.QTable`
-        With a ``survey`` column.
+        With a ``survey`` column, in the order of ``matched_by_survey`` then of
+        each survey's rows.
     """
     parts = []
     for survey, tab in matched_by_survey.items():
@@ -51,20 +60,40 @@ def combine_matched(matched_by_survey, *, stage_log=None):
     cluster = np.asarray(both["Cluster"]).astype(str)
     sid = np.ma.filled(np.ma.asarray(both["source_id"]), -1).astype(np.int64)
     key = np.char.add(np.char.add(cluster, "|"), sid.astype(str))
-    # the first occurrence wins (vstack keeps the priority order); no id, no duplicate
-    _, first = np.unique(key, return_index=True)
     keep = np.zeros(len(both), bool)
-    keep[first] = True
-    keep |= sid < 0
-    n_dup = int((~keep).sum())
+    keep[_best_rows(both, key)] = True
+    keep |= sid < 0  # no Gaia id: never a duplicate
+    surveys = np.asarray(both["survey"]).astype(str)
     if stage_log is not None:
+        left, n_left = np.unique(surveys[~keep], return_counts=True)
         stage_log.stage("stars of several surveys", n_in=len(both), n_out=int(keep.sum()),
-                        dropped={"same star in a survey earlier in the priority order":
-                                 n_dup},
-                        note="priority: " + ", ".join(matched_by_survey))
+                        dropped={f"{s}: the same star measured better by another survey": int(n)
+                                 for s, n in zip(left, n_left)},
+                        note="a star of several surveys keeps the measurement inside its "
+                             "survey's domain, then the smallest RV error")
     out = both[keep]
     out.meta["surveys"] = ",".join(matched_by_survey)
     return out
+
+
+def _best_rows(stars, key):
+    """The row of each ``key`` with the best measurement (see `combine_matched`)."""
+    n = len(stars)
+    valid = np.zeros(n)
+    for name in ("rv_valid", "feh_valid"):
+        if name in stars.colnames:
+            valid += np.ma.filled(np.ma.asarray(stars[name]), False).astype(bool)
+    if "e_rv" in stars.colnames:
+        err = np.ma.filled(np.ma.asarray(getattr(stars["e_rv"], "value", stars["e_rv"]),
+                                         float), np.nan)
+        err = np.where(np.isfinite(err), err, np.inf)
+    else:
+        err = np.zeros(n)
+    # lexsort: the last key is the primary one; stable, so row order breaks the last ties
+    order = np.lexsort((np.arange(n), err, -valid, key))
+    first = np.ones(n, bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    return order[first]
 
 
 def survey_composition(matched, flags):
