@@ -182,9 +182,11 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
         ``{relative file name: what it holds}`` for the manifest.
     manifest : bool
         Write the manifest (a CDS submission folder holds only what CDS receives).
+        A block that writes no file leaves the manifest as it was.
     """
     path = Path(path)
-    if any(a in path.resolve().parents for a in _ACTIVE):
+    resolved = path.resolve()
+    if any(a == resolved or a in resolved.parents for a in _ACTIVE):
         path.mkdir(parents=True, exist_ok=True)  # inside a staged output: the outer block owns it
         yield path
         return
@@ -210,6 +212,8 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
             for rel in staged:
                 target = path / rel
                 for d in reversed([p for p in target.parents if p != path and path in p.parents]):
+                    if d.exists() and not d.is_dir():
+                        raise OutputPathError(d, "is a file; the run writes a folder of this name")
                     if not d.exists():
                         d.mkdir()
                         new_dirs.append(d)
@@ -221,7 +225,7 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
                     backups.append((backup, target))
                 os.replace(tmp / rel, target)
                 moved.append(target)
-            if manifest:
+            if manifest and staged:
                 _write_manifest(path, listed, staged, writer=writer, contents=contents or {})
     except BaseException:
         with signals_blocked():

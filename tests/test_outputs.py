@@ -78,6 +78,9 @@ def test_gradient_figures_overwrite_keeps_foreign_files(tmp_path, capsys):
     assert cli.main([*args, "--overwrite"]) == 0
     _assert_kept(figs, foreign)
     assert (figs / "fig08_feh_rgc.png").is_file()
+    # the figure writer inside the command's staged folder is part of its output
+    written = json.loads((figs / MANIFEST).read_text())
+    assert written["writer"] == "astro_ocl gradients" and MANIFEST not in written["files"]
 
 
 def test_report_overwrite_keeps_foreign_files(tmp_path):
@@ -132,6 +135,25 @@ def test_failure_restores_every_replaced_file(tmp_path):
     _assert_kept(out, foreign)
 
 
+def test_a_file_where_a_run_makes_a_folder_is_refused_and_nothing_moves(tmp_path):
+    out = tmp_path / "o"
+    foreign = _foreign(out)
+    (out / "figures").write_text("mine")
+    with pytest.raises(OutputPathError, match=f"{out / 'figures'}: is a file"):
+        with output_folder(out, writer="test", overwrite=True) as tmp:
+            (tmp / "a.txt").write_text("new")
+            (tmp / "figures").mkdir()
+            (tmp / "figures" / "fig.png").write_text("new")
+    assert (out / "figures").read_text() == "mine" and not (out / "a.txt").exists()
+    _assert_kept(out, foreign)
+
+
+def test_a_run_that_writes_nothing_leaves_no_manifest(tmp_path):
+    with output_folder(tmp_path / "o", writer="test"):
+        pass
+    assert list((tmp_path / "o").iterdir()) == []
+
+
 # --- bad output paths: refused before any work, one line ---------------------------------
 def _unwritable(tmp_path):
     """A folder this process cannot write into (root ignores permission bits: /sys)."""
@@ -175,9 +197,9 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("where", BAD_PATHS)
-@pytest.mark.parametrize("command", COMMANDS)
-def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypatch, capsys):
+def _refused_before_work(command, path, extra, monkeypatch, capsys):
+    """Run ``command`` with its output at ``path`` and a tripwire on its work; return
+    its one-line error."""
     import importlib
     args, work = COMMANDS[command]
     module, name = work.rsplit(".", 1)
@@ -186,12 +208,19 @@ def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypa
         raise AssertionError(f"{command} started its work before checking the output path")
 
     monkeypatch.setattr(importlib.import_module(module), name, tripwire)
-    path = BAD_PATHS[where](workdir)
     option = "--figures" if command.startswith("gradients") else "--out"
-    rc = cli.main([*args, option, str(path), "--overwrite"])
+    rc = cli.main([*args, *extra, option, str(path)])
     err = capsys.readouterr().err
     assert rc == 1, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("where", BAD_PATHS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypatch, capsys):
+    path = BAD_PATHS[where](workdir)
+    err = _refused_before_work(command, path, ["--overwrite"], monkeypatch, capsys)
     assert str(path) in err
     assert (workdir / "file.txt").read_text() == "a user's file\n"
 
