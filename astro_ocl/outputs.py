@@ -100,7 +100,9 @@ def check_output_folder(path, *, names=(), overwrite=False, option="out"):
     astro_ocl.exceptions.OutputPathError
         ``path`` is ``/``, the home folder, the working folder or one of its
         parents; a file stands at ``path`` or where one of its parent folders
-        should be; or the folder cannot be written.
+        should be; the folder cannot be written; or, ``overwrite`` or not, a
+        folder stands at one of ``names`` or a file where one of their folders
+        goes (``figures`` of ``figures/fig01_sky.png``).
     astro_ocl.exceptions.OutputExistsError
         Without ``overwrite``: one of ``names`` exists in ``path``.
     """
@@ -112,12 +114,43 @@ def check_output_folder(path, *, names=(), overwrite=False, option="out"):
     if path.exists() and not path.is_dir():
         raise OutputPathError(path, "is a file, not a folder", option=option)
     _check_writable(path, option, folder=path)
-    if not overwrite and path.is_dir():
-        for name in names:  # a name may be a glob pattern ("clusters_*.ecsv", "figures/*")
-            hits = sorted(path.glob(name)) if any(c in name for c in "*?[") else \
-                [path / name] if (path / name).exists() else []
-            if hits:
-                raise OutputExistsError(hits[0])
+    if path.is_dir():
+        _check_names(path, names, option)
+        if not overwrite:
+            for name in names:
+                hits = _matches(path, name)
+                if hits:
+                    raise OutputExistsError(hits[0])
+
+
+def _glob(text):
+    return any(c in text for c in "*?[")
+
+
+def _matches(folder, name):
+    """What stands in ``folder`` at ``name`` (a relative path, maybe a glob pattern)."""
+    if _glob(name):
+        return sorted(folder.glob(name))
+    return [folder / name] if (folder / name).exists() else []
+
+
+def _check_names(folder, names, option):
+    """Raise `OutputPathError` where a folder stands at a file name of ``names`` or a
+    file where one of their folders goes (a run could replace neither)."""
+    where = f"{option}={folder}"
+    for name in names:
+        sub = folder
+        for part in Path(name).parts[:-1]:  # the folders the run makes or writes into
+            if _glob(part):
+                break
+            sub = sub / part
+            if sub.exists() and not sub.is_dir():
+                raise OutputPathError(sub, f"is a file; the run writes a folder of this name "
+                                           f"(into {where})")
+        for hit in _matches(folder, name):
+            if hit.is_dir():
+                raise OutputPathError(hit, f"is a folder; the run writes a file of this name "
+                                           f"(into {where})")
 
 
 def check_output_file(path, *, overwrite=False, option="out"):
@@ -182,9 +215,11 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
         ``{relative file name: what it holds}`` for the manifest.
     manifest : bool
         Write the manifest (a CDS submission folder holds only what CDS receives).
+        A block that writes no file leaves the manifest as it was.
     """
     path = Path(path)
-    if any(a in path.resolve().parents for a in _ACTIVE):
+    resolved = path.resolve()
+    if any(a == resolved or a in resolved.parents for a in _ACTIVE):
         path.mkdir(parents=True, exist_ok=True)  # inside a staged output: the outer block owns it
         yield path
         return
@@ -210,6 +245,8 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
             for rel in staged:
                 target = path / rel
                 for d in reversed([p for p in target.parents if p != path and path in p.parents]):
+                    if d.exists() and not d.is_dir():
+                        raise OutputPathError(d, "is a file; the run writes a folder of this name")
                     if not d.exists():
                         d.mkdir()
                         new_dirs.append(d)
@@ -221,7 +258,7 @@ def output_folder(path, *, overwrite=False, writer="astro_ocl", contents=None, m
                     backups.append((backup, target))
                 os.replace(tmp / rel, target)
                 moved.append(target)
-            if manifest:
+            if manifest and staged:
                 _write_manifest(path, listed, staged, writer=writer, contents=contents or {})
     except BaseException:
         with signals_blocked():

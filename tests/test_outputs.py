@@ -12,6 +12,9 @@ import pytest
 from astro_ocl import cli
 from astro_ocl.exceptions import AstroOCLWarning, OutputExistsError, OutputPathError
 from astro_ocl.outputs import MANIFEST, check_output_folder, output_folder
+from astro_ocl.sinks.catalogue import catalogue_files
+from astro_ocl.sinks.figures.dynamics import gradient_figure_files
+from astro_ocl.sinks.reproduce import report_files
 
 FAST_BUILD = ["--surveys", "lamost_lrs", "--clusters", "NGC_2682", "NGC_1039",
               "--realisations", "50", "--orbit-samples", "0", "--no-gradients",
@@ -78,6 +81,9 @@ def test_gradient_figures_overwrite_keeps_foreign_files(tmp_path, capsys):
     assert cli.main([*args, "--overwrite"]) == 0
     _assert_kept(figs, foreign)
     assert (figs / "fig08_feh_rgc.png").is_file()
+    # the figure writer inside the command's staged folder is part of its output
+    written = json.loads((figs / MANIFEST).read_text())
+    assert written["writer"] == "astro_ocl gradients" and MANIFEST not in written["files"]
 
 
 def test_report_overwrite_keeps_foreign_files(tmp_path):
@@ -132,6 +138,25 @@ def test_failure_restores_every_replaced_file(tmp_path):
     _assert_kept(out, foreign)
 
 
+def test_a_file_where_a_run_makes_a_folder_is_refused_and_nothing_moves(tmp_path):
+    out = tmp_path / "o"
+    foreign = _foreign(out)
+    (out / "figures").write_text("mine")
+    with pytest.raises(OutputPathError, match=f"{out / 'figures'}: is a file"):
+        with output_folder(out, writer="test", overwrite=True) as tmp:
+            (tmp / "a.txt").write_text("new")
+            (tmp / "figures").mkdir()
+            (tmp / "figures" / "fig.png").write_text("new")
+    assert (out / "figures").read_text() == "mine" and not (out / "a.txt").exists()
+    _assert_kept(out, foreign)
+
+
+def test_a_run_that_writes_nothing_leaves_no_manifest(tmp_path):
+    with output_folder(tmp_path / "o", writer="test"):
+        pass
+    assert list((tmp_path / "o").iterdir()) == []
+
+
 # --- bad output paths: refused before any work, one line ---------------------------------
 def _unwritable(tmp_path):
     """A folder this process cannot write into (root ignores permission bits: /sys)."""
@@ -175,9 +200,9 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("where", BAD_PATHS)
-@pytest.mark.parametrize("command", COMMANDS)
-def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypatch, capsys):
+def _refused_before_work(command, path, extra, monkeypatch, capsys):
+    """Run ``command`` with its output at ``path`` and a tripwire on its work; return
+    its one-line error."""
     import importlib
     args, work = COMMANDS[command]
     module, name = work.rsplit(".", 1)
@@ -186,14 +211,75 @@ def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypa
         raise AssertionError(f"{command} started its work before checking the output path")
 
     monkeypatch.setattr(importlib.import_module(module), name, tripwire)
-    path = BAD_PATHS[where](workdir)
     option = "--figures" if command.startswith("gradients") else "--out"
-    rc = cli.main([*args, option, str(path), "--overwrite"])
+    rc = cli.main([*args, *extra, option, str(path)])
     err = capsys.readouterr().err
     assert rc == 1, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("where", BAD_PATHS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_bad_output_path_fails_before_any_work(command, where, workdir, monkeypatch, capsys):
+    path = BAD_PATHS[where](workdir)
+    err = _refused_before_work(command, path, ["--overwrite"], monkeypatch, capsys)
     assert str(path) in err
     assert (workdir / "file.txt").read_text() == "a user's file\n"
+
+
+#: (subcommand, its options, a name it writes, what stands there: "folder" or "file")
+CLASHES = {
+    "build: folder at clusters.ecsv": ("build", [], "clusters.ecsv", "folder"),
+    "build: folder at clusters_<survey>.ecsv": ("build", [], "clusters_lamost.ecsv", "folder"),
+    "build --figures: file at figures": ("build", ["--figures"], "figures", "file"),
+    "build --figures: folder at a figure": ("build", ["--figures"], "figures/fig01_sky.png",
+                                            "folder"),
+    "export: folder at clusters.vot": ("export", [], "clusters.vot", "folder"),
+    "export --format cds: file at cds": ("export", ["--format", "cds"], "cds", "file"),
+    "export --format cds: folder at cds/ReadMe": ("export", ["--format", "cds"], "cds/ReadMe",
+                                                  "folder"),
+    "reproduce: folder at report.md": ("reproduce", [], "report.md", "folder"),
+    "reproduce: file at figures": ("reproduce", [], "figures", "file"),
+    "gradients --figures: folder at a figure": ("gradients --figures", [],
+                                                "fig08_feh_rgc.pdf", "folder"),
+}
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["", "overwrite"])
+@pytest.mark.parametrize("clash", CLASHES)
+def test_what_stands_at_an_output_name_is_checked_before_any_work(clash, overwrite, workdir,
+                                                                  monkeypatch, capsys):
+    """A folder where a run writes a file (or a file where it makes a folder) could not
+    be replaced: refused before the work, with or without --overwrite, naming it."""
+    command, extra, name, kind = CLASHES[clash]
+    out = workdir / "out"
+    there = out / name
+    if kind == "folder":
+        there.mkdir(parents=True)
+        (there / "mine.txt").write_text("mine")
+    else:
+        there.parent.mkdir(parents=True, exist_ok=True)
+        there.write_text("mine")
+    err = _refused_before_work(command, out, [*extra, *(["--overwrite"] * overwrite)],
+                               monkeypatch, capsys)
+    assert f"{there}: is a {kind}" in err
+    assert (there / "mine.txt" if kind == "folder" else there).read_text() == "mine"
+
+
+def test_a_folder_among_the_outputs_of_a_run_is_no_clash(workdir):
+    """Only what stands at the names a run writes counts: a user's own folder inside
+    ``figures/`` or a file named ``figures`` when no figures are asked for do not."""
+    out = workdir / "out"
+    (out / "figures" / "mine").mkdir(parents=True)
+    check_output_folder(out, names=catalogue_files(figures=True), overwrite=True)
+    (workdir / "gr" / "fig08_drafts").mkdir(parents=True)
+    check_output_folder(workdir / "gr", names=gradient_figure_files())
+    (workdir / "report").mkdir()
+    (workdir / "report" / "figures").write_text("mine")
+    check_output_folder(workdir / "report", names=report_files(figures=False))
+    with pytest.raises(OutputPathError, match="figures: is a file"):
+        check_output_folder(workdir / "report", names=report_files(figures=True))
 
 
 @pytest.mark.parametrize("where", ["a file", "under a file", "unwritable", "/proc"])

@@ -1,7 +1,8 @@
 """``astro-ocl cache``: list or clear the cache of query results.
 
 ``astro-ocl cache list`` prints one line per cached result (UTC time, rows,
-size, service, query); ``astro-ocl cache clear`` deletes them all.
+size, service, query); ``astro-ocl cache clear`` deletes them all (only the
+cache's own files) and says what it removed and what it left in the folder.
 """
 from pathlib import Path
 
@@ -26,8 +27,7 @@ def run(args):
         raise ParameterError("--dir", args.dir, "exists and is not a directory")
     cache = QueryCache(args.dir)
     if args.action == "clear":
-        n = cache.clear()
-        say(args, f"removed {n} cached results from {cache.directory}")
+        say(args, cache.clear())
         return 0
     entries = cache.entries()
     print(f"{len(entries)} cached results in {cache.directory}")

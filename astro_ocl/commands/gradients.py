@@ -90,7 +90,8 @@ def run(args):
     # preconditions first: the outputs, then the input file
     check_output_file(args.out, overwrite=args.overwrite, option="--out")
     if args.figures is not None:
-        check_output_folder(args.figures, names=("fig08_*", "fig10_*"),
+        from ..sinks.figures.dynamics import gradient_figure_files
+        check_output_folder(args.figures, names=gradient_figure_files(),
                             overwrite=args.overwrite, option="--figures")
     if args.clusters is None:
         clusters = read_cluster_dynamics_input()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..outputs import check_output_folder
 from ..reproduce import reproduce_fu2022
-from ..sinks.reproduce import REPORT_FILES
+from ..sinks.reproduce import report_files
 from .common import HelpFormatter, positive_int
 
 __all__ = ["add_parser", "run"]
@@ -45,8 +45,8 @@ def add_parser(sub):
 
 def run(args):
     t0 = time.perf_counter()
-    check_output_folder(args.out, names=REPORT_FILES, overwrite=args.overwrite,
-                        option="--out")  # before the work
+    check_output_folder(args.out, names=report_files(figures=not args.no_figures),
+                        overwrite=args.overwrite, option="--out")  # before the work
     result = reproduce_fu2022(seed=args.seed, n_realisations=args.realisations,
                               paper_table6=args.paper_table6, paper_table7=args.paper_table7)
     files = result.write(args.out, overwrite=args.overwrite, figures=not args.no_figures)

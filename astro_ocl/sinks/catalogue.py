@@ -2,18 +2,39 @@
 from pathlib import Path
 
 from ..outputs import output_folder
+from .figures import FIGURE_FILES
 from .labels import catalogue_descriptions
 from .tables import write_ecsv
 from .votable_cds import write_votable_cds
 
-__all__ = ["write_catalogue", "CATALOGUE_FILES"]
+__all__ = ["write_catalogue", "catalogue_files", "CATALOGUE_FILES"]
 
-#: The files `write_catalogue` may write into its folder (glob patterns), checked
-#: before a build (`astro_ocl.outputs.check_output_folder`).
-CATALOGUE_FILES = ("clusters.ecsv", "clusters.vot", "members.ecsv", "members.vot",
-                   "literature_comparison.ecsv", "zero_points.ecsv", "clusters_*.ecsv",
-                   "stage_log.ecsv", "gradients.ecsv", "orbit_history.ecsv", "validation.ecsv",
-                   "validation_pairs.ecsv", "figures/*")
+
+def catalogue_files(*, figures=False):
+    """The files `write_catalogue` may write into its folder (glob patterns).
+
+    Checked before a build (`astro_ocl.outputs.check_output_folder`): without
+    ``overwrite`` none may exist, and in any case none may be a folder (nor
+    ``figures`` a file, with figures).
+
+    Parameters
+    ----------
+    figures : bool
+        With the figures (``figures/``).
+
+    Returns
+    -------
+    tuple of str
+    """
+    names = ("clusters.ecsv", "clusters.vot", "members.ecsv", "members.vot",
+             "literature_comparison.ecsv", "zero_points.ecsv", "clusters_*.ecsv",
+             "stage_log.ecsv", "gradients.ecsv", "orbit_history.ecsv", "validation.ecsv",
+             "validation_pairs.ecsv")
+    return names + tuple(f"figures/{name}" for name in FIGURE_FILES) if figures else names
+
+
+#: Every file `write_catalogue` may write, figures included (`catalogue_files`).
+CATALOGUE_FILES = catalogue_files(figures=True)
 
 
 def write_catalogue(result, outdir, *, overwrite=False, formats=("ecsv", "votable"),

@@ -7,8 +7,8 @@ import numpy as np
 
 from ..outputs import output_folder
 
-__all__ = ["write_report", "report_markdown", "markdown_to_html", "REPORT_FILES",
-           "REPORT_TABLES"]
+__all__ = ["write_report", "report_markdown", "markdown_to_html", "report_files",
+           "REPORT_FILES", "REPORT_TABLES"]
 
 #: The tables of the report, by file stem, and what each holds.
 REPORT_TABLES = {
@@ -24,9 +24,25 @@ REPORT_TABLES = {
     "notes": "the explanations, each once, cited by key elsewhere",
 }
 
-#: The files `write_report` may write into its folder (glob patterns).
-REPORT_FILES = ("report.md", "report.html", *(f"{k}.ecsv" for k in REPORT_TABLES),
-                "figures/*")
+
+def report_files(*, figures=True):
+    """The files `write_report` may write into its folder (glob patterns).
+
+    Parameters
+    ----------
+    figures : bool
+        With the figures (``figures/*.png``).
+
+    Returns
+    -------
+    tuple of str
+    """
+    names = ("report.md", "report.html", *(f"{k}.ecsv" for k in REPORT_TABLES))
+    return names + ("figures/*.png",) if figures else names
+
+
+#: Every file `write_report` may write, figures included (`report_files`).
+REPORT_FILES = report_files()
 
 
 def write_report(result, outdir, *, overwrite=False, figures=True):

@@ -2,6 +2,7 @@
 
 Against the loopback fault server (no network).
 """
+import hashlib
 import json
 import time
 
@@ -93,8 +94,42 @@ def test_cache_clear_removes_only_its_own_files(fault_server, tmp_path, capsys):
     for p in ("notes.txt", "other.json"):
         (cache_dir / p).unlink()
     (cache_dir / "sub").rmdir()
-    assert QueryCache(cache_dir).clear() == 1
+    assert QueryCache(cache_dir).clear().entries == 1
     assert not cache_dir.exists()
+
+
+def test_cache_clear_leaves_files_named_like_entries_that_it_did_not_write(tmp_path, capsys):
+    cache_dir = tmp_path / "cache"
+    cache = QueryCache(cache_dir)
+    ours = [cache.key("http://x/tap", q) for q in (Q, Q + " WHERE 1=1")]
+    for key in ours:
+        cache.put(key, b"<VOTABLE/>", url="http://x/tap", query=Q, n_rows=1)
+    # what an interrupted put leaves: a temporary file of this cache's own naming
+    interrupted = cache_dir / f".astro_ocl-cache.{ours[0]}.vot.k3x_9a0q.part"
+    interrupted.write_bytes(b"<VOTAB")
+    # another tool's content-addressed files (SHA-256 names, .vot/.json like ours, one
+    # with a provenance-like sidecar), and another tool's temporary file
+    blob = b"another tool's result"
+    theirs = hashlib.sha256(blob).hexdigest()
+    foreign = {f"{theirs}.vot": blob,
+               f"{theirs}.json": json.dumps({"key": theirs, "query": "SELECT 1",
+                                             "service": "http://y", "rows": 1,
+                                             "time_utc": "2001-01-01T00:00:00+00:00"}).encode(),
+               f"{hashlib.sha256(b'x').hexdigest()}.json": b"{}",
+               ".tmp-ab12cd34": b"another tool's temporary file"}
+    for name, content in foreign.items():
+        (cache_dir / name).write_bytes(content)
+    # a foreign file under a key is no cache entry: not answered, not expired away
+    assert cache.get(theirs, allow_truncated=True, max_age=1) is None
+    assert sorted(e["key"] for e in cache.entries()) == sorted(ours)
+    assert main(["cache", "clear", "--dir", str(cache_dir)]) == 0
+    for name, content in foreign.items():
+        assert (cache_dir / name).read_bytes() == content, name
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted(foreign)
+    out = capsys.readouterr().out
+    assert "removed 2 cached results (5 files)" in out
+    assert "left 4 files named like cache files" in out
+    assert all(name in out for name in foreign)
 
 
 # --- item 5: deadlines --------------------------------------------------------------------

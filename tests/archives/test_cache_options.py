@@ -30,16 +30,18 @@ def test_put_get_entries_clear(tmp_path):
     assert got == data and meta == prov
     assert meta["rows"] == 3 and meta["service"] == "http://x/tap"
     assert [e["key"] for e in c.entries()] == ["abc"]
-    assert not list((tmp_path / "c").glob(".tmp-*"))       # written atomically
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["abc.json", "abc.vot"]
     (tmp_path / "c" / "abc.json").write_text("{broken")
     assert c.get("abc") is None                             # a damaged entry is a miss
-    # clear() deletes only files it can tell are its own: a damaged entry
-    # under a real key (64 hex digits) is, "abc" is not
+    # clear() deletes only files it can show are its own: a damaged entry's
+    # provenance is unreadable, so even under a real key (64 hex digits) it stays
     key = QueryCache.key("http://x/tap", "SELECT 1")
     c.put(key, data, url="http://x/tap", query="SELECT 1", n_rows=3)
     (tmp_path / "c" / f"{key}.json").write_text("{broken")
-    assert c.clear() == 0
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["abc.json", "abc.vot"]
+    done = c.clear()
+    assert (done.entries, done.removed, done.others) == (0, [], 2)
+    assert sorted(p.name for p in done.left) == [f"{key}.json", f"{key}.vot"]
+    assert len(list((tmp_path / "c").iterdir())) == 4
 
 
 def test_default_dir(tmp_path):

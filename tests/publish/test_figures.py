@@ -1,9 +1,12 @@
 """Figures of astro_ocl.sinks.figures.catalogue:
 content (labels with units, points = data) and files."""
+import json
+
 import astropy.units as u
 import numpy as np
 import pytest
 
+from astro_ocl.outputs import MANIFEST
 from astro_ocl.sinks.figures import catalogue as cat
 
 
@@ -123,6 +126,26 @@ def test_make_figures_png_pdf(result, tmp_path):
         assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF")
     only_png = cat.make_figures(result, tmp_path / "png", formats=("png",))
     assert {p.suffix for p in only_png} == {".png"}
+
+
+def test_make_figures_replaces_a_users_file_only_when_asked(result, tmp_path):
+    """The library call writes into a folder of the user's: a file there of a figure's
+    name is refused, named, and left as it was; only ``overwrite=True`` replaces it."""
+    from astro_ocl.exceptions import OutputExistsError
+    out = tmp_path / "paper"
+    out.mkdir()
+    mine = {"fig01_sky.png": b"my own Fig. 1", "notes.txt": b"mine"}
+    for name, content in mine.items():
+        (out / name).write_bytes(content)
+    with pytest.raises(OutputExistsError, match=r"fig01_sky\.png exists; pass overwrite=True"):
+        cat.make_figures(result, out, formats=("png",))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == mine  # nothing moved in
+    files = cat.make_figures(result, out, formats=("png",), overwrite=True)
+    assert out / "fig01_sky.png" in files and all(p.parent == out for p in files)
+    assert (out / "fig01_sky.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "notes.txt").read_bytes() == b"mine"
+    written = json.loads((out / MANIFEST).read_text())["files"]
+    assert sorted(written) == sorted(p.name for p in files)  # not the user's notes
 
 
 def test_build_figures_option(tmp_path, capsys):

@@ -6,14 +6,22 @@ literature, clouds), :mod:`astro_ocl.sinks.figures.dynamics` (orbits, gradients)
 :mod:`astro_ocl.sinks.figures.validation` (offsets from independent references).
 """
 
-__all__ = ["make_figures"]
+from .common import writes_figures
+
+__all__ = ["make_figures", "FIGURE_FILES"]
+
+#: The files `make_figures` may write into its folder (glob patterns): ``figNN_*``
+#: (Figs. 1-14) and ``validation_*``.
+FIGURE_FILES = ("fig[0-9][0-9]_*", "validation_*")
 
 
-def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
+@writes_figures
+def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None, overwrite=False):
     """Write all figures of a `~astro_ocl.result.CatalogueResult` into ``outdir``.
 
     Figures only draw the data they are given: they read no file and compute no
-    orbit.
+    orbit. The figures are moved into ``outdir`` together when all are drawn;
+    nothing else there is touched.
 
     Parameters
     ----------
@@ -24,6 +32,10 @@ def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
     clouds : `~astropy.table.QTable`, optional
         Molecular clouds for Figs. 13-14
         (`astro_ocl.sources.literature.read_zucker2020`).
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------

@@ -28,7 +28,7 @@ import numpy as np
 from ... import schema
 from ...logger import log
 from ...result import survey_counts
-from .common import new_figure, save_figures, values
+from .common import new_figure, save_figures, values, writes_figures
 
 __all__ = ["make_figures", "surveys_line", "fig_sky", "fig_rv_profiles", "fig_delta_rv", "fig_kiel",
            "fig_cmd", "fig_literature", "fig_clouds", "FLAG_COLOURS"]
@@ -389,7 +389,8 @@ _FIGURES = (
 )
 
 
-def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
+@writes_figures
+def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None, overwrite=False):
     """Write every catalogue figure the data allows into ``outdir``.
 
     Parameters
@@ -400,6 +401,10 @@ def make_figures(result, outdir, *, formats=("png", "pdf"), clouds=None):
         matplotlib file formats.
     clouds : `~astropy.table.QTable`, optional
         Molecular clouds of Figs. 13-14 (skipped without).
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------

@@ -19,10 +19,14 @@ import numpy as np
 from ... import schema
 from ...exceptions import MissingColumnError
 from ...logger import log
-from .common import new_figure, save_figures, values
+from .common import new_figure, save_figures, values, writes_figures
 
-__all__ = ["make_figures", "gradient_figures", "fig_feh_gradient", "fig_ecc_apo",
-           "fig_integrals", "fig_z_rgc"]
+__all__ = ["make_figures", "gradient_figures", "gradient_figure_files", "GRADIENT_FIGURES",
+           "fig_feh_gradient", "fig_ecc_apo", "fig_integrals", "fig_z_rgc"]
+
+#: The figures of `gradient_figures`: file stem -> abscissa of the fit drawn.
+GRADIENT_FIGURES = {"fig08_feh_rgc": "RGC", "fig10_feh_lz": "LZ/1e3",
+                    "fig10_feh_energy": "E/1e5"}
 
 KMS = u.km / u.s
 MIN_POINTS = 3
@@ -180,12 +184,44 @@ def fig_feh_gradient(gradients, *, x="RGC", title=""):
     return fig
 
 
-def gradient_figures(gradients, outdir, *, formats=("png", "pdf"), suffix=""):
-    """Figs. 8 and 10 of a `~astro_ocl.steps.gradients.GradientResult` into ``outdir``."""
+def gradient_figure_files(*, formats=("png", "pdf"), suffix=""):
+    """The files `gradient_figures` writes (names in its folder).
+
+    Parameters
+    ----------
+    formats : tuple of str
+    suffix : str
+        Added to each file stem.
+
+    Returns
+    -------
+    list of str
+    """
+    return [f"{stem}{suffix}.{fmt}" for stem in GRADIENT_FIGURES for fmt in formats]
+
+
+@writes_figures
+def gradient_figures(gradients, outdir, *, formats=("png", "pdf"), suffix="", overwrite=False):
+    """Figs. 8 and 10 of a `~astro_ocl.steps.gradients.GradientResult` into ``outdir``.
+
+    Parameters
+    ----------
+    gradients : `~astro_ocl.steps.gradients.GradientResult`
+    outdir : str or `~pathlib.Path`
+    formats : tuple of str
+    suffix : str
+        Added to each file stem (`GRADIENT_FIGURES`).
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
+
+    Returns
+    -------
+    list of `~pathlib.Path`
+    """
     return save_figures([(stem + suffix, (lambda x=x: fig_feh_gradient(gradients, x=x)))
-                         for stem, x in (("fig08_feh_rgc", "RGC"), ("fig10_feh_lz", "LZ/1e3"),
-                                         ("fig10_feh_energy", "E/1e5"))],
-                        outdir, formats=formats)
+                         for stem, x in GRADIENT_FIGURES.items()], outdir, formats=formats)
 
 
 def _orbit_figures(clusters, outdir, *, formats, suffix, title):
@@ -196,7 +232,8 @@ def _orbit_figures(clusters, outdir, *, formats, suffix, title):
                         outdir, formats=formats)
 
 
-def make_figures(result, outdir, *, formats=("png", "pdf")):
+@writes_figures
+def make_figures(result, outdir, *, formats=("png", "pdf"), overwrite=False):
     """Write the orbit and gradient figures a result allows into ``outdir``.
 
     The orbit figures of the sample the gradients were fitted on, when it is not
@@ -208,6 +245,10 @@ def make_figures(result, outdir, *, formats=("png", "pdf")):
     result : `~astro_ocl.result.CatalogueResult`
     outdir : str or `~pathlib.Path`
     formats : tuple of str
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------

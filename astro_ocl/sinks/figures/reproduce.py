@@ -1,7 +1,7 @@
 """Figures of the reproducibility report: published against ours, Table 6 z, energy residuals."""
 import numpy as np
 
-from .common import new_figure, save_figure, values
+from .common import new_figure, save_figure, values, writes_figures
 
 __all__ = ["plot_published_vs_ours", "plot_table6_z", "plot_energy_residuals"]
 
@@ -10,7 +10,8 @@ def _safe_stem(column):
     return column.replace("[", "").replace("]", "").replace("/", "")
 
 
-def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
+@writes_figures
+def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",), overwrite=False):
     """One figure per column: published (x) against ours and the paper convention (y).
 
     Parameters
@@ -22,6 +23,10 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
         The columns to draw (those without such columns or any finite pair are skipped).
     outdir : str or `~pathlib.Path`
     formats : tuple of str
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------
@@ -57,7 +62,8 @@ def plot_published_vs_ours(clusters, columns, outdir, *, formats=("png",)):
     return files
 
 
-def plot_table6_z(table6, outdir, *, formats=("png",)):
+@writes_figures
+def plot_table6_z(table6, outdir, *, formats=("png",), overwrite=False):
     """z = (ours - paper) / paper's error of every Table 6 coefficient, per uncertainty choice.
 
     Parameters
@@ -66,6 +72,10 @@ def plot_table6_z(table6, outdir, *, formats=("png",)):
         ``table6.ecsv`` of the report (``z_<choice>`` columns, ``meta['summary']``).
     outdir : str or `~pathlib.Path`
     formats : tuple of str
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------
@@ -97,7 +107,8 @@ def plot_table6_z(table6, outdir, *, formats=("png",)):
     return save_figure(fig, outdir, "table6_z", formats=formats)
 
 
-def plot_energy_residuals(clusters, outdir, *, formats=("png",)):
+@writes_figures
+def plot_energy_residuals(clusters, outdir, *, formats=("png",), overwrite=False):
     """Computed minus published energy against RGC: paper convention (galpy) and GalPot.
 
     Parameters
@@ -107,6 +118,10 @@ def plot_energy_residuals(clusters, outdir, *, formats=("png",)):
         ``Energy_galpot``, ``RGC_pub``).
     outdir : str or `~pathlib.Path`
     formats : tuple of str
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------

@@ -8,7 +8,7 @@ writes one figure per reference and quantity.
 """
 import numpy as np
 
-from .common import new_figure, save_figures, values
+from .common import new_figure, save_figures, values, writes_figures
 
 __all__ = ["validation_figure", "save_validation_figures"]
 
@@ -83,7 +83,8 @@ def validation_figure(pairs, *, table=None, reference="Hunt2023", quantity="RV")
     return fig
 
 
-def save_validation_figures(result, outdir, *, formats=("png", "pdf")):
+@writes_figures
+def save_validation_figures(result, outdir, *, formats=("png", "pdf"), overwrite=False):
     """Write one validation figure per reference and quantity.
 
     Parameters
@@ -92,6 +93,10 @@ def save_validation_figures(result, outdir, *, formats=("png", "pdf")):
         Anything with ``pairs`` and ``table``.
     outdir : str or `~pathlib.Path`
     formats : tuple of str
+    overwrite : bool
+        Replace files of the names written in ``outdir`` (only those); otherwise an
+        existing one raises `~astro_ocl.exceptions.OutputExistsError` and no file is
+        moved in (`~astro_ocl.sinks.figures.common.writes_figures`).
 
     Returns
     -------

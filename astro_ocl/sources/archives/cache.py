@@ -12,10 +12,14 @@ A result that reached its row limit (a capped sample) is stored with
 ``truncated: true`` and only ever answers a capped request
 (:meth:`QueryCache.get` with ``allow_truncated=True``); an entry older than
 ``conf.cache_max_age`` days is a miss and is deleted. :meth:`QueryCache.clear`
-deletes the cache's own files only (the ``<key>.vot``/``<key>.json`` pairs whose
-provenance it wrote, and its temporary files), never anything else in that
-directory.
+deletes the cache's own files only, never anything else in that directory: the
+entries whose provenance (``<key>.json``) this cache wrote, with their
+``<key>.vot``, and the temporary files of its interrupted writes (named
+``.astro_ocl-cache.<key>...part``). A file that merely looks like an entry (a
+SHA-256 name of another tool, an entry without such provenance) stays, and
+:meth:`QueryCache.clear` names it.
 """
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -30,12 +34,17 @@ from ...config import conf
 from ...utils import umask_mode
 from ...logger import log
 
-__all__ = ["QueryCache", "default_cache_dir", "upload_bytes"]
+__all__ = ["QueryCache", "CacheClearing", "default_cache_dir", "upload_bytes"]
 
-#: Temporary files of an interrupted write (``tempfile.mkstemp(prefix=".tmp-")``).
-_OWN_TMP = re.compile(r"^\.tmp-[A-Za-z0-9_]{8}$")
-#: A cache key (:meth:`QueryCache.key`): a damaged entry with such a name is ours.
-_KEY = re.compile(r"^[0-9a-f]{64}$")
+#: The prefix of the temporary files of :meth:`QueryCache.put` (``<prefix><key>.<vot|json>.``).
+_TMP_PREFIX = ".astro_ocl-cache."
+_TMP_SUFFIX = ".part"
+#: A temporary file of an interrupted :meth:`QueryCache.put` (``tempfile.mkstemp`` adds
+#: 8 characters): the package's own name, which no other writer uses.
+_OWN_TMP = re.compile(r"^\.astro_ocl-cache\..+\.(vot|json)\.[a-z0-9_]{8}\.part$")
+#: What looks like a cache file but is not provably this cache's: a SHA-256 name
+#: (:meth:`QueryCache.key`) or a temporary file of earlier versions (``.tmp-XXXXXXXX``).
+_LOOKALIKE = re.compile(r"^([0-9a-f]{64}\.(vot|json)|\.tmp-[A-Za-z0-9_]{8})$")
 
 
 def default_cache_dir():
@@ -112,6 +121,8 @@ class QueryCache:
         except (OSError, ValueError) as exc:  # a damaged entry is a miss
             log.warning("ignoring damaged cache entry %s: %s", key, exc)
             return None
+        if not _is_entry(meta, prov):  # another tool's file of that name: not ours
+            return None
         max_age = conf.cache_max_age if max_age is None else max_age
         if max_age and _age_days(prov) > float(max_age):
             log.info("cache entry %s expired (older than %g days)", key[:12], max_age)
@@ -177,7 +188,8 @@ class QueryCache:
         }
         vot, meta = self._paths(key)
         for path, data in ((vot, votable_bytes), (meta, json.dumps(prov, indent=1).encode())):
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=_TMP_SUFFIX,
+                                       prefix=f"{_TMP_PREFIX}{key}{path.suffix}.")
             try:
                 os.fchmod(fd, umask_mode())  # as any file the package writes
                 with os.fdopen(fd, "wb") as f:
@@ -188,45 +200,99 @@ class QueryCache:
                 raise
         return prov
 
-    def entries(self):
-        """Provenance of every entry, oldest first (with ``size`` in bytes)."""
-        out = []
-        if not self.directory.exists():
-            return out
-        for meta in self.directory.glob("*.json"):
-            vot = meta.with_suffix(".vot")
-            if not vot.exists():
-                continue
+    def _provenances(self):
+        """``{key: provenance}`` of every ``<key>.json`` this cache wrote (its result
+        file ``<key>.vot`` may be missing: an interrupted write)."""
+        out = {}
+        for meta in self.directory.glob("*.json") if self.directory.is_dir() else ():
             try:
                 prov = json.loads(meta.read_text())
             except (OSError, ValueError):
                 continue
-            if not _is_entry(meta, prov):
-                continue
-            prov["size"] = vot.stat().st_size
-            out.append(prov)
+            if meta.is_file() and _is_entry(meta, prov):
+                out[meta.stem] = prov
+        return out
+
+    def entries(self):
+        """Provenance of every entry, oldest first (with ``size`` in bytes)."""
+        out = []
+        for key, prov in self._provenances().items():
+            vot = self._paths(key)[0]
+            if vot.is_file():
+                out.append({**prov, "size": vot.stat().st_size})
         return sorted(out, key=lambda p: p.get("time_utc", ""))
 
     def clear(self):
-        """Delete every entry (only the cache's own files); returns how many.
+        """Delete the cache's own files, nothing else; say what was removed and what stays.
 
-        Other files in the directory are left alone, and the directory is removed
-        only when nothing else is in it.
+        Removed: every entry whose provenance this cache wrote (``<key>.json``
+        and its ``<key>.vot``) and the temporary files of its interrupted writes.
+        Everything else in the directory stays, named in the result when it looks
+        like a cache file (a SHA-256 name another tool may use, a ``<key>.vot``
+        without this cache's provenance, a temporary file of an earlier version);
+        the directory is removed only when nothing else is in it.
+
+        Returns
+        -------
+        `CacheClearing`
         """
-        entries = self.entries()
-        for prov in entries:
-            self._delete(prov["key"])
-        if not self.directory.exists():
-            return 0
-        for path in self.directory.iterdir():
-            damaged_entry = path.suffix in (".vot", ".json") and _KEY.match(path.stem)
-            if path.is_file() and (_OWN_TMP.match(path.name) or damaged_entry):
-                path.unlink(missing_ok=True)
-        try:
+        done = CacheClearing(directory=self.directory)
+        if not self.directory.is_dir():
+            return done
+        for key in self._provenances():
+            done.entries += 1
+            for path in self._paths(key):
+                if path.is_file():
+                    path.unlink()
+                    done.removed.append(path)
+        for path in sorted(self.directory.iterdir()):
+            if path.is_file() and not path.is_symlink() and _OWN_TMP.match(path.name):
+                path.unlink()
+                done.removed.append(path)
+            elif _LOOKALIKE.match(path.name):
+                done.left.append(path)
+            else:
+                done.others += 1
+        if not done.left and not done.others:
             self.directory.rmdir()
-        except OSError:  # other files are there: not ours to delete
-            pass
-        return len(entries)
+        return done
+
+
+@dataclasses.dataclass
+class CacheClearing:
+    """What :meth:`QueryCache.clear` removed from its directory and what it left there.
+
+    Attributes
+    ----------
+    directory : `~pathlib.Path`
+    entries : int
+        Cached results removed.
+    removed : list of `~pathlib.Path`
+        Every file removed (entries and temporary files of interrupted writes).
+    left : list of `~pathlib.Path`
+        Files named like cache files that this cache cannot show it wrote: left.
+    others : int
+        Other files and folders in the directory (left, not named).
+    """
+
+    directory: Path
+    entries: int = 0
+    removed: list = dataclasses.field(default_factory=list)
+    left: list = dataclasses.field(default_factory=list)
+    others: int = 0
+
+    def __str__(self):
+        n = self.entries
+        text = (f"removed {n} cached result{'s' if n != 1 else ''} "
+                f"({len(self.removed)} files) from {self.directory}")
+        if self.left:
+            more = " ..." if len(self.left) > 5 else ""
+            names = ", ".join(p.name for p in self.left[:5]) + more
+            text += (f"; left {len(self.left)} file{'s' if len(self.left) != 1 else ''} named "
+                     f"like cache files that this cache did not provably write: {names}")
+        if self.others:
+            text += f"; left {self.others} other file{'s' if self.others != 1 else ''}"
+        return text
 
 
 def _is_entry(meta, prov):
