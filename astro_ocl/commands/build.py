@@ -9,7 +9,7 @@ from ..options import (check_epoch, check_orbit_samples, check_realisations, che
                        parse_surveys)
 from ..outputs import check_output_folder
 from ..pipeline import build_catalogue
-from ..sinks.catalogue import CATALOGUE_FILES
+from ..sinks.catalogue import catalogue_files
 from ..sources.literature import read_zucker2020
 from ..steps.quality import QualityCuts
 from ..utils import require
@@ -134,8 +134,8 @@ def add_parser(sub):
 def run(args):
     t0 = time.perf_counter()
     # every precondition before the work: the output, the options, the input files
-    check_output_folder(args.out, names=CATALOGUE_FILES, overwrite=args.overwrite,
-                        option="--out")
+    check_output_folder(args.out, names=catalogue_files(figures=args.figures),
+                        overwrite=args.overwrite, option="--out")
     if getattr(args, "lamost", None) and not getattr(args, "online", False):
         raise ParameterError("--lamost", args.lamost, "only with --online")
     for option in ("stars", "members"):
