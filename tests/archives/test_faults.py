@@ -136,3 +136,20 @@ def test_cache_hit_makes_no_request(fault_server, tmp_path):
     assert fresh.meta == cached.meta
     for name in fresh.colnames:
         assert (fresh[name] == cached[name]).all()
+
+
+def test_a_cache_that_cannot_be_written_loses_no_result(fault_server, tmp_path):
+    """A file where the cache folder should be: the answer is returned with a warning that
+    names the folder, not lost after the wait."""
+    from astro_ocl.exceptions import AstroOCLWarning
+    from astro_ocl.sources.archives.cache import QueryCache
+    from astro_ocl.sources.archives.tap import TAPClient
+    blocker = tmp_path / "cache"
+    blocker.write_text("a user's file")
+    fault_server.script = [("ok", 3)]
+    c = TAPClient(fault_server.url, cache=QueryCache(blocker), timeout=2.0, retries=2,
+                  backoff=0.05, max_wait=2.0)
+    with pytest.warns(AstroOCLWarning, match=f"not cached in {blocker}"):
+        t = c.query(Q, maxrec=100)
+    assert len(t) == 3 and t.meta["provenance"]["rows"] == 3
+    assert blocker.read_text() == "a user's file"

@@ -41,8 +41,8 @@ from astropy.table import QTable, Table
 
 from ... import __version__
 from ...config import conf
-from ...exceptions import (DeadlinePassedError, QueryTimeoutError, RowLimitError,
-                           RowLimitWarning, ServiceError)
+from ...exceptions import (AstroOCLWarning, DeadlinePassedError, QueryTimeoutError,
+                           RowLimitError, RowLimitWarning, ServiceError)
 from ...logger import log
 from .cache import QueryCache
 from .units import normalise_units
@@ -632,11 +632,16 @@ class TAPClient:
                                     query=query)
             warnings.warn(msg + " (capped sample as asked)", RowLimitWarning)
         log.info("%s: %d rows in %.2f s", self.name, n, time.perf_counter() - t0)
+        prov = None
         if cache is not None:
             # the cache stores the bytes this table was parsed from: a hit is identical
-            prov = cache.put(key, data, url=self.url, query=query, n_rows=n, uploads=uploads,
-                             maxrec=maxrec, truncated=overflow)
-        else:
+            try:
+                prov = cache.put(key, data, url=self.url, query=query, n_rows=n,
+                                 uploads=uploads, maxrec=maxrec, truncated=overflow)
+            except OSError as exc:  # the result is not lost for a cache that cannot be written
+                warnings.warn(f"the result of {self.name} was not cached in {cache.directory} "
+                              f"({exc}); it is returned uncached", AstroOCLWarning)
+        if prov is None:
             prov = {"service": self.url, "query": query, "rows": n,
                     "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
                         timespec="seconds"),
