@@ -10,6 +10,7 @@ import astropy.units as u
 import numpy as np
 
 from ...exceptions import ParameterError
+from ...logger import log
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "FLAGS", "ClusterFit", "QuantityModel", "RV_MODEL",
            "FEH_MODEL", "fit_cluster", "with_flag", "with_note"]
@@ -33,8 +34,11 @@ FLAGS = {
 
 _LOG_2PI = np.log(2 * np.pi)
 _THRESHOLD = 15.0       # log-posterior below the peak where a grid stops
+_EDGE = 12.0            # an end of the v grid within e^-12 of the peak: the grid grows
 _NV, _NS, _NF = 40, 24, 8  # grid nodes in v, sigma and f per pass (about)
-_MAX_PASSES = 7
+_THIN = 8               # fewer stars: up to 4 times the nodes (see _grid_posterior)
+_MAX_PASSES = 7         # refinements
+_MAX_EXTENSIONS = 30    # growths of the v grid (each at least doubles its width)
 _TOL = 0.05             # quantiles settled: moved by less than 5 % of the 16-84 % range
 _MODE_MASS = 0.1        # a secondary mode holding >= 10 % of the posterior: multimodal
 _EDGE_DENSITY = 0.9     # posterior of sigma at sigma_max >= 0.9 of its peak: at the edge
@@ -234,24 +238,34 @@ def _kept_intervals(nodes, keep):
     return out
 
 
-def _refine(nodes, density, keep, n, *, intervals=False, anchors=None):
+def _refine(nodes, density, keep, n, *, intervals=False, anchors=None, log_from=None):
     """New nodes: ``n`` uniform over the kept region and ``n`` at quantiles of the density.
 
-    The uniform part follows the posterior's tails (and every mode when ``intervals``),
-    the quantile part resolves where the mass is; ``anchors`` (the stars' values, for
-    few stars) inside the kept region are nodes too, so that a core of one star peaks
-    on a node.
+    The uniform part follows the posterior's tails (and every mode when ``intervals``):
+    half of it over the kept region, half over the central 99.8 % of the mass (a kept
+    region much wider than the mass, the far tails of a thin sample, must not leave the
+    core to the quantile nodes alone); the quantile part resolves where the mass is;
+    ``anchors`` (the stars' values, for few stars) inside the kept region are nodes too,
+    so that a core of one star peaks on a node. With ``log_from``, the part over the
+    kept region is geometric from that value when the region spans more than a decade
+    (a dispersion the stars do not constrain).
     """
+    m = n - n // 2
     if intervals:
         parts = _kept_intervals(nodes, keep)
         lengths = np.array([b - a for a, b in parts])
         total = lengths.sum()
-        uniform = [_spread(a, b, max(6, int(round(n * ln / total))) if total > 0 else 1)
+        uniform = [_spread(a, b, max(6, int(round(m * ln / total))) if total > 0 else 1)
                    for (a, b), ln in zip(parts, lengths)]
         if anchors is not None:
             uniform += [anchors[(anchors >= a) & (anchors <= b)] for a, b in parts]
     else:
-        uniform = [_spread(*_kept_range(nodes, keep), n)]
+        lo, hi = _kept_range(nodes, keep)
+        if log_from is not None and hi > max(lo, log_from) * 10:
+            uniform = [np.array([lo]), np.geomspace(max(lo, log_from), hi, m)]
+        else:
+            uniform = [_spread(lo, hi, m)]
+    uniform.append(_spread(*_quantiles(nodes, density, [1e-3, 1 - 1e-3]), n // 2))
     mid = _quantiles(nodes, density, (np.arange(n) + 0.5) / n)
     return np.unique(np.concatenate(uniform + [mid]))
 
@@ -267,42 +281,92 @@ def _marginals(f, v, s, logpost):
         joint.sum(axis=(0, 1)) / ws
 
 
+def _extend(v, low, high, n):
+    """``v`` with ``n`` uniform nodes over its own width added below (``low``) and/or
+    above (``high``) it."""
+    width = max(v[-1] - v[0], 1e-12)
+    parts = [v]
+    if low:
+        parts.append(np.linspace(v[0] - width, v[0], n + 1)[:-1])
+    if high:
+        parts.append(np.linspace(v[-1], v[-1] + width, n + 1)[1:])
+    return np.unique(np.concatenate(parts))
+
+
 def _grid_posterior(stars, sigma_max, f_max):
     """The posterior on a (f, v, sigma) grid refined until its quantiles settle.
 
     The first grid spans the stars' values (uniform nodes and the stars' quantiles),
-    sigma in [0, sigma_max] (log-spaced) and f in [0, f_max]. Each next grid puts half
-    its nodes uniformly over the region within e^-15 of the peak (every separate
-    mode of v keeps its own interval) and half at quantiles of the current marginals;
-    it stops when the 16/50/84 % points of v and sigma move by less than 5 % of their
-    16-84 % range.
+    sigma in [0, sigma_max] (log-spaced) and f in [0, f_max]. v has a flat prior, so
+    the posterior of a few stars reaches far beyond them (a dispersion up to
+    sigma_max, and the outlier component's tails, ~|v|^-2n for n stars and f > 0):
+    while the posterior at an end of the v grid (joint, or marginal of v) is within
+    e^-12 of its peak, the grid grows on that side by its own width (``_NV / 2`` new
+    uniform nodes) and the posterior is computed again, a pass that is not a
+    refinement and ends no convergence test. The polynomial tails end the growth: for
+    two stars with 0.1 km/s errors the v grid reaches about +-200 km/s. Each next grid
+    puts half its nodes uniformly (half of them over the region within e^-15 of the
+    peak of the joint posterior or of a marginal, where every separate mode of v keeps
+    its own interval, half over the central 99.8 % of the mass) and half at quantiles
+    of the current marginals; it stops when the 16/50/84 % points of v and sigma move
+    by less than 5 % of their 16-84 % range. A thin sample (fewer than 6 stars: sigma
+    unconstrained, the marginal of v a cusp on broad tails) gets up to 4 times the v
+    nodes and twice the sigma nodes, geometric in sigma; its nodes are cheap (the cost
+    is stars x nodes).
+
+    Returns
+    -------
+    f, v, s, logpost, r, joint, pv, ps
+        The last grid and the posterior computed on it.
+    converged : bool
+        False when ``_MAX_PASSES`` refinements did not settle the quantiles, or
+        ``_MAX_EXTENSIONS`` growths did not reach the tails: the arrays are still
+        those of the returned grid.
     """
     y, e = stars.y, stars.e
+    thin = int(np.clip(round(_THIN / y.size), 1, 4))
+    nv, ns = _NV * thin, _NS * min(thin, 2)
     pad = 3 * float(np.median(e))
     lo, hi = float(y.min()) - pad, float(y.max()) + pad
-    q = y if y.size <= _NV else np.quantile(y, np.linspace(0, 1, _NV))
-    v = np.unique(np.concatenate([np.linspace(lo, hi, _NV), q]))
+    q = y if y.size <= nv else np.quantile(y, np.linspace(0, 1, nv))
+    v = np.unique(np.concatenate([np.linspace(lo, hi, nv), q]))
     s0 = max(min(0.1 * float(e.min()), sigma_max / 100), sigma_max * 1e-4)
-    s = np.concatenate([[0.0], np.geomspace(s0, sigma_max, _NS - 1)])
+    s = np.concatenate([[0.0], np.geomspace(s0, sigma_max, ns - 1)])
     f = np.zeros(1) if stars.gamma is None else np.linspace(0, f_max, _NF)
-    previous = None
-    for _ in range(_MAX_PASSES):
+    previous, passes, extensions, converged = None, 0, 0, False
+    while True:
         logpost, r = stars.log_posterior(f, v, s)
         joint, pf, pv, ps = _marginals(f, v, s, logpost)
+        # the region within e^-15 of the peak, of the joint posterior or of a marginal
+        # (a thin sample's joint peak is a narrow cusp at small sigma; the broad
+        # region at large sigma below it holds much of the marginal mass of v)
+        keep = logpost >= logpost.max() - _THRESHOLD
+        keep_f, keep_v, keep_s = (keep.any(axis=axes) | (p >= np.exp(-_THRESHOLD) * p.max())
+                                  for axes, p in (((1, 2), pf), ((0, 2), pv), ((0, 1), ps)))
+        edge = [bool((logpost[:, i] >= logpost.max() - _EDGE).any()
+                     or pv[i] >= np.exp(-_EDGE) * pv.max()) for i in (0, -1)]
+        if any(edge) and extensions < _MAX_EXTENSIONS:
+            v = _extend(v, *edge, _NV // 2)
+            extensions += 1
+            previous = None  # the grid did not hold the posterior: no convergence test
+            continue
         now = np.concatenate([_quantiles(v, pv, [0.16, 0.5, 0.84]),
                               _quantiles(s, ps, [0.16, 0.5, 0.84])])
         if previous is not None:
             scale = np.repeat([max(now[2] - now[0], 1e-12), max(now[5] - now[3], 1e-12)], 3)
             if np.all(np.abs(now - previous) < _TOL * scale):
+                converged = not any(edge)
                 break
+        passes += 1
+        if passes >= _MAX_PASSES:
+            break
         previous = now
-        keep = logpost >= logpost.max() - _THRESHOLD
-        v = _refine(v, pv, keep.any(axis=(0, 2)), _NV // 2, intervals=True,
+        v = _refine(v, pv, keep_v, nv // 2, intervals=True,
                     anchors=y if y.size <= _NV else None)
-        s = _refine(s, ps, keep.any(axis=(0, 1)), _NS // 2)
+        s = _refine(s, ps, keep_s, ns // 2, log_from=s0 if thin > 1 else None)
         if f.size > 1:
-            f = _refine(f, pf, keep.any(axis=(1, 2)), _NF // 2)
-    return f, v, s, logpost, r, joint, pv, ps
+            f = _refine(f, pf, keep_f, _NF // 2)
+    return f, v, s, logpost, r, joint, pv, ps, converged
 
 
 def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=None):
@@ -360,8 +424,12 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     sigma_max = float(model.sigma_max.value)
     gamma = None if model.outlier_scale is None else float(model.outlier_scale.to_value(unit))
     stars = _Stars(y, e, gamma)
-    f, v, s, _, r, joint, pv, ps = _grid_posterior(stars, sigma_max,
-                                                   model.outlier_fraction_max)
+    f, v, s, _, r, joint, pv, ps, converged = _grid_posterior(stars, sigma_max,
+                                                              model.outlier_fraction_max)
+    if not converged:
+        log.warning("likelihood: the posterior grid of %d stars (%.6g ... %.6g %s) did not "
+                    "settle in %d passes; its last grid is used", n, y.min(), y.max(), unit,
+                    _MAX_PASSES)
     v16, v50, v84 = _quantiles(v, pv, [0.16, 0.5, 0.84])
     s16, s50, s84 = _quantiles(s, ps, [0.16, 0.5, 0.84])
     # core probabilities: the posterior average of each star's core responsibility
