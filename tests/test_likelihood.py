@@ -18,7 +18,7 @@ import pytest
 from astro_ocl import schema
 from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
 from astro_ocl.steps.likelihood import (FEH_MODEL, FLAGS, RV_MODEL, QuantityModel, fit_cluster,
-                                        likelihood_statistics)
+                                        likelihood_statistics, widen_single_stars)
 from astro_ocl.steps.likelihood import model as likelihood_model
 from astro_ocl.steps.multisurvey import combine_matched
 from astro_ocl.steps.statistics import cluster_statistics
@@ -368,6 +368,37 @@ def test_likelihood_statistics_on_the_default_stars(real):
     ok = clusters["f_RV"] == ""
     assert ok.sum() >= 70
     assert np.all(np.isfinite(clusters["e_RV"][ok])) and np.all(clusters["e_RV"][ok].value > 0)
+
+
+def test_single_star_values_carry_the_typical_dispersion(real):
+    """A one-star cluster value is that star's value; its error adds in quadrature the
+    typical intrinsic dispersion: the median dispersion of the clusters of the same
+    table with at least 5 stars in the fit and a constrained value."""
+    _, combined, _ = real
+    clusters, _ = likelihood_statistics(combined)
+    own, _ = likelihood_statistics(combined, single_star_dispersion=False)
+    names = np.asarray(combined["Cluster"]).astype(str)
+    for n, e, sig, f, note, prefix, star_error in (
+            ("NRV", "e_RV", "sRVint", "f_RV", "RVnote", "rv", "e_rv"),
+            ("NFeH", "e_[Fe/H]", "sFeHint", "f_[Fe/H]", "FeHnote", "feh", "e_feh")):
+        flags = np.asarray(clusters[f]).astype(str)
+        rich = ((np.asarray(clusters[n]) >= 5) & np.isfinite(clusters[sig].value)
+                & np.array([not set(x) & set("0bcs") for x in flags]))
+        typical = np.median(clusters[sig][rich])
+        assert rich.sum() >= 20 and typical.value > 0
+        assert u.Quantity(clusters.meta[f"{prefix}_single_star_sigma"]) == typical
+        single = np.array(["1" in x for x in flags])
+        assert single.sum() >= 10
+        for i in np.flatnonzero(single):
+            assert own[e][i] > 0 and clusters[e][i] == np.hypot(own[e][i], typical)
+            assert f"{typical:.3g}" in clusters[note][i]
+        np.testing.assert_array_equal(clusters[e][~single], own[e][~single])
+        np.testing.assert_array_equal(clusters[sig], own[sig])
+    # without zero points, the star's own error: its survey's e_rv
+    for i in np.flatnonzero(np.asarray(own["NRV"]) == 1):
+        assert own["e_RV"][i] == combined["e_rv"][names == own["Cluster"][i]][0]
+    with pytest.raises(ParameterError, match="already include"):
+        widen_single_stars(clusters)
 
 
 def test_validity_columns_keep_stars_out(real):

@@ -86,7 +86,11 @@ Reported:
   median to the farthest mode's peak, so that it spans the candidate values), in
   quadrature with the zero points' uncertainty, each survey's weighted by that
   survey's share of the core's weight (a zero point moves all the stars of a survey
-  together, so it does not average down);
+  together, so it does not average down): ``sqrt(s^T C s)`` with ``s`` the shares
+  and ``C`` the zero points' covariance, diagonal by default, ``C_ij = rho_ij e_i
+  e_j`` with the correlations the zero-point fit records
+  (``correlated_zero_points=True``: surveys tied to the reference through the same
+  clusters have correlated offsets);
 * ``sigma``, ``e_sigma``: median and half 16-84 % interval of the marginal of
   ``sigma``;
 * ``n_core``: the sum over stars of ``p_core``, the posterior probability that the
@@ -97,15 +101,26 @@ Reported:
   ``sigma_max`` is at least 90 % of its peak (it rises to the prior's edge); ``c``:
   ``n_core`` < 1.5.
 
-One star: its value and error (and the zero point's error), flag ``1``.
+One star (flag ``1``): its value; its error, the zero point's and the typical
+intrinsic dispersion in quadrature. A star scatters about its cluster's value by the
+cluster's intrinsic dispersion, which one star cannot measure: the typical one is the
+median ``sigma`` of the clusters of the same table with at least 5 stars in the fit
+and a constrained value (`widen_single_stars`; the table's meta and the row's note give
+it). `fit_cluster` alone gives the star's own error; `likelihood_statistics` adds the
+typical dispersion, and `astro_ocl.steps.zeropoints` weights the one-star values of its
+fit by that error. The paper's method keeps the star's own value and error (the
+published convention).
 
 Sub-modules: `~astro_ocl.steps.likelihood.model` (one cluster's posterior) and
 `~astro_ocl.steps.likelihood.clusters` (a table of matched stars).
 """
-from .clusters import LIKELIHOOD_COLUMNS, likelihood_statistics, zero_point_lookup
+from .clusters import (LIKELIHOOD_COLUMNS, TYPICAL_MIN_STARS, UNCONSTRAINED_FLAGS,
+                       likelihood_statistics, typical_dispersion, widen_single_stars,
+                       zero_point_lookup)
 from .model import (DEFAULT_METHOD, FEH_MODEL, FLAGS, METHODS, RV_MODEL, ClusterFit,
                     QuantityModel, fit_cluster)
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "FLAGS", "LIKELIHOOD_COLUMNS", "ClusterFit",
-           "QuantityModel", "RV_MODEL", "FEH_MODEL", "fit_cluster", "likelihood_statistics",
+__all__ = ["METHODS", "DEFAULT_METHOD", "FLAGS", "LIKELIHOOD_COLUMNS", "TYPICAL_MIN_STARS",
+           "UNCONSTRAINED_FLAGS", "ClusterFit", "QuantityModel", "RV_MODEL", "FEH_MODEL",
+           "fit_cluster", "likelihood_statistics", "typical_dispersion", "widen_single_stars",
            "zero_point_lookup"]

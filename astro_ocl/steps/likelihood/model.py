@@ -24,7 +24,8 @@ DEFAULT_METHOD = "likelihood"
 #: The flag codes of a cluster value (``f_RV``, ``f_[Fe/H]``).
 FLAGS = {
     "0": "no usable star",
-    "1": "single star: its value and error",
+    "1": "single star: its value; its error and the typical intrinsic dispersion in "
+         "quadrature",
     "b": "multimodal posterior: groups of stars are equally good candidates for the core",
     "s": "intrinsic dispersion at the prior edge: the stars disagree beyond any plausible "
          "internal dispersion",
@@ -369,7 +370,28 @@ def _grid_posterior(stars, sigma_max, f_max):
     return f, v, s, logpost, r, joint, pv, ps, converged
 
 
-def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=None):
+def _zero_point_error(weights, offsets_error, surveys, correlation):
+    """The zero points' uncertainty of a weighted mean: ``sqrt(s^T C s)``.
+
+    ``s`` holds each survey's share of the weights, ``C_ij = rho_ij e_i e_j`` the
+    covariance of the surveys' zero points (errors ``e``, correlations ``rho`` from the
+    nested mapping ``correlation``; None or a missing pair: 0, independent).
+    """
+    labels = np.unique(surveys)
+    share = np.array([weights[surveys == lab].sum() for lab in labels]) / weights.sum()
+    error = np.array([offsets_error[surveys == lab].max() for lab in labels])
+    rho = np.eye(labels.size)
+    if correlation:
+        for i, a in enumerate(labels):
+            for j, b in enumerate(labels):
+                if i != j:
+                    rho[i, j] = correlation.get(str(a), {}).get(str(b), 0.0)
+    x = share * error
+    return float(np.sqrt(max(x @ rho @ x, 0.0)))
+
+
+def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=None,
+                offsets_correlation=None):
     """Fit the cluster value of one set of stars (see the module notes).
 
     Parameters
@@ -385,10 +407,17 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
         survey); stars of one survey share one zero point.
     surveys : array-like, shape (n,), optional
         Labels of the stars' surveys (for ``offsets_error``); default: one survey.
+    offsets_correlation : dict, optional
+        ``{survey: {survey: rho}}``: the correlations of the surveys' zero points (the
+        metadata of `astro_ocl.steps.zeropoints.fit_zero_points`; see
+        `~astro_ocl.steps.likelihood.zero_point_lookup`). None: independent.
 
     Returns
     -------
     `ClusterFit`
+        One star: its value and its own error (with the zero point's), flag ``1``
+        (`~astro_ocl.steps.likelihood.likelihood_statistics` adds the typical intrinsic
+        dispersion of its clusters).
 
     Raises
     ------
@@ -453,11 +482,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     # the zero points' uncertainty: each survey's share of the core's weight
     ezp = 0.0
     if np.any(zp > 0):
-        w = p_core / (e ** 2 + s50 ** 2)
-        for lab in np.unique(labels):
-            sel = labels == lab
-            share = w[sel].sum() / w.sum()
-            ezp = np.hypot(ezp, share * zp[sel].max())
+        ezp = _zero_point_error(p_core / (e ** 2 + s50 ** 2), zp, labels, offsets_correlation)
     n_core = float(p_core.sum())
     codes = []
     stat = (v84 - v16) / 2
