@@ -250,19 +250,25 @@ def test_thin_clusters_drawn_from_the_model_are_covered(real):
 
 def test_a_grid_that_does_not_settle_is_reported_on_its_own_grid(real, monkeypatch, caplog):
     """With one refinement allowed, the posterior is that of the grid it was computed
-    on (not of the next grid), and the log says it did not settle."""
+    on (not of the next grid); the fit and the log say it did not settle."""
     by_survey, _, _ = real
     rv, erv = _stars(by_survey["APOGEE"], "NGC_2682")
     settled = fit_cluster(rv * KMS, erv * KMS)
+    assert settled.converged
     monkeypatch.setattr(likelihood_model, "_MAX_PASSES", 1)
-    with caplog.at_level(logging.WARNING, logger="astro_ocl"):
-        first = fit_cluster(rv * KMS, erv * KMS)
-    assert "did not settle" in caplog.text
+    first = fit_cluster(rv * KMS, erv * KMS)
+    assert not first.converged
     # the first grid is coarse, but its numbers are its own
     assert first.value == pytest.approx(settled.value, abs=0.3 * settled.error)
     assert first.error == pytest.approx(settled.error, rel=0.3)
     assert first.p_core.shape == rv.shape and np.all((first.p_core >= 0) & (first.p_core <= 1))
     assert first.n_core == pytest.approx(first.p_core.sum())
+    # the table says which cluster
+    apogee = by_survey["APOGEE"]
+    with caplog.at_level(logging.WARNING, logger="astro_ocl"):
+        likelihood_statistics(apogee[np.asarray(apogee["Cluster"]) == "NGC_2682"])
+    assert f"NGC_2682 RV ({rv.size} stars of APOGEE)" in caplog.text
+    assert "did not settle" in caplog.text
 
 
 # --- binaries and non-members injected into real members -----------------------------------

@@ -5,6 +5,7 @@ from astropy.table import QTable
 
 from ... import schema
 from ...exceptions import ParameterError
+from ...logger import log
 from ...utils import progress
 from ..quality import QualityCuts, parameter_flag
 from ..statistics import STATISTICS_COLUMNS
@@ -290,6 +291,11 @@ def likelihood_statistics(matched, *, zero_points=None, cuts=None, rv_model=RV_M
             fit_feh = with_note(fit_feh, "RV core undefined: every star with a valid RV "
                                          "and [Fe/H] used")
         flags[i_feh[fit_feh.p_core >= core_threshold]] = 12
+        for quantity, fit, used in (("RV", fit_rv, i_rv), ("[Fe/H]", fit_feh, i_feh)):
+            if not fit.converged:
+                log.warning("likelihood: %s %s (%d stars of %s): the posterior grid did not "
+                            "settle; its last grid is used", name, quantity, fit.n,
+                            ", ".join(np.unique(surveys[used])))
         rows.append((name, idx.size, fit_rv, fit_feh))
     clusters = QTable()
     clusters["Cluster"] = np.array([r[0] for r in rows], dtype=str)

@@ -4,13 +4,12 @@
 self-refining grid; `QuantityModel` holds a quantity's priors; `FLAGS` the codes of
 a value the stars do not constrain.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import astropy.units as u
 import numpy as np
 
 from ...exceptions import ParameterError
-from ...logger import log
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "FLAGS", "ClusterFit", "QuantityModel", "RV_MODEL",
            "FEH_MODEL", "fit_cluster", "with_flag", "with_note"]
@@ -112,6 +111,8 @@ class ClusterFit:
         Codes of :data:`FLAGS`, sorted; empty when the value is constrained.
     note : str
         The flags in words.
+    converged : bool
+        False when the posterior grid did not settle (its last grid is used).
     """
 
     n: int
@@ -124,6 +125,7 @@ class ClusterFit:
     p_core: np.ndarray = field(repr=False)
     flag: str = ""
     note: str = ""
+    converged: bool = True
 
 
 def _nan_fit(n=0, flag="0", note=None):
@@ -429,7 +431,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     >>> import astropy.units as u
     >>> fit = fit_cluster([-42.48, -135.45] * u.km / u.s, [0.11, 0.11] * u.km / u.s)
     >>> fit.flag, round(fit.error)    # two stars 93 km/s apart: either could be the core
-    ('bc', 46)
+    ('bcs', 48)
     """
     unit = model.sigma_max.unit
     y = np.atleast_1d(u.Quantity(values, unit).value).astype(float)
@@ -455,10 +457,6 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     stars = _Stars(y, e, gamma)
     f, v, s, _, r, joint, pv, ps, converged = _grid_posterior(stars, sigma_max,
                                                               model.outlier_fraction_max)
-    if not converged:
-        log.warning("likelihood: the posterior grid of %d stars (%.6g ... %.6g %s) did not "
-                    "settle in %d passes; its last grid is used", n, y.min(), y.max(), unit,
-                    _MAX_PASSES)
     v16, v50, v84 = _quantiles(v, pv, [0.16, 0.5, 0.84])
     s16, s50, s84 = _quantiles(s, ps, [0.16, 0.5, 0.84])
     # core probabilities: the posterior average of each star's core responsibility
@@ -500,7 +498,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     flag = "".join(sorted(codes))
     note = "; ".join(FLAGS[c] for c in flag)
     return ClusterFit(n, float(v50), err, float(ezp), float(s50), float((s84 - s16) / 2),
-                      n_core, p_core, flag, note)
+                      n_core, p_core, flag, note, converged)
 
 
 def with_flag(fit, extra):
@@ -508,12 +506,9 @@ def with_flag(fit, extra):
     if not extra:
         return fit
     flag = "".join(sorted(set(fit.flag) | set(extra)))
-    return ClusterFit(fit.n, fit.value, fit.error, fit.error_zp, fit.sigma, fit.e_sigma,
-                      fit.n_core, fit.p_core, flag, "; ".join(FLAGS[c] for c in flag))
+    return replace(fit, flag=flag, note="; ".join(FLAGS[c] for c in flag))
 
 
 def with_note(fit, text):
     """``fit`` with ``text`` added to its note."""
-    note = f"{fit.note}; {text}" if fit.note else text
-    return ClusterFit(fit.n, fit.value, fit.error, fit.error_zp, fit.sigma, fit.e_sigma,
-                      fit.n_core, fit.p_core, fit.flag, note)
+    return replace(fit, note=f"{fit.note}; {text}" if fit.note else text)
