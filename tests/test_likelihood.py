@@ -361,7 +361,7 @@ def test_likelihood_statistics_on_the_default_stars(real):
         assert row["Nall"] == sel.sum() == row["NRV"]
         assert row["NRVcore"] == pytest.approx(np.nansum(stars["Pcore"][sel]), abs=1e-6)
         assert row["NFeH"] == (stars["Flag"][sel] == 12).sum() or row["f_[Fe/H]"] != ""
-    # single-star clusters are exactly their star; King 2 and NGC 869 are flagged
+    # single-star clusters are flagged 1; King 2 and NGC 869 are flagged
     single = clusters["NRV"] == 1
     assert np.all(clusters["f_RV"][single] == "1")
     i = list(clusters["Cluster"]).index("King_2")

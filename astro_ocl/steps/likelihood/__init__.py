@@ -73,7 +73,7 @@ marginal of ``v`` is a cusp on broad tails; a node costs in proportion to the st
 Marginals by the trapezoid rule. No random numbers: the same stars give the same
 numbers. Measured on the stars of the default build (every survey's and the combined
 samples, RV and [Fe/H], 325 fits) against a grid four times finer in ``v`` and
-``sigma`` with a 0.5 % tolerance: values agree to 0.04 of their error; errors of 2-3
+``sigma`` with a 0.5 % tolerance: values agree to 0.05 of their error; errors of 2-3
 stars to 1.5 %, of 4-7 stars to 4 %, of more stars to 2.3 % for 90 % of them (22 % at
 worst: King 7's ten APOGEE stars, whose grid does not settle). A direct integral of
 the model (tests/test_likelihood.py) agrees with the 2-3 star values to 3 %.
