@@ -7,6 +7,7 @@ draws their velocities; the contaminants are real: velocities of the LAMOST star
 cluster fields that are not members, and binary orbits drawn from the solar-type
 period distribution of Raghavan et al. (2010, ApJS 190, 1).
 """
+import logging
 import warnings
 
 import astropy.constants as const
@@ -17,7 +18,8 @@ import pytest
 from astro_ocl import schema
 from astro_ocl.exceptions import DroppedRowsWarning, ParameterError
 from astro_ocl.steps.likelihood import (FEH_MODEL, FLAGS, RV_MODEL, QuantityModel, fit_cluster,
-                                        likelihood_statistics)
+                                        likelihood_statistics, widen_single_stars)
+from astro_ocl.steps.likelihood import model as likelihood_model
 from astro_ocl.steps.multisurvey import combine_matched
 from astro_ocl.steps.statistics import cluster_statistics
 from helpers import match_embedded_surveys
@@ -136,6 +138,139 @@ def test_bad_input_is_refused():
         QuantityModel(sigma_max=1 * u.dex, outlier_scale=20 * KMS)
 
 
+# --- the posterior of a few stars, against a direct integral ---------------------------------
+def _direct_posterior_quantiles(y, e, model, probs=(0.16, 0.5, 0.84)):
+    """Quantiles of the marginal posterior of v, integrated directly from the model.
+
+    The model as `astro_ocl.steps.likelihood` documents it: star i is in the core
+    with probability 1 - f, ``N(v, e_i^2 + sigma^2)``, or an outlier,
+    ``Cauchy(v, sqrt(gamma^2 + e_i^2))``; flat priors on v, on sigma in [0, sigma_max]
+    and on f in [0, f_max]. The product over the stars is a polynomial in f,
+    integrated exactly; sigma by the trapezoid rule on 600 nodes; v on nodes from
+    -1e5 to 1e5 km/s around the stars, fine near each star and over the bulk.
+    """
+    y, e = np.asarray(y, float), np.asarray(e, float)
+    sigma_max = model.sigma_max.value
+    gamma = None if model.outlier_scale is None else model.outlier_scale.value
+    c, h = (y.max() + y.min()) / 2, (y.max() - y.min()) / 2 + 3 * sigma_max
+    v = np.unique(np.concatenate(
+        [np.linspace(c - h, c + h, 4001), c + np.geomspace(h, 1e5, 400),
+         c - np.geomspace(h, 1e5, 400)]
+        + [np.linspace(yi - 8 * ei, yi + 8 * ei, 401) for yi, ei in zip(y, e)]))
+    s = np.unique(np.concatenate([np.linspace(0, 8 * e.min(), 201),
+                                  np.geomspace(8 * e.min(), sigma_max, 400)]))
+    density = []
+    for part in np.array_split(v, v.size // 1000 + 1):
+        var = e[:, None, None] ** 2 + s ** 2
+        d2 = (y[:, None, None] - part[None, :, None]) ** 2
+        core = np.exp(-0.5 * d2 / var) / np.sqrt(2 * np.pi * var)
+        if gamma is None:
+            like = core.prod(axis=0)
+        else:
+            g2 = gamma ** 2 + e[:, None, None] ** 2
+            outlier = np.sqrt(g2) / np.pi / (d2 + g2)
+            coeffs = [np.ones_like(core[0])]       # of f^0, f^1, ...
+            for a, b in zip(core, outlier):        # times (a + f (b - a))
+                times_f = [np.zeros_like(a)] + [c * (b - a) for c in coeffs]
+                coeffs = [x + y for x, y in zip([c * a for c in coeffs] + [0.0], times_f)]
+            f_max = model.outlier_fraction_max
+            like = sum(c * f_max ** (k + 1) / (k + 1) for k, c in enumerate(coeffs))
+        density.append(((like[:, 1:] + like[:, :-1]) / 2 * np.diff(s)).sum(axis=1))
+    density = np.concatenate(density)
+    cdf = np.concatenate([[0], np.cumsum(np.diff(v) * (density[1:] + density[:-1]) / 2)])
+    return np.interp(probs, cdf / cdf[-1], v)
+
+
+@pytest.mark.parametrize("cluster", ["Berkeley_20", "Collinder_220", "NGC_7062", "Berkeley_29",
+                                     "NGC_1907"])
+def test_two_and_three_stars_give_the_posterior_of_the_model(real, cluster):
+    """The real stars of thin clusters: with a flat prior on v, a dispersion the stars do
+    not constrain (up to 20 km/s) widens the posterior far beyond the stars' own range
+    (Berkeley 20: two APOGEE stars 3.2 km/s apart, a 16-84 % half width of 5.2 km/s)."""
+    _, combined, _ = real
+    rv, erv = _stars(combined, cluster)
+    assert rv.size in (2, 3)
+    v16, v50, v84 = _direct_posterior_quantiles(rv, erv, RV_MODEL)
+    fit = fit_cluster(rv * KMS, erv * KMS)
+    assert fit.value == pytest.approx(v50, abs=0.02 * (v84 - v16) / 2)
+    assert fit.error == pytest.approx((v84 - v16) / 2, rel=0.03)
+    assert fit.error > (rv.max() - rv.min()) / 2
+
+
+def test_two_stars_feh_posterior_of_the_model(real):
+    """[Fe/H] (no outlier component, dispersion up to 0.5 dex) of the two LAMOST stars
+    of a real cluster."""
+    _, combined, _ = real
+    names = np.asarray(combined["Cluster"]).astype(str)
+    feh = np.ma.filled(np.ma.asarray(combined["feh"].value, float), np.nan)
+    efeh = np.ma.filled(np.ma.asarray(combined["e_feh"].value, float), np.nan)
+    ok = np.isfinite(feh) & np.isfinite(efeh) & (efeh > 0)
+    two = [n for n in sorted(set(names)) if (ok & (names == n)).sum() == 2
+           and np.ptp(feh[ok & (names == n)]) > 0.05]
+    sel = ok & (names == two[0])
+    v16, v50, v84 = _direct_posterior_quantiles(feh[sel], efeh[sel], FEH_MODEL)
+    fit = fit_cluster(feh[sel] * u.dex, efeh[sel] * u.dex, model=FEH_MODEL)
+    assert fit.value == pytest.approx(v50, abs=0.02 * (v84 - v16) / 2)
+    assert fit.error == pytest.approx((v84 - v16) / 2, rel=0.03)
+
+
+def test_reviewer_case_two_stars_one_km_s_apart():
+    """Two stars at 0 and 1 km/s with 0.1 km/s errors: the posterior of v has a 16-84 %
+    half width of 3.56 km/s (not the 0.48 km/s of a grid that stops at the stars)."""
+    v16, v50, v84 = _direct_posterior_quantiles([0.0, 1.0], [0.1, 0.1], RV_MODEL)
+    assert (v84 - v16) / 2 == pytest.approx(3.56, abs=0.01)
+    fit = fit_cluster([0.0, 1.0] * KMS, [0.1, 0.1] * KMS)
+    assert fit.error == pytest.approx((v84 - v16) / 2, rel=0.03)
+
+
+@pytest.mark.slow
+def test_thin_clusters_drawn_from_the_model_are_covered(real):
+    """Clusters of 2-3 stars with the errors of the real thin clusters, drawn from the
+    model (sigma and f from their priors, outliers from the Cauchy component): the
+    truth within the error bar in 68 % of the draws."""
+    _, combined, _ = real
+    names = np.asarray(combined["Cluster"]).astype(str)
+    errors = [_stars(combined, n)[1] for n in sorted(set(names))
+              if (names == n).sum() in (2, 3)]
+    assert len(errors) >= 10
+    rng = np.random.default_rng(18)
+    gamma = RV_MODEL.outlier_scale.value
+    z = []
+    for k in range(400):
+        e = errors[k % len(errors)]
+        sigma = rng.uniform(0, RV_MODEL.sigma_max.value)
+        outlier = rng.random(e.size) < rng.uniform(0, RV_MODEL.outlier_fraction_max)
+        y = 33.7 + np.where(outlier, np.hypot(gamma, e) * rng.standard_cauchy(e.size),
+                            np.hypot(sigma, e) * rng.normal(0, 1, e.size))
+        fit = fit_cluster(y * KMS, e * KMS)
+        z.append(abs(fit.value - 33.7) / fit.error)
+    covered = np.mean(np.array(z) <= 1)
+    assert abs(covered - 0.68) < 3 * np.sqrt(0.68 * 0.32 / len(z)), covered
+
+
+def test_a_grid_that_does_not_settle_is_reported_on_its_own_grid(real, monkeypatch, caplog):
+    """With one refinement allowed, the posterior is that of the grid it was computed
+    on (not of the next grid); the fit and the log say it did not settle."""
+    by_survey, _, _ = real
+    rv, erv = _stars(by_survey["APOGEE"], "NGC_2682")
+    settled = fit_cluster(rv * KMS, erv * KMS)
+    assert settled.converged
+    monkeypatch.setattr(likelihood_model, "_MAX_PASSES", 1)
+    first = fit_cluster(rv * KMS, erv * KMS)
+    assert not first.converged
+    # the first grid is coarse, but its numbers are its own
+    assert first.value == pytest.approx(settled.value, abs=0.3 * settled.error)
+    assert first.error == pytest.approx(settled.error, rel=0.3)
+    assert first.p_core.shape == rv.shape and np.all((first.p_core >= 0) & (first.p_core <= 1))
+    assert first.n_core == pytest.approx(first.p_core.sum())
+    # the table says which cluster
+    apogee = by_survey["APOGEE"]
+    with caplog.at_level(logging.WARNING, logger="astro_ocl"):
+        likelihood_statistics(apogee[np.asarray(apogee["Cluster"]) == "NGC_2682"])
+    assert f"NGC_2682 RV ({rv.size} stars of APOGEE)" in caplog.text
+    assert "did not settle" in caplog.text
+
+
 # --- binaries and non-members injected into real members -----------------------------------
 def test_injected_binaries_and_non_members_leave_the_value(real):
     """NGC 2682, the real APOGEE stars: 10 % replaced by real field velocities (LAMOST
@@ -226,7 +361,7 @@ def test_likelihood_statistics_on_the_default_stars(real):
         assert row["Nall"] == sel.sum() == row["NRV"]
         assert row["NRVcore"] == pytest.approx(np.nansum(stars["Pcore"][sel]), abs=1e-6)
         assert row["NFeH"] == (stars["Flag"][sel] == 12).sum() or row["f_[Fe/H]"] != ""
-    # single-star clusters are exactly their star; King 2 and NGC 869 are flagged
+    # single-star clusters are flagged 1; King 2 and NGC 869 are flagged
     single = clusters["NRV"] == 1
     assert np.all(clusters["f_RV"][single] == "1")
     i = list(clusters["Cluster"]).index("King_2")
@@ -239,6 +374,37 @@ def test_likelihood_statistics_on_the_default_stars(real):
     ok = clusters["f_RV"] == ""
     assert ok.sum() >= 70
     assert np.all(np.isfinite(clusters["e_RV"][ok])) and np.all(clusters["e_RV"][ok].value > 0)
+
+
+def test_single_star_values_carry_the_typical_dispersion(real):
+    """A one-star cluster value is that star's value; its error adds in quadrature the
+    typical intrinsic dispersion: the median dispersion of the clusters of the same
+    table with at least 5 stars in the fit and a constrained value."""
+    _, combined, _ = real
+    clusters, _ = likelihood_statistics(combined)
+    own, _ = likelihood_statistics(combined, single_star_dispersion=False)
+    names = np.asarray(combined["Cluster"]).astype(str)
+    for n, e, sig, f, note, prefix, star_error in (
+            ("NRV", "e_RV", "sRVint", "f_RV", "RVnote", "rv", "e_rv"),
+            ("NFeH", "e_[Fe/H]", "sFeHint", "f_[Fe/H]", "FeHnote", "feh", "e_feh")):
+        flags = np.asarray(clusters[f]).astype(str)
+        rich = ((np.asarray(clusters[n]) >= 5) & np.isfinite(clusters[sig].value)
+                & np.array([not set(x) & set("0bcs") for x in flags]))
+        typical = np.median(clusters[sig][rich])
+        assert rich.sum() >= 20 and typical.value > 0
+        assert u.Quantity(clusters.meta[f"{prefix}_single_star_sigma"]) == typical
+        single = np.array(["1" in x for x in flags])
+        assert single.sum() >= 10
+        for i in np.flatnonzero(single):
+            assert own[e][i] > 0 and clusters[e][i] == np.hypot(own[e][i], typical)
+            assert f"{typical:.3g}" in clusters[note][i]
+        np.testing.assert_array_equal(clusters[e][~single], own[e][~single])
+        np.testing.assert_array_equal(clusters[sig], own[sig])
+    # without zero points, the star's own error: its survey's e_rv
+    for i in np.flatnonzero(np.asarray(own["NRV"]) == 1):
+        assert own["e_RV"][i] == combined["e_rv"][names == own["Cluster"][i]][0]
+    with pytest.raises(ParameterError, match="already include"):
+        widen_single_stars(clusters)
 
 
 def test_validity_columns_keep_stars_out(real):

@@ -106,7 +106,8 @@ class Engine(Protocol):
         """Steps 4-5: ``(statistics, flags)`` as
         `astro_ocl.steps.statistics.cluster_statistics` gives them."""
 
-    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None,
+                              correlated_zero_points=False):
         """Steps 4-5 with the likelihood method: ``(cluster rows, per-star table)`` as
         `astro_ocl.steps.likelihood.likelihood_statistics` gives them."""
 

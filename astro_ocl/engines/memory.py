@@ -131,10 +131,12 @@ class MemoryEngine:
         return cluster_statistics(matched, n_realisations=n_realisations, seed=seed, cuts=cuts,
                                   show_progress=show_progress)
 
-    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None,
+                              correlated_zero_points=False):
         """As `astro_ocl.steps.likelihood.likelihood_statistics`."""
         return likelihood_statistics(matched, zero_points=zero_points, cuts=cuts,
-                                     show_progress=show_progress)
+                                     show_progress=show_progress,
+                                     correlated_zero_points=correlated_zero_points)
 
     def orbit_parameters(self, clusters, *, n_samples, seed, convention, show_progress=None):
         """As `astro_ocl.steps.dynamics.orbit_parameters` with per-cluster streams."""

@@ -49,7 +49,7 @@ from ..steps.gaia_ids import (apply_neighbour_choice, neighbour_choice, needs_tr
 from ..steps.crossmatch import (deduplicate_stars, join_members, select_members, sky_match,
                                 survey_id_key, unique_pairs, without_gaia_sources)
 from ..steps.dynamics import orbit_parameters
-from ..steps.likelihood import LIKELIHOOD_COLUMNS, likelihood_statistics
+from ..steps.likelihood import LIKELIHOOD_COLUMNS, likelihood_statistics, widen_single_stars
 from ..steps.statistics import STATISTICS_COLUMNS, clean_stars, cluster_rng, cluster_statistics
 from ..utils import progress, require
 from .catalogues import gaia_sources_from_archive_columns, hats_input
@@ -159,12 +159,14 @@ def _stats_partition(groups, n_realisations, seed, cuts):
     return out
 
 
-def _likelihood_partition(groups, zero_points, cuts):
+def _likelihood_partition(groups, zero_points, cuts, correlated):
     """Likelihood statistics of a partition of clusters: [(cluster rows, star rows, stars)]."""
     out = []
     for sub in groups:
+        # single-star errors: the typical dispersion of all the clusters, added after
         fits, stars = likelihood_statistics(sub, zero_points=zero_points, cuts=cuts,
-                                            show_progress=False)
+                                            show_progress=False, single_star_dispersion=False,
+                                            correlated_zero_points=correlated)
         out.append((fits, np.asarray(sub["_matched_row"]), stars))
     return out
 
@@ -668,17 +670,20 @@ class LsdbEngine:
         stats.sort(key=lambda s: s.cluster)
         return stats, flags
 
-    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None):
+    def likelihood_statistics(self, matched, *, zero_points, cuts, show_progress=None,
+                              correlated_zero_points=False):
         """As `astro_ocl.steps.likelihood.likelihood_statistics`, clusters spread over workers."""
         bag = self._cluster_bag(matched, LIKELIHOOD_COLUMNS)
-        results = self._run(bag.map_partitions(_likelihood_partition, zero_points,
-                                               cuts).to_delayed(), "clusters (partitions)")
+        results = self._run(bag.map_partitions(_likelihood_partition, zero_points, cuts,
+                                               correlated_zero_points).to_delayed(),
+                            "clusters (partitions)")
         parts = [p for part in results for p in part]
         fits = vstack([f for f, _, _ in parts], metadata_conflicts="silent")
         fits = fits[np.argsort(np.asarray(fits["Cluster"]).astype(str), kind="stable")]
         fits.meta.update(parts[0][0].meta)
         for key in ("stars_outside_rv_fit", "stars_outside_feh_fit"):
             fits.meta[key] = sum(int(f.meta.get(key, 0)) for f, _, _ in parts)
+        fits = widen_single_stars(fits)
         stars = QTable()
         template = parts[0][2]
         for name in template.colnames:

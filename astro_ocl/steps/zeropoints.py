@@ -26,7 +26,7 @@ from astropy.table import QTable
 
 from ..exceptions import DroppedRowsWarning, ParameterError
 from ..logger import log
-from .likelihood import likelihood_statistics
+from .likelihood import UNCONSTRAINED_FLAGS, likelihood_statistics
 
 __all__ = ["survey_statistics", "fit_zero_points", "apply_zero_points",
            "ZERO_POINT_SIGNIFICANCE", "STAR_COLUMNS"]
@@ -43,13 +43,10 @@ def _value(col, unit):
 #: |offset| / e_offset above which a [Fe/H] zero point is applied (RV: always, when measured).
 ZERO_POINT_SIGNIFICANCE = 2.0
 
-# per quantity: cluster value, error, stars fitted, intrinsic dispersion, flag, literature
-# value and error, unit
-_ZP = {"RV": ("RV", "e_RV", "NRV", "sRVint", "f_RV", "RV", "e_RV", u.km / u.s),
-       "[Fe/H]": ("[Fe/H]", "e_[Fe/H]", "NFeH", "sFeHint", "f_[Fe/H]", "[Fe/H]", "e_[Fe/H]",
-                  u.dex)}
-# flags of a survey's cluster value that keep it out of the zero-point fit
-_UNCONSTRAINED = set("0bcs")
+# per quantity: cluster value, error, stars fitted, flag, literature value and error, unit
+# (a survey's cluster value with a flag of UNCONSTRAINED_FLAGS stays out of the fit)
+_ZP = {"RV": ("RV", "e_RV", "NRV", "f_RV", "RV", "e_RV", u.km / u.s),
+       "[Fe/H]": ("[Fe/H]", "e_[Fe/H]", "NFeH", "f_[Fe/H]", "[Fe/H]", "e_[Fe/H]", u.dex)}
 
 
 def _by_survey(stars):
@@ -90,7 +87,7 @@ def survey_statistics(stars, *, cuts=None, show_progress=False, **model):
 
 def _source_values(table, quantity, *, external):
     """Cluster, value, variance and stars of one source for one quantity (usable rows)."""
-    col, ecol, ncol, scol, fcol, lcol, lecol, unit = _ZP[quantity]
+    col, ecol, ncol, fcol, lcol, lecol, unit = _ZP[quantity]
     names = np.asarray(table["Cluster"]).astype(str)
     if external:
         if lcol not in table.colnames:
@@ -100,19 +97,14 @@ def _source_values(table, quantity, *, external):
             if "NRV" in table.colnames else np.ones(len(table))
         ok = np.isfinite(x) & np.isfinite(ex) & (ex > 0)
         return names[ok], x[ok], ex[ok] ** 2, nst[ok].astype(int)
+    # the error of a single-star value already includes the survey's typical intrinsic
+    # dispersion (likelihood_statistics, survey by survey: `survey_statistics`)
     x, ex = _value(table[col], unit), _value(table[ecol], unit)
     nst = np.asarray(table[ncol], int)
-    flag = np.asarray(table[fcol]).astype(str)
+    flag = np.ma.filled(np.ma.asarray(table[fcol]).astype(str), "")
     ok = np.isfinite(x) & np.isfinite(ex) & (ex > 0) \
-        & np.array([not (set(f) & _UNCONSTRAINED) for f in flag], bool)
-    var = ex ** 2
-    # one star carries the cluster's intrinsic dispersion on top of its error: the
-    # survey's typical sigma_int, from its clusters with at least 5 stars in the fit
-    sig = _value(table[scol], unit)
-    rich = ok & (nst >= 5) & np.isfinite(sig)
-    floor = float(np.median(sig[rich])) if rich.any() else 0.0
-    var = np.where(nst == 1, var + floor ** 2, var)
-    return names[ok], x[ok], var[ok], nst[ok]
+        & np.array([not (set(f) & UNCONSTRAINED_FLAGS) for f in flag], bool)
+    return names[ok], x[ok], ex[ok] ** 2, nst[ok]
 
 
 def _solve(n_mats, b_vecs, free):
@@ -151,11 +143,12 @@ def _normal_equations(w, m):
 
 def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng,
                   significance, clip, min_clusters):
-    """The joint fit of one quantity; returns the rows of the zero-point table."""
+    """The joint fit of one quantity: the rows of the zero-point table, and the offsets'
+    correlation matrix (``{"surveys": [...], "matrix": [[...]]}``, the fitted sources)."""
     unit = _ZP[quantity][-1]
     # external tables without the quantity (Gaia cluster RVs have no [Fe/H]) stay out
     sources = [s for s in per_source
-               if s not in external or _ZP[quantity][5] in per_source[s].colnames]
+               if s not in external or _ZP[quantity][4] in per_source[s].colnames]
     values = {s: _source_values(per_source[s], quantity, external=s in external)
               for s in sources}
     by_cluster = {}
@@ -172,6 +165,7 @@ def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng
         for si, x, var, nst in shared[c]:
             w[ci, si], m[ci, si], nstars[ci, si] = 1 / var, x, nst
     clipped = [[] for _ in sources]
+    correlation = {"surveys": [], "matrix": []}
     offsets = {reference: 0.0}
     e_formal, e_boot, chi2r = {}, {}, np.nan
     while True:
@@ -205,6 +199,13 @@ def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng
         for k, si in enumerate(free):
             offsets[sources[si]] = float(delta[k])
             e_formal[sources[si]] = float(np.sqrt(cov[k, k]) * birge)
+        # the offsets' correlation (the Birge factor scales it out): sources tied to the
+        # reference through the same clusters move together
+        sd = np.sqrt(np.diag(cov))
+        rho = np.clip(cov / np.outer(sd, sd), -1, 1)
+        np.fill_diagonal(rho, 1.0)
+        correlation = {"surveys": [sources[si] for si in free],
+                       "matrix": [[float(x) for x in row] for row in rho]}
         # bootstrap over clusters: resampled clusters enter with their multiplicity
         counts = rng.multinomial(C, np.full(C, 1 / C), size=int(n_bootstrap)).astype(float)
         nb = np.einsum("bc,cij->bij", counts, n_c)
@@ -253,7 +254,7 @@ def _fit_quantity(per_source, external, quantity, reference, *, n_bootstrap, rng
             else:
                 row["status"] = f"not applied: {z:.1f} sigma <= {significance:g}"
         rows.append(row)
-    return rows
+    return rows, correlation
 
 
 _ZP_COLUMNS = {
@@ -292,8 +293,9 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
     (weighted least squares, weights 1 / e_sc^2; the cluster means ``mu_c`` are
     eliminated exactly, so the system has one unknown per source). ``e_sc`` is the
     posterior uncertainty of the likelihood method, which includes the cluster's
-    intrinsic dispersion; a value from one star adds the survey's typical intrinsic
-    dispersion (median ``sRVint``/``sFeHint`` of its clusters with >= 5 stars).
+    intrinsic dispersion; that of a value from one star includes the survey's typical
+    intrinsic dispersion (`astro_ocl.steps.likelihood.widen_single_stars`: median
+    ``sRVint``/``sFeHint`` of its clusters with >= 5 stars).
     Values the likelihood flags as unconstrained (``0``, ``b``, ``c``, ``s``) stay
     out. A source that no chain of shared clusters links to the reference has no zero
     point. Robustness: one value at a time, the value farthest from the fit, if more
@@ -304,7 +306,13 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
     Uncertainty: the larger of (a) the formal error times sqrt(chi2/dof) when that
     exceeds 1 (the Birge ratio: scatter beyond the errors, e.g. from membership,
     widens the error), and (b) the standard deviation over ``n_bootstrap`` resamplings
-    of the shared clusters (a seeded generator). Both are in the table.
+    of the shared clusters (a seeded generator). Both are in the table. The offsets
+    are correlated (two surveys tied to the reference through the same clusters move
+    together when the reference's values there do): their correlation matrix, from the
+    formal covariance of the fit, is in the metadata; with the quoted errors ``e`` it
+    makes the covariance ``C_ij = rho_ij e_i e_j`` that
+    `astro_ocl.steps.likelihood.likelihood_statistics` propagates
+    (``correlated_zero_points=True``).
 
     RV zero points are applied whenever measured; [Fe/H] zero points only when
     ``|offset| > significance * e_offset`` (the status says which and why). This is
@@ -348,7 +356,9 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
         One row per (source, quantity): ``survey, quantity, reference, unit, offset,
         e_offset, e_formal, e_boot, N, Nstars, applied, status, chi2r, kind, clipped,
         clusters``. ``meta['reference']`` is the RV reference, ``meta['references']``
-        both, ``meta['applied']`` a one-line summary.
+        both, ``meta['applied']`` a one-line summary, ``meta['correlation']`` per
+        quantity the correlation matrix of the fitted offsets, ``{"surveys": [...],
+        "matrix": [[...]]}`` (plain lists: an ECSV file keeps it).
 
     Raises
     ------
@@ -367,7 +377,7 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
             t = t[nrv >= int(external_min_stars)]
         sources[name] = t
     rng = np.random.default_rng(None if seed is None else [int(seed), 18])
-    rows = []
+    rows, correlations = [], {}
     for quantity in quantities:
         if quantity not in _ZP:
             raise ParameterError("quantities", quantity, f"one of {sorted(_ZP)}")
@@ -375,9 +385,9 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
         if ref not in sources:
             raise ParameterError("reference", ref,
                                  f"not one of the surveys or external tables: {sorted(sources)}")
-        part = _fit_quantity(sources, set(external), quantity, ref, n_bootstrap=n_bootstrap,
-                             rng=rng, significance=significance, clip=clip,
-                             min_clusters=min_clusters)
+        part, correlations[quantity] = _fit_quantity(
+            sources, set(external), quantity, ref, n_bootstrap=n_bootstrap, rng=rng,
+            significance=significance, clip=clip, min_clusters=min_clusters)
         rows.extend(part)
     names = list(_ZP_COLUMNS)
     out = QTable(rows=[[r[n] for n in names] for r in rows], names=names,
@@ -395,7 +405,8 @@ def fit_zero_points(per_survey, *, reference="APOGEE", external=None, external_m
                     min_clusters=int(min_clusters),
                     external_min_stars=int(external_min_stars), clip=float(clip),
                     seed="none" if seed is None else int(seed),
-                    applied="; ".join(applied) if applied else "none")
+                    applied="; ".join(applied) if applied else "none",
+                    correlation=correlations)
     return out
 
 

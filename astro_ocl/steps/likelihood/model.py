@@ -4,7 +4,7 @@
 self-refining grid; `QuantityModel` holds a quantity's priors; `FLAGS` the codes of
 a value the stars do not constrain.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import astropy.units as u
 import numpy as np
@@ -23,7 +23,8 @@ DEFAULT_METHOD = "likelihood"
 #: The flag codes of a cluster value (``f_RV``, ``f_[Fe/H]``).
 FLAGS = {
     "0": "no usable star",
-    "1": "single star: its value and error",
+    "1": "single star: its value; its error and the typical intrinsic dispersion in "
+         "quadrature",
     "b": "multimodal posterior: groups of stars are equally good candidates for the core",
     "s": "intrinsic dispersion at the prior edge: the stars disagree beyond any plausible "
          "internal dispersion",
@@ -33,8 +34,11 @@ FLAGS = {
 
 _LOG_2PI = np.log(2 * np.pi)
 _THRESHOLD = 15.0       # log-posterior below the peak where a grid stops
+_EDGE = 12.0            # an end of the v grid within e^-12 of the peak: the grid grows
 _NV, _NS, _NF = 40, 24, 8  # grid nodes in v, sigma and f per pass (about)
-_MAX_PASSES = 7
+_THIN = 8               # fewer stars: up to 4 times the nodes (see _grid_posterior)
+_MAX_PASSES = 7         # refinements
+_MAX_EXTENSIONS = 30    # growths of the v grid (each at least doubles its width)
 _TOL = 0.05             # quantiles settled: moved by less than 5 % of the 16-84 % range
 _MODE_MASS = 0.1        # a secondary mode holding >= 10 % of the posterior: multimodal
 _EDGE_DENSITY = 0.9     # posterior of sigma at sigma_max >= 0.9 of its peak: at the edge
@@ -107,6 +111,8 @@ class ClusterFit:
         Codes of :data:`FLAGS`, sorted; empty when the value is constrained.
     note : str
         The flags in words.
+    converged : bool
+        False when the posterior grid did not settle (its last grid is used).
     """
 
     n: int
@@ -119,6 +125,7 @@ class ClusterFit:
     p_core: np.ndarray = field(repr=False)
     flag: str = ""
     note: str = ""
+    converged: bool = True
 
 
 def _nan_fit(n=0, flag="0", note=None):
@@ -234,24 +241,34 @@ def _kept_intervals(nodes, keep):
     return out
 
 
-def _refine(nodes, density, keep, n, *, intervals=False, anchors=None):
+def _refine(nodes, density, keep, n, *, intervals=False, anchors=None, log_from=None):
     """New nodes: ``n`` uniform over the kept region and ``n`` at quantiles of the density.
 
-    The uniform part follows the posterior's tails (and every mode when ``intervals``),
-    the quantile part resolves where the mass is; ``anchors`` (the stars' values, for
-    few stars) inside the kept region are nodes too, so that a core of one star peaks
-    on a node.
+    The uniform part follows the posterior's tails (and every mode when ``intervals``):
+    half of it over the kept region, half over the central 99.8 % of the mass (a kept
+    region much wider than the mass, the far tails of a thin sample, must not leave the
+    core to the quantile nodes alone); the quantile part resolves where the mass is;
+    ``anchors`` (the stars' values, for few stars) inside the kept region are nodes too,
+    so that a core of one star peaks on a node. With ``log_from``, the part over the
+    kept region is geometric from that value when the region spans more than a decade
+    (a dispersion the stars do not constrain).
     """
+    m = n - n // 2
     if intervals:
         parts = _kept_intervals(nodes, keep)
         lengths = np.array([b - a for a, b in parts])
         total = lengths.sum()
-        uniform = [_spread(a, b, max(6, int(round(n * ln / total))) if total > 0 else 1)
+        uniform = [_spread(a, b, max(6, int(round(m * ln / total))) if total > 0 else 1)
                    for (a, b), ln in zip(parts, lengths)]
         if anchors is not None:
             uniform += [anchors[(anchors >= a) & (anchors <= b)] for a, b in parts]
     else:
-        uniform = [_spread(*_kept_range(nodes, keep), n)]
+        lo, hi = _kept_range(nodes, keep)
+        if log_from is not None and hi > max(lo, log_from) * 10:
+            uniform = [np.array([lo]), np.geomspace(max(lo, log_from), hi, m)]
+        else:
+            uniform = [_spread(lo, hi, m)]
+    uniform.append(_spread(*_quantiles(nodes, density, [1e-3, 1 - 1e-3]), n // 2))
     mid = _quantiles(nodes, density, (np.arange(n) + 0.5) / n)
     return np.unique(np.concatenate(uniform + [mid]))
 
@@ -267,45 +284,116 @@ def _marginals(f, v, s, logpost):
         joint.sum(axis=(0, 1)) / ws
 
 
+def _extend(v, low, high, n):
+    """``v`` with ``n`` uniform nodes over its own width added below (``low``) and/or
+    above (``high``) it."""
+    width = max(v[-1] - v[0], 1e-12)
+    parts = [v]
+    if low:
+        parts.append(np.linspace(v[0] - width, v[0], n + 1)[:-1])
+    if high:
+        parts.append(np.linspace(v[-1], v[-1] + width, n + 1)[1:])
+    return np.unique(np.concatenate(parts))
+
+
 def _grid_posterior(stars, sigma_max, f_max):
     """The posterior on a (f, v, sigma) grid refined until its quantiles settle.
 
     The first grid spans the stars' values (uniform nodes and the stars' quantiles),
-    sigma in [0, sigma_max] (log-spaced) and f in [0, f_max]. Each next grid puts half
-    its nodes uniformly over the region within e^-15 of the peak (every separate
-    mode of v keeps its own interval) and half at quantiles of the current marginals;
-    it stops when the 16/50/84 % points of v and sigma move by less than 5 % of their
-    16-84 % range.
+    sigma in [0, sigma_max] (log-spaced) and f in [0, f_max]. v has a flat prior, so
+    the posterior of a few stars reaches far beyond them (a dispersion up to
+    sigma_max, and the outlier component's tails, ~|v|^-2n for n stars and f > 0):
+    while the posterior at an end of the v grid (joint, or marginal of v) is within
+    e^-12 of its peak, the grid grows on that side by its own width (``_NV / 2`` new
+    uniform nodes) and the posterior is computed again, a pass that is not a
+    refinement and ends no convergence test. The polynomial tails end the growth: for
+    two stars with 0.1 km/s errors the v grid reaches about +-200 km/s. Each next grid
+    puts half its nodes uniformly (half of them over the region within e^-15 of the
+    peak of the joint posterior or of a marginal, where every separate mode of v keeps
+    its own interval, half over the central 99.8 % of the mass) and half at quantiles
+    of the current marginals; it stops when the 16/50/84 % points of v and sigma move
+    by less than 5 % of their 16-84 % range. A thin sample (fewer than 6 stars: sigma
+    unconstrained, the marginal of v a cusp on broad tails) gets up to 4 times the v
+    nodes and twice the sigma nodes, geometric in sigma; its nodes are cheap (the cost
+    is stars x nodes).
+
+    Returns
+    -------
+    f, v, s, logpost, r, joint, pv, ps
+        The last grid and the posterior computed on it.
+    converged : bool
+        False when ``_MAX_PASSES`` refinements did not settle the quantiles, or
+        ``_MAX_EXTENSIONS`` growths did not reach the tails: the arrays are still
+        those of the returned grid.
     """
     y, e = stars.y, stars.e
+    thin = int(np.clip(round(_THIN / y.size), 1, 4))
+    nv, ns = _NV * thin, _NS * min(thin, 2)
     pad = 3 * float(np.median(e))
     lo, hi = float(y.min()) - pad, float(y.max()) + pad
-    q = y if y.size <= _NV else np.quantile(y, np.linspace(0, 1, _NV))
-    v = np.unique(np.concatenate([np.linspace(lo, hi, _NV), q]))
+    q = y if y.size <= nv else np.quantile(y, np.linspace(0, 1, nv))
+    v = np.unique(np.concatenate([np.linspace(lo, hi, nv), q]))
     s0 = max(min(0.1 * float(e.min()), sigma_max / 100), sigma_max * 1e-4)
-    s = np.concatenate([[0.0], np.geomspace(s0, sigma_max, _NS - 1)])
+    s = np.concatenate([[0.0], np.geomspace(s0, sigma_max, ns - 1)])
     f = np.zeros(1) if stars.gamma is None else np.linspace(0, f_max, _NF)
-    previous = None
-    for _ in range(_MAX_PASSES):
+    previous, passes, extensions, converged = None, 0, 0, False
+    while True:
         logpost, r = stars.log_posterior(f, v, s)
         joint, pf, pv, ps = _marginals(f, v, s, logpost)
+        # the region within e^-15 of the peak, of the joint posterior or of a marginal
+        # (a thin sample's joint peak is a narrow cusp at small sigma; the broad
+        # region at large sigma below it holds much of the marginal mass of v)
+        keep = logpost >= logpost.max() - _THRESHOLD
+        keep_f, keep_v, keep_s = (keep.any(axis=axes) | (p >= np.exp(-_THRESHOLD) * p.max())
+                                  for axes, p in (((1, 2), pf), ((0, 2), pv), ((0, 1), ps)))
+        edge = [bool((logpost[:, i] >= logpost.max() - _EDGE).any()
+                     or pv[i] >= np.exp(-_EDGE) * pv.max()) for i in (0, -1)]
+        if any(edge) and extensions < _MAX_EXTENSIONS:
+            v = _extend(v, *edge, _NV // 2)
+            extensions += 1
+            previous = None  # the grid did not hold the posterior: no convergence test
+            continue
         now = np.concatenate([_quantiles(v, pv, [0.16, 0.5, 0.84]),
                               _quantiles(s, ps, [0.16, 0.5, 0.84])])
         if previous is not None:
             scale = np.repeat([max(now[2] - now[0], 1e-12), max(now[5] - now[3], 1e-12)], 3)
             if np.all(np.abs(now - previous) < _TOL * scale):
+                converged = not any(edge)
                 break
+        passes += 1
+        if passes >= _MAX_PASSES:
+            break
         previous = now
-        keep = logpost >= logpost.max() - _THRESHOLD
-        v = _refine(v, pv, keep.any(axis=(0, 2)), _NV // 2, intervals=True,
+        v = _refine(v, pv, keep_v, nv // 2, intervals=True,
                     anchors=y if y.size <= _NV else None)
-        s = _refine(s, ps, keep.any(axis=(0, 1)), _NS // 2)
+        s = _refine(s, ps, keep_s, ns // 2, log_from=s0 if thin > 1 else None)
         if f.size > 1:
-            f = _refine(f, pf, keep.any(axis=(1, 2)), _NF // 2)
-    return f, v, s, logpost, r, joint, pv, ps
+            f = _refine(f, pf, keep_f, _NF // 2)
+    return f, v, s, logpost, r, joint, pv, ps, converged
 
 
-def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=None):
+def _zero_point_error(weights, offsets_error, surveys, correlation):
+    """The zero points' uncertainty of a weighted mean: ``sqrt(s^T C s)``.
+
+    ``s`` holds each survey's share of the weights, ``C_ij = rho_ij e_i e_j`` the
+    covariance of the surveys' zero points (errors ``e``, correlations ``rho`` from the
+    nested mapping ``correlation``; None or a missing pair: 0, independent).
+    """
+    labels = np.unique(surveys)
+    share = np.array([weights[surveys == lab].sum() for lab in labels]) / weights.sum()
+    error = np.array([offsets_error[surveys == lab].max() for lab in labels])
+    rho = np.eye(labels.size)
+    if correlation:
+        for i, a in enumerate(labels):
+            for j, b in enumerate(labels):
+                if i != j:
+                    rho[i, j] = correlation.get(str(a), {}).get(str(b), 0.0)
+    x = share * error
+    return float(np.sqrt(max(x @ rho @ x, 0.0)))
+
+
+def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=None,
+                offsets_correlation=None):
     """Fit the cluster value of one set of stars (see the module notes).
 
     Parameters
@@ -321,10 +409,17 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
         survey); stars of one survey share one zero point.
     surveys : array-like, shape (n,), optional
         Labels of the stars' surveys (for ``offsets_error``); default: one survey.
+    offsets_correlation : dict, optional
+        ``{survey: {survey: rho}}``: the correlations of the surveys' zero points (the
+        metadata of `astro_ocl.steps.zeropoints.fit_zero_points`; see
+        `~astro_ocl.steps.likelihood.zero_point_lookup`). None: independent.
 
     Returns
     -------
     `ClusterFit`
+        One star: its value and its own error (with the zero point's), flag ``1``
+        (`~astro_ocl.steps.likelihood.likelihood_statistics` adds the typical intrinsic
+        dispersion of its clusters).
 
     Raises
     ------
@@ -336,7 +431,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     >>> import astropy.units as u
     >>> fit = fit_cluster([-42.48, -135.45] * u.km / u.s, [0.11, 0.11] * u.km / u.s)
     >>> fit.flag, round(fit.error)    # two stars 93 km/s apart: either could be the core
-    ('bc', 46)
+    ('bcs', 48)
     """
     unit = model.sigma_max.unit
     y = np.atleast_1d(u.Quantity(values, unit).value).astype(float)
@@ -360,8 +455,8 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     sigma_max = float(model.sigma_max.value)
     gamma = None if model.outlier_scale is None else float(model.outlier_scale.to_value(unit))
     stars = _Stars(y, e, gamma)
-    f, v, s, _, r, joint, pv, ps = _grid_posterior(stars, sigma_max,
-                                                   model.outlier_fraction_max)
+    f, v, s, _, r, joint, pv, ps, converged = _grid_posterior(stars, sigma_max,
+                                                              model.outlier_fraction_max)
     v16, v50, v84 = _quantiles(v, pv, [0.16, 0.5, 0.84])
     s16, s50, s84 = _quantiles(s, ps, [0.16, 0.5, 0.84])
     # core probabilities: the posterior average of each star's core responsibility
@@ -385,11 +480,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     # the zero points' uncertainty: each survey's share of the core's weight
     ezp = 0.0
     if np.any(zp > 0):
-        w = p_core / (e ** 2 + s50 ** 2)
-        for lab in np.unique(labels):
-            sel = labels == lab
-            share = w[sel].sum() / w.sum()
-            ezp = np.hypot(ezp, share * zp[sel].max())
+        ezp = _zero_point_error(p_core / (e ** 2 + s50 ** 2), zp, labels, offsets_correlation)
     n_core = float(p_core.sum())
     codes = []
     stat = (v84 - v16) / 2
@@ -407,7 +498,7 @@ def fit_cluster(values, errors, *, model=RV_MODEL, offsets_error=None, surveys=N
     flag = "".join(sorted(codes))
     note = "; ".join(FLAGS[c] for c in flag)
     return ClusterFit(n, float(v50), err, float(ezp), float(s50), float((s84 - s16) / 2),
-                      n_core, p_core, flag, note)
+                      n_core, p_core, flag, note, converged)
 
 
 def with_flag(fit, extra):
@@ -415,12 +506,9 @@ def with_flag(fit, extra):
     if not extra:
         return fit
     flag = "".join(sorted(set(fit.flag) | set(extra)))
-    return ClusterFit(fit.n, fit.value, fit.error, fit.error_zp, fit.sigma, fit.e_sigma,
-                      fit.n_core, fit.p_core, flag, "; ".join(FLAGS[c] for c in flag))
+    return replace(fit, flag=flag, note="; ".join(FLAGS[c] for c in flag))
 
 
 def with_note(fit, text):
     """``fit`` with ``text`` added to its note."""
-    note = f"{fit.note}; {text}" if fit.note else text
-    return ClusterFit(fit.n, fit.value, fit.error, fit.error_zp, fit.sigma, fit.e_sigma,
-                      fit.n_core, fit.p_core, fit.flag, note)
+    return replace(fit, note=f"{fit.note}; {text}" if fit.note else text)
