@@ -351,8 +351,10 @@ def _cluster_values(stars, zp_table, opts, engine, inputs, stage_log):
     cg = inputs.cluster_params
     core = None
     if opts.statistics == "likelihood":
+        # the surveys' offsets are fitted together: their errors are correlated
         fits, per_star = engine.likelihood_statistics(stars, zero_points=zp_table,
                                                       cuts=opts.cuts,
+                                                      correlated_zero_points=True,
                                                       show_progress=opts.show_progress)
         clusters_t = likelihood_cluster_table(fits, cg, stage_log=stage_log)
         flags, core = np.asarray(per_star["Flag"]), np.asarray(per_star["Pcore"], float)
