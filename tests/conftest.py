@@ -79,3 +79,17 @@ def multi_survey_result():
         warnings.filterwarnings("ignore", message="gradients: in .* one cluster moves",
                                 category=AstroOCLWarning)
         return astro_ocl.build_catalogue(seed=1, gradients=True)
+
+
+@pytest.fixture(scope="session")
+def by_survey():
+    """The matched stars of every embedded survey, as the default build matches them."""
+    from helpers import match_embedded_surveys
+    return match_embedded_surveys()[0]
+
+
+@pytest.fixture(scope="session")
+def per_survey(by_survey):
+    """Each embedded survey's own likelihood cluster values (`survey_statistics`)."""
+    from astro_ocl.steps.zeropoints import survey_statistics
+    return survey_statistics(by_survey)

@@ -18,7 +18,6 @@ from astro_ocl.steps.crossmatch import match_stars, select_members
 from astro_ocl.steps.multisurvey import combine_matched, survey_composition
 from astro_ocl.steps.statistics import clean_stars
 from astro_ocl.steps.zeropoints import apply_zero_points, fit_zero_points, survey_statistics
-from helpers import match_embedded_surveys
 
 SHIFT_RV = 4.2 * u.km / u.s
 SHIFT_FEH = -0.11 * u.dex
@@ -221,17 +220,6 @@ def test_zero_points_applied_unless_asked_not_to():
 
 
 # --- zero points fitted jointly (fit_zero_points) ------------------------------------------
-@pytest.fixture(scope="module")
-def by_survey():
-    """The matched stars of every embedded survey, as the default build matches them."""
-    return match_embedded_surveys()[0]
-
-
-@pytest.fixture(scope="module")
-def per_survey(by_survey):
-    return survey_statistics(by_survey)
-
-
 INJECTED = {"APOGEE": (1.5, 0.0), "LAMOST-LRS": (4.2, 0.2), "LAMOST-MRS": (-2.5, 0.0)}
 
 
@@ -397,16 +385,13 @@ def test_apply_zero_points_follows_the_applied_column(by_survey, per_survey):
                                expected, atol=1e-12)
 
 
-def test_real_stars_of_several_surveys_keep_the_best_measurement():
+def test_real_stars_of_several_surveys_keep_the_best_measurement(by_survey):
     """On the embedded surveys' real matched stars (survey domains applied): every star
     of several surveys keeps a measurement with the most quantities inside its domain
     and, among those, the smallest RV error, whatever the order of the surveys."""
-    from astro_ocl.sources.clusters import read_cg2020_clusters
     from astro_ocl.steps.validity import survey_validity
-    from helpers import match_embedded_surveys
-    matched, _ = match_embedded_surveys()
     cg = read_cg2020_clusters()
-    by_survey = {k: survey_validity(v, cluster_params=cg) for k, v in matched.items()}
+    by_survey = {k: survey_validity(v, cluster_params=cg) for k, v in by_survey.items()}
     rows = {}
     for label, t in by_survey.items():
         for r in t:

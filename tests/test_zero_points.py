@@ -14,20 +14,9 @@ from astropy.table import QTable
 from astro_ocl.exceptions import DroppedRowsWarning
 from astro_ocl.steps.likelihood import fit_cluster, likelihood_statistics, typical_dispersion
 from astro_ocl.steps.multisurvey import combine_matched
-from astro_ocl.steps.zeropoints import fit_zero_points, survey_statistics
-from helpers import match_embedded_surveys
+from astro_ocl.steps.zeropoints import fit_zero_points
 
 KMS = u.km / u.s
-
-
-@pytest.fixture(scope="module")
-def by_survey():
-    return match_embedded_surveys()[0]
-
-
-@pytest.fixture(scope="module")
-def per_survey(by_survey):
-    return survey_statistics(by_survey)
 
 
 @pytest.fixture(scope="module")
