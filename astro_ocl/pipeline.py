@@ -28,7 +28,7 @@ from astropy.table import MaskedColumn, unique, vstack
 
 from . import __version__, schema
 from .accounting import StageLog, Stages
-from .engines import BuildInputs, make_engine
+from .engines import BuildInputs, MemoryEngine
 from .exceptions import DroppedRowsWarning, ParameterError
 from .logger import log
 from .options import DEFAULT_SURVEYS, BuildOptions, parse_surveys
@@ -48,13 +48,37 @@ from .steps.validity import log_validity, statistics_input, survey_validity
 from .sources.surveys import OCCAM_MEMBERS_FILE
 from .utils import data_path, describe_input, sigterm_as_interrupt
 
-__all__ = ["build_catalogue", "REFERENCE", "DEFAULT_SURVEYS"]
+__all__ = ["build_catalogue", "make_engine", "REFERENCE", "DEFAULT_SURVEYS"]
 
 #: Surveys preferred as the zero-point reference, in order (high resolution first).
 REFERENCE_PREFERENCE = ("APOGEE", "GALAH", "Gaia-RVS")
 
 REFERENCE = ("Fu X. et al. 2022, A&A 668, A4, 'LAMOST meets Gaia: the Galactic open "
              "clusters' (2022A&A...668A...4F)")
+
+
+def make_engine(options):
+    """The build engine that ``options.engine`` names (not entered yet: use it in ``with``).
+
+    The engines sit below the build: `astro_ocl.engines` holds the protocol and the
+    in-memory engine, `astro_ocl.scale` the LSDB/Dask one built on that protocol; the
+    choice between them is made here, above both.
+
+    Parameters
+    ----------
+    options : `~astro_ocl.options.BuildOptions`
+
+    Returns
+    -------
+    `~astro_ocl.engines.base.Engine`
+        `~astro_ocl.engines.memory.MemoryEngine` for ``"memory"``,
+        `~astro_ocl.scale.LsdbEngine` for ``"lsdb"`` (the ``scale`` extra, imported
+        only when asked for).
+    """
+    if options.engine == "lsdb":
+        from .scale import LsdbEngine
+        return LsdbEngine(client=options.client, show_progress=options.show_progress)
+    return MemoryEngine(show_progress=options.show_progress)
 
 
 def _interruptible(func):

@@ -42,8 +42,12 @@ def test_build_catalogue_keeps_its_signature():
     ("sources", ("astro_ocl.steps", "astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result")),
     ("steps", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result",
                "astro_ocl.engines", "astro_ocl.options")),
+    # the protocol and the in-memory engine sit below the LSDB engine that implements it
     ("engines", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result",
-                 "astro_ocl.commands", "astro_ocl.cli", "astro_ocl.reproduce")),
+                 "astro_ocl.commands", "astro_ocl.cli", "astro_ocl.reproduce",
+                 "astro_ocl.scale")),
+    ("scale", ("astro_ocl.pipeline", "astro_ocl.sinks", "astro_ocl.result",
+               "astro_ocl.commands", "astro_ocl.cli", "astro_ocl.reproduce")),
     ("sinks", ("astro_ocl.steps", "astro_ocl.pipeline", "astro_ocl.sources",
                "astro_ocl.reproduce")),
 ])
