@@ -22,6 +22,7 @@ from astro_ocl.steps.likelihood import (FEH_MODEL, FLAGS, RV_MODEL, QuantityMode
 from astro_ocl.steps.likelihood import model as likelihood_model
 from astro_ocl.steps.multisurvey import combine_matched
 from astro_ocl.steps.statistics import cluster_statistics
+from astro_ocl.steps.zeropoints import survey_statistics
 from helpers import match_embedded_surveys
 
 KMS = u.km / u.s
@@ -267,8 +268,14 @@ def test_a_grid_that_does_not_settle_is_reported_on_its_own_grid(real, monkeypat
     apogee = by_survey["APOGEE"]
     with caplog.at_level(logging.WARNING, logger="astro_ocl"):
         likelihood_statistics(apogee[np.asarray(apogee["Cluster"]) == "NGC_2682"])
-    assert f"NGC_2682 RV ({rv.size} stars of APOGEE)" in caplog.text
+    assert f"likelihood: NGC_2682 RV ({rv.size} stars of APOGEE)" in caplog.text
     assert "did not settle" in caplog.text
+    # one survey's own values (the zero points' input) are named as such
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="astro_ocl"):
+        survey_statistics({"APOGEE": apogee[np.asarray(apogee["Cluster"]) == "NGC_2682"]})
+    assert (f"likelihood (APOGEE alone, for the zero points): NGC_2682 RV ({rv.size} stars "
+            "of APOGEE)") in caplog.text
 
 
 # --- binaries and non-members injected into real members -----------------------------------

@@ -80,8 +80,9 @@ def survey_statistics(stars, *, cuts=None, show_progress=False, **model):
     out = {}
     for survey, table in _by_survey(stars).items():
         if len(table):
-            out[survey], _ = likelihood_statistics(table, cuts=cuts, show_progress=show_progress,
-                                                   **model)
+            out[survey], _ = likelihood_statistics(
+                table, cuts=cuts, show_progress=show_progress,
+                label=f"{survey} alone, for the zero points", **model)
     return out
 
 

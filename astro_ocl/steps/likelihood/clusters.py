@@ -183,7 +183,7 @@ def widen_single_stars(clusters, *, min_stars=TYPICAL_MIN_STARS):
 def likelihood_statistics(matched, *, zero_points=None, cuts=None, rv_model=RV_MODEL,
                           feh_model=FEH_MODEL, core_threshold=0.5, show_progress=None,
                           single_star_dispersion=True, correlated_zero_points=False,
-                          n_realisations=None, seed=None):
+                          n_realisations=None, seed=None, label=None):
     """Per-cluster RV and [Fe/H] of the likelihood method, and the stars' core probabilities.
 
     The method named ``"likelihood"`` (see the module notes); it takes the input of
@@ -222,6 +222,10 @@ def likelihood_statistics(matched, *, zero_points=None, cuts=None, rv_model=RV_M
     n_realisations, seed : optional
         Accepted for the call signature of ``cluster_statistics``; not used (no
         random numbers).
+    label : str, optional
+        What these stars are, named in the log lines of this call (e.g. ``"APOGEE
+        alone, for the zero points"``), so that a warning about one survey's own
+        values is not read as one about the combined catalogue.
 
     Returns
     -------
@@ -293,8 +297,9 @@ def likelihood_statistics(matched, *, zero_points=None, cuts=None, rv_model=RV_M
         flags[i_feh[fit_feh.p_core >= core_threshold]] = 12
         for quantity, fit, used in (("RV", fit_rv, i_rv), ("[Fe/H]", fit_feh, i_feh)):
             if not fit.converged:
-                log.warning("likelihood: %s %s (%d stars of %s): the posterior grid did not "
-                            "settle; its last grid is used", name, quantity, fit.n,
+                log.warning("likelihood%s: %s %s (%d stars of %s): the posterior grid did "
+                            "not settle; its last grid is used",
+                            f" ({label})" if label else "", name, quantity, fit.n,
                             ", ".join(np.unique(surveys[used])))
         rows.append((name, idx.size, fit_rv, fit_feh))
     clusters = QTable()
