@@ -7,19 +7,13 @@ compared with the literature and published for CDS, TOPCAT and DS9.
 
 Importing the package never touches the network.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
-
 # first of all: numpy's and scipy's OpenBLAS thread pools start with SIGINT/SIGTERM
 # blocked, so that Ctrl-C and kill always reach the main thread (astro_ocl._threads)
 from ._threads import start_thread_pools as _start_thread_pools
 
 _start_thread_pools()
 
-try:
-    __version__ = _version("astro_ocl")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
+from .version import version as __version__  # noqa: E402
 from .config import conf, galactic_parameters  # noqa: F401,E402
 from .logger import log  # noqa: F401,E402
 from .pipeline import build_catalogue  # noqa: F401,E402  (network-free, no heavy imports)

@@ -31,7 +31,7 @@ import warnings
 
 from astropy.logger import conf as astropy_log_conf
 
-from . import __version__
+from .version import __version__
 from .commands.common import HelpFormatter
 from .config import conf
 from .exceptions import AstroOCLError, AstroOCLWarning, OutputExistsError

@@ -26,7 +26,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import MaskedColumn, unique, vstack
 
-from . import __version__, schema
+from . import schema
 from .accounting import StageLog, Stages
 from .engines import BuildInputs, MemoryEngine
 from .exceptions import DroppedRowsWarning, ParameterError
@@ -47,6 +47,7 @@ from .steps.zeropoints import apply_zero_points, fit_zero_points, survey_statist
 from .steps.validity import log_validity, statistics_input, survey_validity
 from .sources.surveys import OCCAM_MEMBERS_FILE
 from .utils import data_path, describe_input, sigterm_as_interrupt
+from .version import __version__
 
 __all__ = ["build_catalogue", "make_engine", "REFERENCE", "DEFAULT_SURVEYS"]
 

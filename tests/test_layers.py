@@ -65,3 +65,14 @@ def test_no_private_helpers_across_modules():
             names = [n.strip().split(" as ")[0] for n in m.group(1).split(",")]
             offenders += [(f.name, n) for n in names if n.startswith("_") and n != "__version__"]
     assert offenders == []
+
+
+def test_modules_do_not_import_the_package_face():
+    """``astro_ocl/__init__.py`` imports the build and the sinks; a module that took a
+    name from it (``from .. import __version__``) would import upwards into a loop.
+    The version is `astro_ocl.version`."""
+    face = {f"astro_ocl.{name}" for name in astro_ocl.__all__}
+    bad = {str(f.relative_to(ROOT)): sorted(m for m in _imports(f) if m in face)
+           for f in ROOT.rglob("*.py") if f.name != "__init__.py" or f.parent != ROOT}
+    assert not {k: v for k, v in bad.items() if v}
+    assert astro_ocl.__version__ == astro_ocl.version.__version__

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import QTable
 
-from .. import __version__
+from ..version import __version__
 from ..config import galactic_parameters
 from ..logger import log
 from ..sinks.reproduce import report_markdown, write_report

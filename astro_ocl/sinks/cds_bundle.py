@@ -44,7 +44,8 @@ import cdspyreadme
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
-from .. import __version__, schema
+from .. import schema
+from ..version import __version__
 from ..logger import log
 from ..outputs import output_folder
 from . import labels

@@ -36,7 +36,7 @@ from pathlib import Path
 from pyvo.samp import SAMPHubError, SAMPHubServer, SAMPIntegratedClient
 from pyvo.samp.errors import SAMPClientError
 
-from .. import __version__
+from ..version import __version__
 from ..config import conf
 from ..exceptions import InputDataError, NoHubError, ParameterError, SAMPError
 from ..logger import log

@@ -48,7 +48,8 @@ from astropy.io.votable.exceptions import W03
 from astropy.io.votable.ucd import check_ucd
 from astropy.table import Column, MaskedColumn, QTable, Table
 
-from .. import __version__, schema
+from .. import schema
+from ..version import __version__
 from ..exceptions import InputDataError
 from ..logger import log
 from ..outputs import atomic_path

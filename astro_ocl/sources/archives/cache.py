@@ -29,7 +29,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from ... import __version__
+from ...version import __version__
 from ...config import conf
 from ...utils import umask_mode
 from ...logger import log

@@ -39,7 +39,7 @@ from astropy.io.votable import parse as votable_parse
 from astropy.io.votable.exceptions import VOWarning
 from astropy.table import QTable, Table
 
-from ... import __version__
+from ...version import __version__
 from ...config import conf
 from ...exceptions import (AstroOCLWarning, DeadlinePassedError, QueryTimeoutError,
                            RowLimitError, RowLimitWarning, ServiceError)
