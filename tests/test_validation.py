@@ -95,9 +95,41 @@ def test_rv_rows_against_gaia_recomputed(clusters, result, ref, file, name_col, 
             assert row["robust_std"] == pytest.approx(_robust(d), rel=1e-5)
             assert row["e_median"] == pytest.approx(1.2533 * _robust(d) / np.sqrt(len(d)),
                                                     rel=1e-5)
+            # the scatter in units of the quoted errors (ours and the reference's)
+            assert row["z_robust_std"] == pytest.approx(_robust(d / s), rel=1e-5)
         assert row["n_outliers"] == int(np.sum(np.abs(d) > 3 * s + 2.0))
         assert row["n_shared"] == 0 and row["n_in_fit"] == 0     # Gaia RVS not among ours
         assert row["unit"] == "km / s"
+
+
+def test_where_the_two_gaia_references_disagree(result):
+    """The evidence of docs/combining.rst for part of the LAMOST-only offset from Hunt &
+    Reffert (2023): for Trumpler 2 and NGC 2232 the Gaia DR3 and Gaia DR2 cluster RVs
+    differ from each other beyond their errors and ours sits on the DR2 value; for
+    NGC 2548 and NGC 6633 the two agree within 1 km/s and ours differs from both."""
+    p = result.pairs
+
+    def pair(name, ref):
+        sel = (p["Cluster"] == name) & (p["reference"] == ref) & (p["quantity"] == "RV")
+        return p[sel][0]
+
+    for name in ("Trumpler_2", "NGC_2232"):
+        dr3, dr2 = pair(name, "Hunt2023"), pair(name, "Soubiran2018")
+        assert dr3["mix"] == "LAMOST only"
+        gap = abs(dr3["ref"] - dr2["ref"])
+        assert gap > 2.5 and gap > 1.5 * np.hypot(dr3["e_ref"], dr2["e_ref"]), name
+        assert abs(dr2["diff"]) < 0.5 * dr2["sigma"] < abs(dr3["diff"]), name
+    for name in ("NGC_2548", "NGC_6633"):
+        dr3, dr2 = pair(name, "Hunt2023"), pair(name, "Soubiran2018")
+        assert abs(dr3["ref"] - dr2["ref"]) < 1.0, name
+        limit = max(2.5, 1.5 * max(dr3["sigma"], dr2["sigma"]))
+        assert min(abs(dr3["diff"]), abs(dr2["diff"])) > limit, name
+    # in units of the quoted errors the LAMOST-only offsets scatter far more about the
+    # DR3 values than about the DR2 ones; the APOGEE-only ones do not
+    t = result.table
+    z = {(r["reference"], r["mix"]): r["z_robust_std"] for r in t[t["quantity"] == "RV"]}
+    assert z["Hunt2023", "LAMOST only"] > 2 > z["Soubiran2018", "LAMOST only"]
+    assert z["Hunt2023", "APOGEE only"] < 1.5
 
 
 def test_feh_rows_leave_out_values_resting_on_our_surveys(clusters, result):

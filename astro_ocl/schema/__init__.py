@@ -618,6 +618,9 @@ VALIDATION = TableDef("validation", _specs(
      "Uncertainty of the median offset: 1.2533 robust_std / sqrt(N)", "F8.3"),
     ("robust_std", None, "stat.stdev;arith.diff",
      "Robust scatter of the offsets: 1.4826 MAD (astropy.stats.mad_std)", "F8.3"),
+    ("z_robust_std", None, "stat.stdev;stat.error",
+     "Robust scatter of offset / sigma (sigma: both errors in quadrature): about 1 when "
+     "the quoted errors describe the offsets, above 1 when they are too small", "F6.2"),
     ("n_outliers", None, "meta.number",
      "Clusters with |offset| > nsigma * sigma + floor (sigma: both errors in quadrature)",
      "I4"),

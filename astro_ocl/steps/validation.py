@@ -6,7 +6,8 @@ compilations (Netopil et al. 2022, Spina et al. 2021), separately for each *surv
 mix* of our values (the surveys behind a cluster's RV or [Fe/H]: ``RVsurveys``,
 ``FeHsurveys``; "LAMOST only", "APOGEE only", "APOGEE+LAMOST" ...). For each
 reference, quantity and mix: the number of clusters, the median offset (ours minus
-reference) with its uncertainty, the robust scatter (1.4826 MAD) and the outliers,
+reference) with its uncertainty, the robust scatter (1.4826 MAD), the robust scatter
+of offset / sigma (about 1 when the quoted errors describe the offsets) and the outliers,
 clusters with ``|offset| > nsigma * sigma + floor`` (sigma: both errors in
 quadrature), each with its likely reason.
 
@@ -353,11 +354,13 @@ def validate_catalogue(clusters, references, *, fitted_to=None, fit_clusters=Non
             for mix in mixes + ["all"]:
                 sel = [r for r in used if mix == "all" or r["mix"] == mix]
                 n, med, e_med, scatter = _stats([r["diff"] for r in sel])
+                z_scatter = _stats([r["diff"] / r["sigma"] for r in sel if r["sigma"] > 0])[3]
                 medians[mix] = med
                 n_out = sum(r["outlier"] for r in sel)
                 table_rows.append(dict(
                     reference=ref_name, quantity=quantity, mix=mix, N=n, median=med,
-                    e_median=e_med, robust_std=scatter, n_outliers=n_out,
+                    e_median=e_med, robust_std=scatter, z_robust_std=z_scatter,
+                    n_outliers=n_out,
                     f_outliers=n_out / n if n else np.nan,
                     n_shared=sum(not r["independent"] for r in rows
                                  if mix == "all" or r["mix"] == mix),
@@ -439,7 +442,8 @@ def validation_text(result, *, max_outliers=10):
                 lines.append(
                     f"    {r['mix']:<16} N={r['N']:<4d} median {r['median']:+7.2f} "
                     f"+- {r['e_median']:.2f} {_unit_text(r['unit']):<4} robust scatter "
-                    f"{r['robust_std']:6.2f}  outliers {r['n_outliers']}"
+                    f"{r['robust_std']:6.2f} ({r['z_robust_std']:4.1f} sigma)  outliers "
+                    f"{r['n_outliers']}"
                     + (f" ({', '.join(extra)})" if extra else ""))
     o = result.outliers
     total = t[t["mix"] == "all"]
