@@ -18,6 +18,7 @@ from astropy.table import Table
 from astropy.time import Time
 
 from .exceptions import ParameterError
+from .sources import read_lamost, read_survey
 from .sources.surveys import SURVEYS, get_survey
 from .steps.quality import QualityCuts
 
@@ -67,7 +68,6 @@ class SurveyInput:
 
     def reader(self):
         """The adapter: ``reader(path=None, *, table=None, **options)`` -> canonical stars."""
-        from .sources import read_lamost, read_survey
         if self.name is None:
             return read_lamost
 

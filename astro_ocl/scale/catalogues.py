@@ -30,9 +30,11 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
+from astropy.config.paths import get_cache_dir
 from astropy.table import QTable, Table
 from astropy.time import Time
 
+from ..config import conf
 from ..exceptions import InputDataError
 from ..logger import log
 from ..utils import file_sha256, umask_mode
@@ -53,10 +55,8 @@ CACHE_FORMAT = 1
 def default_hats_cache():
     """Where imported catalogues live: ``<conf.cache_dir>/hats``, else
     ``<astropy cache dir>/astro_ocl/hats`` (next to the query cache)."""
-    from ..config import conf
     if conf.cache_dir:
         return Path(conf.cache_dir).expanduser() / "hats"
-    from astropy.config.paths import get_cache_dir
     return Path(get_cache_dir("astro_ocl")) / "hats"
 
 
