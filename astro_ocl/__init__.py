@@ -13,7 +13,7 @@ from ._threads import start_thread_pools as _start_thread_pools
 
 _start_thread_pools()
 
-from .version import version as __version__  # noqa: E402
+from .version import __version__  # noqa: E402
 from .config import conf, galactic_parameters  # noqa: F401,E402
 from .logger import log  # noqa: F401,E402
 from .pipeline import build_catalogue  # noqa: F401,E402  (network-free, no heavy imports)

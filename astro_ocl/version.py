@@ -10,6 +10,4 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-version = __version__
-
-__all__ = ["__version__", "version"]
+__all__ = ["__version__"]
